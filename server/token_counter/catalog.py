@@ -1,0 +1,107 @@
+"""The built-in model table (``data/models.json``) and model-id normalisation.
+
+The table is data, not code: windows, output caps, prices, tokenizer families and the rules the offline
+estimator needs all live in the JSON file, with the date the prices were taken.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Final, Literal
+
+ImageTier = Literal["standard", "high-res"]
+ThinkingRule = Literal["kept", "stripped"]
+
+_DATE_SUFFIX: Final = re.compile(r"-\d{8}$")
+_ONE_M_SUFFIX: Final = re.compile(r"\[1m\]$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """One row of the model table."""
+
+    id: str
+    aliases: tuple[str, ...]
+    context_window: int
+    max_output_tokens: int
+    input_usd_per_mtok: float | None
+    output_usd_per_mtok: float | None
+    status: str
+    ctok_version: str
+    ctok_confirmed: bool
+    image_tier: ImageTier
+    prior_turn_thinking: ThinkingRule
+    tool_use_system_prompt: dict[str, int]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The whole table plus the lookup index."""
+
+    models: tuple[ModelSpec, ...]
+    prices_as_of: str
+    price_multipliers: dict[str, float]
+    retired: dict[str, str]
+    _index: dict[str, ModelSpec]
+
+    def lookup(self, model: str) -> ModelSpec | None:
+        """The row for ``model`` (an id, an alias or a dated id), or None when the table lacks it."""
+        key = normalize_model_id(model).lower()
+        return self._index.get(key) or self._index.get(_DATE_SUFFIX.sub("", key))
+
+    def retired_on(self, model: str) -> str | None:
+        """The retirement date of a retired model id, or None."""
+        return self.retired.get(normalize_model_id(model))
+
+
+def normalize_model_id(model: str) -> str:
+    """The API id for what a user typed: trims, drops Claude Code's ``[1m]`` suffix, dots become dashes.
+
+    ``claude-opus-4.6[1m]`` becomes ``claude-opus-4-6``; ids that are already API ids are unchanged.
+    """
+    stripped = _ONE_M_SUFFIX.sub("", model.strip())
+    return re.sub(r"(?<=\d)\.(?=\d)", "-", stripped)
+
+
+def _spec(row: dict[str, Any], tool_prompts: dict[str, dict[str, int]]) -> ModelSpec:
+    return ModelSpec(
+        id=row["id"],
+        aliases=tuple(row["aliases"]),
+        context_window=row["context_window"],
+        max_output_tokens=row["max_output_tokens"],
+        input_usd_per_mtok=row["input_usd_per_mtok"],
+        output_usd_per_mtok=row["output_usd_per_mtok"],
+        status=row["status"],
+        ctok_version=row["ctok_version"],
+        ctok_confirmed=row["ctok_confirmed"],
+        image_tier=row["image_tier"],
+        prior_turn_thinking=row["prior_turn_thinking"],
+        tool_use_system_prompt=tool_prompts[row.get("tool_use_system_prompt", "claude-4")],
+        note=row.get("note"),
+    )
+
+
+def parse_catalog(doc: dict[str, Any]) -> Catalog:
+    """Build a catalog from the JSON document's structure."""
+    prompts = {k: v for k, v in doc["tool_use_system_prompt"].items() if isinstance(v, dict)}
+    models = tuple(_spec(row, prompts) for row in doc["models"])
+    index = {name.lower(): spec for spec in models for name in (spec.id, *spec.aliases)}
+    return Catalog(
+        models=models,
+        prices_as_of=doc["prices_as_of"],
+        price_multipliers=doc["price_multipliers"],
+        retired=doc["retired"],
+        _index=index,
+    )
+
+
+@cache
+def builtin_catalog() -> Catalog:
+    """The table shipped inside the package, parsed once."""
+    text = resources.files("token_counter").joinpath("data/models.json").read_text(encoding="utf-8")
+    return parse_catalog(json.loads(text))
