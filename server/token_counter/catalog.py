@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 ImageTier = Literal["standard", "high-res"]
 ThinkingRule = Literal["kept", "stripped"]
@@ -88,7 +88,8 @@ def _spec(row: dict[str, Any], tool_prompts: dict[str, dict[str, int]]) -> Model
 
 def parse_catalog(doc: dict[str, Any]) -> Catalog:
     """Build a catalog from the JSON document's structure."""
-    prompts = {k: v for k, v in doc["tool_use_system_prompt"].items() if isinstance(v, dict)}
+    table = cast(dict[str, Any], doc["tool_use_system_prompt"])
+    prompts = {k: cast(dict[str, int], v) for k, v in table.items() if isinstance(v, dict)}
     models = tuple(_spec(row, prompts) for row in doc["models"])
     index = {name.lower(): spec for spec in models for name in (spec.id, *spec.aliases)}
     return Catalog(

@@ -1,0 +1,90 @@
+"""Builds the MCP server: one shared HTTP client for its whole life, and the two tools."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import asynccontextmanager
+
+import httpx2
+from mcp.server import MCPServer
+from mcp.types import Tool
+
+from . import __version__
+from .catalog import builtin_catalog
+from .config import Settings
+from .counting import Counter
+from .errors import ConfigError
+from .schema import compact_input_schema, compact_output_schema
+from .state import AppState
+from .tools import register_tools
+from .upstream import CountingClient, make_http_client
+from .windows import WindowResolver
+
+logger = logging.getLogger(__name__)
+
+INSTRUCTIONS = (
+    "Count the input tokens of a Claude Messages API request before sending it (count_tokens), "
+    "and check whether it fits the model's context window with room for the output (check_context_fit). "
+    "Pass the same model, messages, system, tools and other fields you would send to the Messages API."
+)
+
+
+class TokenCounterServer(MCPServer[AppState]):
+    """MCPServer whose tools/list carries compact schemas."""
+
+    async def list_tools(self) -> list[Tool]:
+        """The tools, with schemas stripped of what costs context and tells a model nothing."""
+        return [_compact_tool(tool) for tool in await super().list_tools()]
+
+
+def _compact_tool(tool: Tool) -> Tool:
+    output = compact_output_schema(tool.output_schema) if tool.output_schema else None
+    return tool.model_copy(update={"input_schema": compact_input_schema(tool.input_schema), "output_schema": output})
+
+
+def load_settings(environ: Mapping[str, str]) -> tuple[Settings, ConfigError | None]:
+    """Settings from the environment; a bad value is kept to report on each call, never fatal at start."""
+    try:
+        return Settings.from_env(environ), None
+    except ConfigError as exc:
+        logger.warning("Configuration problem, reported on every tool call: %s", exc)
+        return Settings(), exc
+
+
+def build_server(
+    settings: Settings,
+    *,
+    config_error: ConfigError | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None,
+) -> TokenCounterServer:
+    """The server; ``transport`` replaces the network in narrow tests."""
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+        async with make_http_client(settings, transport) as http:
+            credential = None if settings.offline else settings.credential
+            client = CountingClient(http, credential) if credential else None
+            _log_source(settings)
+            yield AppState(
+                counter=Counter(client, config_error),
+                windows=WindowResolver(builtin_catalog(), client),
+            )
+
+    server = TokenCounterServer(
+        "mcp-token-counter",
+        title="Token Counter",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+    )
+    register_tools(server)
+    return server
+
+
+def _log_source(settings: Settings) -> None:
+    credential = settings.credential
+    if credential is None or settings.offline:
+        logger.info("No provider configured: counts are offline estimates")
+    else:
+        logger.info("Counting with %s via %s (%s)", credential.provider, settings.base_url, credential.variable)

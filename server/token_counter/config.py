@@ -1,0 +1,139 @@
+"""Settings, read once from an injectable mapping (``os.environ`` by default).
+
+Which credential wins, highest first:
+
+1. ``TOKEN_COUNTER_PROVIDER`` (``anthropic`` or ``acedatacloud``) picks the provider explicitly;
+2. ``ANTHROPIC_API_KEY`` (sent as ``x-api-key``);
+3. ``ANTHROPIC_AUTH_TOKEN`` (sent as ``Authorization: Bearer``);
+4. ``ACEDATACLOUD_API_TOKEN`` (sent as ``Authorization: Bearer`` to Ace Data Cloud).
+
+With none of them the server still starts and answers with offline estimates. Empty values count as unset,
+because bundle hosts substitute empty strings for optional fields the user left blank.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from pydantic import SecretStr
+
+from .errors import ConfigError
+
+Provider = Literal["anthropic", "acedatacloud"]
+AuthStyle = Literal["x-api-key", "bearer"]
+Fallback = Literal["estimate", "error"]
+
+ANTHROPIC_BASE_URL: Final = "https://api.anthropic.com"
+ACEDATACLOUD_BASE_URL: Final = "https://api.acedata.cloud"
+DEFAULT_TIMEOUT_S: Final = 30.0
+CONNECT_TIMEOUT_S: Final = 5.0
+DEFAULT_MAX_RETRIES: Final = 2
+MAX_BODY_BYTES: Final = 32_000_000
+CREDENTIAL_VARIABLES: Final = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ACEDATACLOUD_API_TOKEN")
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A secret plus where it came from; ``variable`` is safe to show, ``secret`` never is."""
+
+    provider: Provider
+    secret: SecretStr
+    auth_style: AuthStyle
+    variable: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server reads from its environment."""
+
+    credential: Credential | None = None
+    base_url: str = ANTHROPIC_BASE_URL
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_retries: int = DEFAULT_MAX_RETRIES
+    offline: bool = False
+    fallback: Fallback = "estimate"
+
+    @property
+    def provider(self) -> Provider | None:
+        """The provider calls go to, or None when counting offline."""
+        return None if self.credential is None or self.offline else self.credential.provider
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read the settings; bad values raise ``ConfigError`` naming the variable."""
+        env = {k: v.strip() for k, v in environ.items() if v.strip()}
+        credential = _credential(env)
+        return cls(
+            credential=credential,
+            base_url=_base_url(env, credential),
+            timeout_s=_positive_float(env, "TOKEN_COUNTER_TIMEOUT", DEFAULT_TIMEOUT_S),
+            max_retries=_non_negative_int(env, "TOKEN_COUNTER_MAX_RETRIES", DEFAULT_MAX_RETRIES),
+            offline=env.get("TOKEN_COUNTER_OFFLINE", "").lower() in _TRUE,
+            fallback=_fallback(env),
+        )
+
+
+def _credential(env: Mapping[str, str]) -> Credential | None:
+    forced = env.get("TOKEN_COUNTER_PROVIDER", "").lower()
+    if forced not in ("", "anthropic", "acedatacloud"):
+        raise ConfigError(
+            f"TOKEN_COUNTER_PROVIDER={forced!r} is not a provider; use 'anthropic' or 'acedatacloud'.",
+            variable="TOKEN_COUNTER_PROVIDER",
+        )
+    styles: tuple[tuple[str, AuthStyle], ...] = (
+        ("ANTHROPIC_API_KEY", "x-api-key"),
+        ("ANTHROPIC_AUTH_TOKEN", "bearer"),
+    )
+    candidates = [
+        Credential("anthropic", SecretStr(env[name]), style, name)
+        for name, style in styles
+        if name in env and forced != "acedatacloud"
+    ]
+    if "ACEDATACLOUD_API_TOKEN" in env and forced != "anthropic":
+        candidates.append(
+            Credential("acedatacloud", SecretStr(env["ACEDATACLOUD_API_TOKEN"]), "bearer", "ACEDATACLOUD_API_TOKEN")
+        )
+    return candidates[0] if candidates else None
+
+
+def _base_url(env: Mapping[str, str], credential: Credential | None) -> str:
+    if credential is not None and credential.provider == "acedatacloud":
+        variable, default = "ACEDATACLOUD_API_BASE_URL", ACEDATACLOUD_BASE_URL
+    else:
+        variable, default = "ANTHROPIC_BASE_URL", ANTHROPIC_BASE_URL
+    url = env.get(variable, default).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{variable} must be an http(s) URL, got {url!r}.", variable=variable)
+    # A base URL copied from an SDK example often ends in /v1; the paths below add it themselves.
+    return url.removesuffix("/v1")
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigError(f"{name} must be a positive number of seconds, got {env[name]!r}.", variable=name)
+    return value
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number >= 0, got {raw!r}.", variable=name)
+    return int(raw)
+
+
+def _fallback(env: Mapping[str, str]) -> Fallback:
+    value = env.get("TOKEN_COUNTER_FALLBACK", "estimate").lower()
+    if value == "estimate" or value == "error":
+        return value
+    raise ConfigError(
+        f"TOKEN_COUNTER_FALLBACK={value!r} is not valid; use 'estimate' or 'error'.",
+        variable="TOKEN_COUNTER_FALLBACK",
+    )

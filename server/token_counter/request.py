@@ -1,0 +1,98 @@
+"""The count_tokens request: what the tools accept, and the exact body and headers that get forwarded.
+
+Only what the server relies on is validated (roles, the content shape, block ``type``). Everything else,
+including block types the API adds later, passes through unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .catalog import normalize_model_id
+
+# Messages-API generation fields the count endpoint does not take: accepted, never forwarded.
+SAMPLING_FIELDS: Final = frozenset(
+    {
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "top_k",
+        "stop_sequences",
+        "stream",
+        "metadata",
+        "service_tier",
+        "container",
+        "inference_geo",
+    }
+)
+# Body fields in the order the tool signature declares them.
+BODY_FIELDS: Final = (
+    "system",
+    "tools",
+    "tool_choice",
+    "thinking",
+    "output_config",
+    "cache_control",
+    "context_management",
+    "mcp_servers",
+)
+
+
+class ContentBlock(BaseModel):
+    """A content block; only ``type`` is checked, every other field passes through."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+
+
+class Message(BaseModel):
+    """One Messages-API message. ``system`` is the mid-conversation system role."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Literal["user", "assistant", "system"]
+    content: str | list[ContentBlock] = Field(description="A string, or a list of content blocks.")
+
+
+@dataclass(frozen=True, slots=True)
+class CountRequest:
+    """A validated request: ``body`` is exactly what is POSTed, ``betas`` go in ``anthropic-beta``."""
+
+    model: str
+    body: dict[str, Any]
+    betas: tuple[str, ...]
+    ignored_fields: tuple[str, ...]
+
+
+def build_request(
+    *,
+    model: str,
+    messages: list[Message],
+    fields: Mapping[str, Any],
+    betas: Iterable[str] | None,
+    raw_arguments: Mapping[str, Any] | None,
+    used_locally: Iterable[str] = (),
+) -> CountRequest:
+    """Assemble the forwarded body from validated tool arguments.
+
+    ``fields`` holds the optional body fields by name (None means absent). ``raw_arguments`` are the
+    arguments as the client sent them; keys that are neither forwarded nor ``used_locally`` are reported
+    as ignored, so an agent that pasted ``temperature`` learns it was dropped.
+    """
+    api_model = normalize_model_id(model)
+    body: dict[str, Any] = {
+        "model": api_model,
+        "messages": [message.model_dump(exclude_unset=True) for message in messages],
+    }
+    body.update((name, value) for name, value in fields.items() if value is not None)
+    consumed = {"model", "messages", "betas", *BODY_FIELDS, *used_locally}
+    ignored = sorted(key for key in (raw_arguments or {}) if key not in consumed)
+    return CountRequest(
+        model=api_model,
+        body=body,
+        betas=tuple(dict.fromkeys(beta.strip() for beta in betas or () if beta.strip())),
+        ignored_fields=tuple(ignored),
+    )

@@ -1,0 +1,40 @@
+"""Structured results of the tools. Their JSON schemas are sent in every tools/list, so they stay small."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Source = Literal["api", "estimate"]
+
+
+class TokenCount(BaseModel):
+    """Result of count_tokens."""
+
+    input_tokens: int
+    model: str
+    source: Source = Field(description="api: counted by the provider; estimate: counted offline.")
+    provider: str
+    ignored_fields: list[str] = Field(description="Arguments accepted but not forwarded.")
+    request_id: str | None = None
+    notes: list[str] = []
+
+
+class ContextFit(BaseModel):
+    """Result of check_context_fit."""
+
+    fits: bool = Field(description="input_tokens + reserved_output_tokens <= context_window.")
+    input_tokens: int
+    context_window: int
+    window_source: Literal["argument", "provider", "table"]
+    reserved_output_tokens: int
+    remaining_tokens: int = Field(description="May be negative.")
+    utilization: float = Field(description="(input + reserved output) / window.")
+    max_output_tokens: int | None
+    model: str
+    source: Source
+    provider: str
+    ignored_fields: list[str]
+    request_id: str | None = None
+    notes: list[str] = []

@@ -1,0 +1,62 @@
+"""Compact JSON schemas for tools/list: every client pays for them in context on every turn.
+
+pydantic adds a ``title`` to every property, a model's docstring as its ``description``, an explicit
+``additionalProperties: true`` (the JSON Schema default) on open objects, and spells optional arguments as
+``anyOf [T, null]`` with ``default: null``. None of it tells a model anything the property names,
+``required`` and the tool description do not.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+
+def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The input schema without titles and without the ``null`` branch of optional arguments.
+
+    Leaving out an optional argument is how it is omitted; a client that still sends null is accepted.
+    """
+    return cast(dict[str, Any], _compact(_without_model_docs(schema), drop_null=True))
+
+
+def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The output schema without titles; nullable fields stay nullable, since results carry nulls."""
+    return cast(dict[str, Any], _compact(_without_model_docs(schema), drop_null=False))
+
+
+def _without_model_docs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop docstring-derived descriptions of the root and of ``$defs``; field descriptions stay."""
+    root = {k: v for k, v in schema.items() if k != "description"}
+    defs = cast(dict[str, dict[str, Any]], schema.get("$defs", {}))
+    if defs:
+        root["$defs"] = {name: {k: v for k, v in d.items() if k != "description"} for name, d in defs.items()}
+    return root
+
+
+def _compact(node: Any, *, drop_null: bool) -> Any:
+    if isinstance(node, list):
+        return [_compact(item, drop_null=drop_null) for item in cast(list[Any], node)]
+    if not isinstance(node, dict):
+        return node
+    result: dict[str, Any] = {}
+    for key, value in cast(dict[str, Any], node).items():
+        if (key == "title" and isinstance(value, str)) or (key == "additionalProperties" and value is True):
+            continue
+        if key == "properties":
+            result[key] = {name: _compact(prop, drop_null=drop_null) for name, prop in value.items()}
+        elif key == "default" and value is None and drop_null:
+            continue
+        else:
+            result[key] = _compact(value, drop_null=drop_null)
+    return _without_null_branch(result) if drop_null else result
+
+
+def _without_null_branch(node: dict[str, Any]) -> dict[str, Any]:
+    branches = node.get("anyOf")
+    if not isinstance(branches, list):
+        return node
+    kept = [b for b in cast(list[Any], branches) if b != {"type": "null"}]
+    if len(kept) != 1:
+        return node if len(kept) == len(cast(list[Any], branches)) else {**node, "anyOf": kept}
+    rest = {k: v for k, v in node.items() if k != "anyOf"}
+    return {**cast(dict[str, Any], kept[0]), **rest}

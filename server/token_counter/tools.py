@@ -1,0 +1,137 @@
+"""The MCP tools. Thin: validate the shape, build the request, count, and shape the result.
+
+The argument lists mirror the Messages API so an agent can pass what it would send. Descriptions are short
+because every client pays for them in context on every turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Final
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from .fit import compute_fit, output_warnings, reserve_output
+from .request import BODY_FIELDS, CountRequest, Message, build_request
+from .results import ContextFit, TokenCount
+from .state import AppState
+
+ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+
+COUNT_DESCRIPTION: Final = (
+    "Count the input tokens of a Claude Messages API request without sending it. Pass the request's "
+    "own fields; sampling fields such as temperature are accepted and ignored."
+)
+FIT_DESCRIPTION: Final = (
+    "Check whether a Claude Messages API request fits the model's context window: counts the input, "
+    "reserves max_tokens (or the thinking budget) for output, and returns fits, remaining_tokens and "
+    "utilization."
+)
+
+Model = Annotated[str, Field(description="Model id, e.g. claude-sonnet-4-6.")]
+Messages = Annotated[list[Message], Field(min_length=1)]
+Obj = dict[str, Any] | None
+Betas = Annotated[list[str] | None, Field(description="Sent as the anthropic-beta header.")]
+
+
+def _raw_arguments(ctx: Context[AppState, Any]) -> Mapping[str, Any]:
+    params = ctx.request_context.params or {}
+    arguments = params.get("arguments")
+    return arguments if isinstance(arguments, Mapping) else {}  # pyright: ignore[reportUnknownVariableType]
+
+
+def _body_fields(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The body fields among a tool's arguments (its ``locals()`` on entry)."""
+    return {name: arguments[name] for name in BODY_FIELDS}
+
+
+def register_tools(server: MCPServer[AppState]) -> None:
+    """Add ``count_tokens`` and ``check_context_fit`` to ``server``."""
+
+    @server.tool(title="Count tokens", description=COUNT_DESCRIPTION, annotations=ANNOTATIONS)
+    async def count_tokens(
+        model: Model,
+        messages: Messages,
+        ctx: Context[AppState, Any],
+        system: str | list[dict[str, Any]] | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: Obj = None,
+        thinking: Obj = None,
+        output_config: Obj = None,
+        cache_control: Obj = None,
+        context_management: Obj = None,
+        mcp_servers: list[dict[str, Any]] | None = None,
+        betas: Betas = None,
+    ) -> TokenCount:
+        request = build_request(
+            model=model,
+            messages=messages,
+            fields=_body_fields(locals()),
+            betas=betas,
+            raw_arguments=_raw_arguments(ctx),
+        )
+        return await _count(ctx, request)
+
+    @server.tool(title="Check context fit", description=FIT_DESCRIPTION, annotations=ANNOTATIONS)
+    async def check_context_fit(
+        model: Model,
+        messages: Messages,
+        ctx: Context[AppState, Any],
+        max_tokens: Annotated[int | None, Field(ge=1, description="Output tokens to reserve.")] = None,
+        context_window: Annotated[int | None, Field(ge=1, description="Overrides the model's window.")] = None,
+        system: str | list[dict[str, Any]] | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: Obj = None,
+        thinking: Obj = None,
+        output_config: Obj = None,
+        cache_control: Obj = None,
+        context_management: Obj = None,
+        mcp_servers: list[dict[str, Any]] | None = None,
+        betas: Betas = None,
+    ) -> ContextFit:
+        request = build_request(
+            model=model,
+            messages=messages,
+            fields=_body_fields(locals()),
+            betas=betas,
+            raw_arguments=_raw_arguments(ctx),
+            used_locally=("max_tokens", "context_window"),
+        )
+        state = ctx.request_context.lifespan_context
+        window = await state.windows.resolve(request.model, context_window)
+        counted = await _count(ctx, request)
+        reserved = reserve_output(max_tokens, thinking)
+        fit = compute_fit(counted.input_tokens, reserved, window.context_window)
+        warnings = output_warnings(max_tokens, thinking, window.max_output_tokens)
+        return ContextFit(
+            fits=fit.fits,
+            input_tokens=counted.input_tokens,
+            context_window=window.context_window,
+            window_source=window.source,
+            reserved_output_tokens=fit.reserved_output_tokens,
+            remaining_tokens=fit.remaining_tokens,
+            utilization=fit.utilization,
+            max_output_tokens=window.max_output_tokens,
+            model=counted.model,
+            source=counted.source,
+            provider=counted.provider,
+            ignored_fields=counted.ignored_fields,
+            request_id=counted.request_id,
+            notes=[*counted.notes, *warnings],
+        )
+
+
+async def _count(ctx: Context[AppState, Any], request: CountRequest) -> TokenCount:
+    counted = await ctx.request_context.lifespan_context.counter.count(request)
+    return TokenCount(
+        input_tokens=counted.input_tokens,
+        model=request.model,
+        source=counted.source,
+        provider=counted.provider,
+        ignored_fields=list(request.ignored_fields),
+        request_id=counted.request_id,
+        notes=list(counted.notes),
+    )
