@@ -1,0 +1,91 @@
+"""The installed console script over a real stdio pipe."""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from anyio.abc import Process
+from anyio.streams.buffered import BufferedByteReceiveStream
+from mcp import Client, StdioServerParameters
+
+SCRIPT = Path(sys.executable).with_name("mcp-token-counter")
+HELLO = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hello, Claude 你好 👋"}]}
+
+
+def minimal_env(**extra: str) -> dict[str, str]:
+    """What a desktop host gives a child: hardly anything."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **extra}
+
+
+async def rpc(process: Process, reader: BufferedByteReceiveStream, message: dict[str, Any]) -> dict[str, Any]:
+    assert process.stdin is not None
+    await process.stdin.send((json.dumps(message) + "\n").encode())
+    if "id" not in message:
+        return {}
+    while True:
+        line = await reader.receive_until(b"\n", 10_000_000)
+        reply = json.loads(line)
+        assert reply["jsonrpc"] == "2.0"
+        if reply.get("id") == message["id"]:
+            return reply
+
+
+async def drain(reader: BufferedByteReceiveStream) -> bytes:
+    chunks: list[bytes] = []
+    try:
+        while True:
+            chunks.append(await reader.receive())
+    except anyio.EndOfStream:
+        return b"".join(chunks)
+
+
+@pytest.mark.anyio
+async def test_console_script_speaks_only_json_rpc_on_stdout() -> None:
+    """Every line the server writes to stdout is JSON-RPC, including around an error result."""
+    assert SCRIPT.exists(), "the console script is installed by the README's set-up"
+    with anyio.fail_after(30):
+        async with await anyio.open_process([str(SCRIPT)], env=minimal_env()) as process:
+            assert process.stdout is not None
+            reader = BufferedByteReceiveStream(process.stdout)
+            init = await rpc(
+                process,
+                reader,
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {},
+                        "clientInfo": {"name": "t", "version": "0"},
+                    },
+                },
+            )
+            assert init["result"]["serverInfo"]["name"] == "mcp-token-counter"
+            await rpc(process, reader, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+            listed = await rpc(process, reader, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+            assert [t["name"] for t in listed["result"]["tools"]] == ["count_tokens", "check_context_fit"]
+            call = {"name": "check_context_fit", "arguments": {**HELLO, "model": "claude-imaginary-9"}}
+            called = await rpc(process, reader, {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": call})
+            assert called["result"]["isError"] is True
+            assert "context_window" in called["result"]["content"][0]["text"]
+            assert process.stdin is not None
+            await process.stdin.aclose()
+            rest = await drain(reader)
+            assert await process.wait() == 0
+            for line in rest.splitlines():
+                assert json.loads(line)["jsonrpc"] == "2.0"
+
+
+@pytest.mark.anyio
+async def test_python_m_and_sdk_client_over_stdio() -> None:
+    """``python -m token_counter`` serves the SDK's stdio client."""
+    params = StdioServerParameters(command=sys.executable, args=["-m", "token_counter"], env=minimal_env())
+    with anyio.fail_after(30):
+        async with Client(params) as client:
+            tools = await client.list_tools()
+            assert {t.name for t in tools.tools} == {"count_tokens", "check_context_fit"}
