@@ -146,6 +146,14 @@ def test_an_undocumented_anthropic_tool_is_counted_from_json_with_a_note(opus_4_
     assert estimate.uncertainty_tokens >= 700
 
 
+def test_a_deferred_tool_is_left_to_the_margin(opus_4_6: ModelSpec) -> None:
+    loaded = estimate_request(with_tools([WEATHER]), opus_4_6)
+    deferred = estimate_request(with_tools([WEATHER, TIME | {"defer_loading": True}]), opus_4_6)
+    assert deferred.input_tokens == loaded.input_tokens
+    assert deferred.uncertainty_tokens > loaded.uncertainty_tokens
+    assert any("defer_loading" in note for note in deferred.notes)
+
+
 def test_tool_use_and_results_cost_their_content(fragment: Callable[[str, str], int], opus_4_6: ModelSpec) -> None:
     call = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"location": "Paris"}}
     result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": "Sunny, 21 °C"}
@@ -291,3 +299,36 @@ def test_parts_always_sum_to_the_totals(messages: list[dict[str, Any]], system: 
         assert sum(part.tokens for part in estimate.parts) == estimate.input_tokens
         assert sum(part.uncertainty_tokens for part in estimate.parts) == estimate.uncertainty_tokens
         assert all(part.tokens >= 0 and part.uncertainty_tokens >= 0 for part in estimate.parts)
+
+
+_JSON_LEAF: st.SearchStrategy[object] = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=20),
+    st.sampled_from(["image", "document", "text", "thinking", "tool_result", "base64", "application/pdf", "url"]),
+)
+_JSON_KEY = st.sampled_from(["type", "text", "source", "data", "content", "media_type", "name", "input", "thinking"])
+
+
+def _json_children(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.one_of(st.lists(children, max_size=4), st.dictionaries(_JSON_KEY, children, max_size=5))
+
+
+_JSON: st.SearchStrategy[object] = st.recursive(_JSON_LEAF, _json_children, max_leaves=25)
+
+
+@settings(max_examples=100, deadline=None)
+@given(content=_JSON, system=_JSON, tools=_JSON, tool_choice=_JSON, thinking=_JSON)
+def test_any_json_in_the_optional_fields_is_estimated_without_error(
+    content: object, system: object, tools: object, tool_choice: object, thinking: object
+) -> None:
+    body = {
+        "messages": [{"role": "user", "content": content}],
+        "system": system,
+        "tools": tools,
+        "tool_choice": tool_choice,
+        "thinking": thinking,
+    }
+    estimate = estimate_request(body, builtin_catalog().lookup("claude-opus-4-6"))
+    assert sum(part.tokens for part in estimate.parts) == estimate.input_tokens

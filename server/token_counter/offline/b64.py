@@ -13,7 +13,7 @@ def strip_data_url(data: str) -> str:
     return data
 
 
-def decode_prefix(data: str, chars: int | None = None) -> bytes:
+def decode_prefix(data: str | bytes, chars: int | None = None) -> bytes:
     """The bytes of the first ``chars`` base64 characters (all when None); empty when not base64."""
     prefix = data if chars is None or chars >= len(data) else data[: chars - chars % 4]
     try:

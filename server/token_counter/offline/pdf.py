@@ -54,10 +54,12 @@ class Page:
 
 def pdf_cost(data: str, version: str, caps: ImageCaps) -> Cost:
     """The cost of a base64 PDF, cached per document so a re-count does not re-parse it."""
-    key = (version, caps, len(data), hashlib.blake2b(data.encode("ascii", "replace"), digest_size=16).digest())
+    # One ASCII copy of the base64 serves both the cache key and the decoding.
+    encoded = strip_data_url(data).encode("ascii", "replace")
+    key = (version, caps, len(encoded), hashlib.blake2b(encoded, digest_size=16).digest())
     hit = _cache.get(key)
     if hit is None:
-        hit = _uncached_pdf_cost(decode_prefix(strip_data_url(data)), version, caps)
+        hit = _uncached_pdf_cost(decode_prefix(encoded), version, caps)
         _cache.put(key, hit)
     return hit
 

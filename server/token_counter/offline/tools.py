@@ -58,7 +58,7 @@ def _definition(tool: object, profile: Profile) -> Cost:
         return _from_json(tool, profile, "A tool definition that is not an object was counted from its JSON.")
     kind = get_str(obj, "type")
     if kind is None or kind == "custom":
-        return _custom(obj, profile)
+        return _deferred(_custom(obj, profile)) if obj.get("defer_loading") is True else _custom(obj, profile)
     dated = _DATED_TYPE.match(kind)
     documented = None if dated is None else profile.anthropic_tools.get(dated["kind"])
     if dated is None or documented is None:
@@ -79,6 +79,12 @@ def _custom(tool: Mapping[str, object], profile: Profile) -> Cost:
         pieces.append(json_text(tool["input_examples"]))
     tokens = sum(text_tokens(piece, profile.version) for piece in pieces if piece)
     return text_cost(tokens) + Cost(margin=percent(tokens, DEFINITION_MARGIN_PCT))
+
+
+def _deferred(cost: Cost) -> Cost:
+    # A deferred tool stays out of the prompt until tool search loads it; if it is loaded, it costs this.
+    note = "Tools with defer_loading are not counted; their size is in the margin."
+    return Cost(margin=cost.tokens + cost.margin, notes=(note,))
 
 
 def _from_json(tool: object, profile: Profile, note: str) -> Cost:
