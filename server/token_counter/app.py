@@ -66,10 +66,15 @@ def build_server(
             credential = None if settings.offline else settings.credential
             client = CountingClient(http, credential) if credential else None
             _log_source(settings)
-            yield AppState(
-                counter=Counter(client, config_error),
-                windows=WindowResolver(builtin_catalog(), client),
+            catalog = builtin_catalog()
+            counter = Counter(
+                client,
+                catalog,
+                fallback=settings.fallback,
+                offline_reason="offline_mode" if settings.offline else "no_credentials",
+                config_error=config_error,
             )
+            yield AppState(counter=counter, windows=WindowResolver(catalog, client))
 
     server = TokenCounterServer(
         "mcp-token-counter",

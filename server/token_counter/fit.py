@@ -33,11 +33,15 @@ def thinking_budget(thinking: Mapping[str, Any] | None) -> int | None:
     return budget if isinstance(budget, int) and not isinstance(budget, bool) else None
 
 
-def compute_fit(input_tokens: int, reserved: int, window: int) -> Fit:
-    """``fits`` means input + reserved output <= window; ``remaining_tokens`` may be negative."""
+def compute_fit(input_tokens: int, reserved: int, window: int, *, margin: int = 0) -> Fit:
+    """``fits`` means input + margin + reserved output <= window; ``remaining_tokens`` may be negative.
+
+    ``margin`` is an estimate's uncertainty: a fit decided on an estimate must hold for the worst case.
+    ``remaining_tokens`` and ``utilization`` leave it out, so they read the same as for an exact count.
+    """
     used = input_tokens + reserved
     return Fit(
-        fits=used <= window,
+        fits=used + margin <= window,
         reserved_output_tokens=reserved,
         remaining_tokens=window - used,
         utilization=round(used / window, 4),

@@ -18,13 +18,16 @@ class TokenCount(BaseModel):
     provider: str
     ignored_fields: list[str] = Field(description="Arguments accepted but not forwarded.")
     request_id: str | None = None
+    uncertainty_tokens: int = Field(default=0, description="Estimates only: the count may be this much higher.")
+    estimate_method: str | None = None
+    fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
     notes: list[str] = []
 
 
 class ContextFit(BaseModel):
     """Result of check_context_fit."""
 
-    fits: bool = Field(description="input_tokens + reserved_output_tokens <= context_window.")
+    fits: bool = Field(description="input + uncertainty + reserved output <= window.")
     input_tokens: int
     context_window: int
     window_source: Literal["argument", "provider", "table"]
@@ -37,4 +40,7 @@ class ContextFit(BaseModel):
     provider: str
     ignored_fields: list[str]
     request_id: str | None = None
+    uncertainty_tokens: int = Field(default=0, description="Estimates only: the count may be this much higher.")
+    estimate_method: str | None = None
+    fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
     notes: list[str] = []

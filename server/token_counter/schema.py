@@ -20,7 +20,7 @@ def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The output schema without titles; nullable fields stay nullable, since results carry nulls."""
+    """The output schema without titles or defaults; nullable fields stay nullable, since results carry nulls."""
     return cast(dict[str, Any], _compact(_without_model_docs(schema), drop_null=False))
 
 
@@ -44,7 +44,8 @@ def _compact(node: Any, *, drop_null: bool) -> Any:
             continue
         if key == "properties":
             result[key] = {name: _compact(prop, drop_null=drop_null) for name, prop in value.items()}
-        elif key == "default" and value is None and drop_null:
+        elif key == "default" and (value is None or not drop_null):
+            # Output defaults describe nothing a client receives; an input's null default is its absence.
             continue
         else:
             result[key] = _compact(value, drop_null=drop_null)

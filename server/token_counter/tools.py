@@ -104,7 +104,7 @@ def register_tools(server: MCPServer[AppState]) -> None:
         window = await state.windows.resolve(request.model, context_window)
         counted = await _count(ctx, request)
         reserved = reserve_output(max_tokens, thinking)
-        fit = compute_fit(counted.input_tokens, reserved, window.context_window)
+        fit = compute_fit(counted.input_tokens, reserved, window.context_window, margin=counted.uncertainty_tokens)
         warnings = output_warnings(max_tokens, thinking, window.max_output_tokens)
         return ContextFit(
             fits=fit.fits,
@@ -120,6 +120,9 @@ def register_tools(server: MCPServer[AppState]) -> None:
             provider=counted.provider,
             ignored_fields=counted.ignored_fields,
             request_id=counted.request_id,
+            uncertainty_tokens=counted.uncertainty_tokens,
+            estimate_method=counted.estimate_method,
+            fallback_reason=counted.fallback_reason,
             notes=[*counted.notes, *warnings],
         )
 
@@ -133,5 +136,8 @@ async def _count(ctx: Context[AppState, Any], request: CountRequest) -> TokenCou
         provider=counted.provider,
         ignored_fields=list(request.ignored_fields),
         request_id=counted.request_id,
+        uncertainty_tokens=counted.uncertainty_tokens,
+        estimate_method=counted.estimate_method,
+        fallback_reason=counted.fallback_reason,
         notes=list(counted.notes),
     )
