@@ -1,8 +1,3 @@
-"""Shared fixtures."""
+"""Shared pytest configuration: the counting-API stand-in fixtures are available to every test."""
 
-import pytest
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+pytest_plugins = ("tests.standin.fixtures",)
