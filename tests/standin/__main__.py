@@ -15,19 +15,13 @@ from tests.standin.runner import make_server
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.standin", description="Stand-in of the Claude counting API."
-    )
+    parser = argparse.ArgumentParser(prog="python -m tests.standin", description="Stand-in of the Claude counting API.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (printed)")
     parser.add_argument("--flavour", choices=("anthropic", "acedata"), default="anthropic")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added before every reply")
-    parser.add_argument(
-        "--key", action="append", help=f"accepted credential, repeatable (default {DEFAULT_KEY})"
-    )
-    parser.add_argument(
-        "--fault-rate", type=float, default=0.0, help="share of count requests given 529/500/drop"
-    )
+    parser.add_argument("--key", action="append", help=f"accepted credential, repeatable (default {DEFAULT_KEY})")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of count requests given 529/500/drop")
     parser.add_argument("--seed", type=int, default=0, help="seed for --fault-rate")
     return parser.parse_args(argv)
 
@@ -48,9 +42,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     def announce(port: int) -> None:
         print(f"http://{host}:{port}", flush=True)
 
-    server = make_server(
-        config, RequestLog(config.flavour), faults, host=host, port=args.port, on_listening=announce
-    )
+    server = make_server(config, RequestLog(config.flavour), faults, host=host, port=args.port, on_listening=announce)
     server.run()
 
 

@@ -154,9 +154,7 @@ def rate_limited(
     """A 429 `rate_limit_error` (AceData: `too_many_requests`)."""
     return Reply(
         429,
-        headers=retry_headers(
-            retry_after=retry_after, retry_after_ms=retry_after_ms, should_retry=should_retry
-        ),
+        headers=retry_headers(retry_after=retry_after, retry_after_ms=retry_after_ms, should_retry=should_retry),
     )
 
 

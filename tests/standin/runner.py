@@ -75,9 +75,7 @@ class Standin:
     both are safe to use from the test's thread while the stand-in serves from its own.
     """
 
-    def __init__(
-        self, config: StandinConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
-    ) -> None:
+    def __init__(self, config: StandinConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.config = config if config is not None else StandinConfig()
         self.host = host
         self.port = port
@@ -113,16 +111,12 @@ class Standin:
         Raises:
             RuntimeError: the server did not start (port taken, for example; uvicorn logs why).
         """
-        self._thread = threading.Thread(
-            target=self._serve, name=f"standin-{self.config.flavour}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name=f"standin-{self.config.flavour}", daemon=True)
         self._thread.start()
         # A blocking wait on an event the server sets once listening (or on failure): no polling.
         if not self._listening.wait(_START_TIMEOUT) or not self._server.started:
             self.stop()
-            raise RuntimeError(
-                f"stand-in did not start on {self.host}:{self.port} (exit {self._exit_code!r})"
-            )
+            raise RuntimeError(f"stand-in did not start on {self.host}:{self.port} (exit {self._exit_code!r})")
 
     def stop(self) -> None:
         """Release held requests, shut the server down and join its thread."""
@@ -157,9 +151,7 @@ class Standin:
 
 
 @contextmanager
-def run_standin(
-    config: StandinConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
-) -> Generator[Standin]:
+def run_standin(config: StandinConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> Generator[Standin]:
     """Run a stand-in for the duration of a `with` block.
 
     Example::

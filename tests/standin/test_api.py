@@ -37,9 +37,7 @@ async def client(standin: Standin) -> AsyncIterator[httpx2.AsyncClient]:
 
 @pytest.fixture
 async def acedata_client(acedata_standin: Standin) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(
-        base_url=acedata_standin.base_url, headers=acedata_standin.auth_headers()
-    ) as http:
+    async with httpx2.AsyncClient(base_url=acedata_standin.base_url, headers=acedata_standin.auth_headers()) as http:
         yield http
 
 
@@ -90,9 +88,7 @@ async def test_anthropic_auth_accepts_either_style(
     standin: Standin, headers: dict[str, str], expected: tuple[int, str, str]
 ) -> None:
     async with httpx2.AsyncClient(base_url=standin.base_url) as http:
-        response = await http.post(
-            COUNT_PATH, json=HELLO, headers={"anthropic-version": "2023-06-01", **headers}
-        )
+        response = await http.post(COUNT_PATH, json=HELLO, headers={"anthropic-version": "2023-06-01", **headers})
 
     outcome = (200, "", "") if response.status_code == 200 else anthropic_error(response)
     assert outcome == expected
@@ -158,13 +154,9 @@ async def test_acedata_needs_no_anthropic_version(acedata_client: httpx2.AsyncCl
     ("content_type", "status"),
     [("application/json", 200), ("application/json; charset=utf-8", 200), ("text/plain", 400), (None, 400)],
 )
-async def test_content_type_must_be_json(
-    client: httpx2.AsyncClient, content_type: str | None, status: int
-) -> None:
+async def test_content_type_must_be_json(client: httpx2.AsyncClient, content_type: str | None, status: int) -> None:
     headers = {"content-type": content_type} if content_type else {}
-    response = await client.post(
-        COUNT_PATH, content=httpx2.Request("POST", "/", json=HELLO).content, headers=headers
-    )
+    response = await client.post(COUNT_PATH, content=httpx2.Request("POST", "/", json=HELLO).content, headers=headers)
 
     assert response.status_code == status
 
@@ -253,9 +245,7 @@ INVALID_BODIES: list[tuple[str, dict[str, JsonValue], str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("body", "message"), [c[1:] for c in INVALID_BODIES], ids=[c[0] for c in INVALID_BODIES]
-)
+@pytest.mark.parametrize(("body", "message"), [c[1:] for c in INVALID_BODIES], ids=[c[0] for c in INVALID_BODIES])
 async def test_invalid_bodies_get_the_real_error_shape(
     client: httpx2.AsyncClient, body: dict[str, JsonValue], message: str
 ) -> None:
@@ -331,9 +321,7 @@ async def test_unknown_models_are_not_found(client: httpx2.AsyncClient, model: s
     assert anthropic_error(response) == (404, "not_found_error", f"model: {model}")
 
 
-async def test_acedata_errors_use_its_shape(
-    acedata_client: httpx2.AsyncClient, acedata_standin: Standin
-) -> None:
+async def test_acedata_errors_use_its_shape(acedata_client: httpx2.AsyncClient, acedata_standin: Standin) -> None:
     missing = await acedata_client.post(COUNT_PATH, json=with_body(model="claude-x"))
     invalid = await acedata_client.post(COUNT_PATH, json=with_body(max_tokens=5))
 
@@ -385,14 +373,10 @@ async def test_models_endpoint_returns_model_info(client: httpx2.AsyncClient) ->
     assert "request-id" in response.headers
 
 
-async def test_models_endpoint_checks_auth_and_unknown_ids(
-    standin: Standin, client: httpx2.AsyncClient
-) -> None:
+async def test_models_endpoint_checks_auth_and_unknown_ids(standin: Standin, client: httpx2.AsyncClient) -> None:
     unknown = await client.get("/v1/models/claude-2.1")
     async with httpx2.AsyncClient(base_url=standin.base_url) as anonymous:
-        no_key = await anonymous.get(
-            "/v1/models/claude-sonnet-4-6", headers={"anthropic-version": "2023-06-01"}
-        )
+        no_key = await anonymous.get("/v1/models/claude-sonnet-4-6", headers={"anthropic-version": "2023-06-01"})
 
     assert anthropic_error(unknown) == (404, "not_found_error", "model: claude-2.1")
     assert anthropic_error(no_key)[:2] == (401, "authentication_error")

@@ -133,14 +133,10 @@ async def test_html_502_has_no_request_id(client: httpx2.AsyncClient, standin: S
     assert "request-id" not in response.headers
 
 
-@pytest.mark.parametrize(
-    ("status", "code"), [(429, "too_many_requests"), (403, "used_up"), (500, "api_error")]
-)
+@pytest.mark.parametrize(("status", "code"), [(429, "too_many_requests"), (403, "used_up"), (500, "api_error")])
 async def test_acedata_faults_use_acedata_codes(acedata_standin: Standin, status: int, code: str) -> None:
     acedata_standin.faults.push(Reply(status))
-    async with httpx2.AsyncClient(
-        base_url=acedata_standin.base_url, headers=acedata_standin.auth_headers()
-    ) as http:
+    async with httpx2.AsyncClient(base_url=acedata_standin.base_url, headers=acedata_standin.auth_headers()) as http:
         response = await count(http)
 
     assert response.status_code == status
@@ -186,9 +182,7 @@ async def test_stall_holds_until_released(client: httpx2.AsyncClient, standin: S
     assert (stall.arrived, stall.disconnected, standin.log.in_flight) == (1, 0, 0)
 
 
-async def test_stall_can_end_on_its_own_and_answer_as_told(
-    client: httpx2.AsyncClient, standin: Standin
-) -> None:
+async def test_stall_can_end_on_its_own_and_answer_as_told(client: httpx2.AsyncClient, standin: Standin) -> None:
     standin.faults.push(Stall(seconds=0.05, then=rate_limited(retry_after="1")))
 
     with anyio.fail_after(5):
@@ -202,9 +196,7 @@ async def test_stall_notices_a_client_timeout(standin: Standin) -> None:
     standin.faults.push(stall)
     timeout = httpx2.Timeout(5.0, read=0.1)
 
-    async with httpx2.AsyncClient(
-        base_url=standin.base_url, headers=standin.auth_headers(), timeout=timeout
-    ) as http:
+    async with httpx2.AsyncClient(base_url=standin.base_url, headers=standin.auth_headers(), timeout=timeout) as http:
         with pytest.raises(httpx2.ReadTimeout):
             await count(http)
     with anyio.fail_after(5):
@@ -247,9 +239,7 @@ async def test_reset_releases_held_requests(client: httpx2.AsyncClient, standin:
     assert (standin.faults.pending, stall.released) == (0, True)
 
 
-async def test_max_in_flight_counts_overlapping_requests(
-    client: httpx2.AsyncClient, standin: Standin
-) -> None:
+async def test_max_in_flight_counts_overlapping_requests(client: httpx2.AsyncClient, standin: Standin) -> None:
     stall = Stall()
     standin.faults.push(stall, times=5)
     statuses: list[int] = []
@@ -300,9 +290,7 @@ async def outcomes(client: httpx2.AsyncClient, n: int) -> list[int | str]:
     return seen
 
 
-async def test_random_faults_are_reproducible_from_the_seed(
-    client: httpx2.AsyncClient, standin: Standin
-) -> None:
+async def test_random_faults_are_reproducible_from_the_seed(client: httpx2.AsyncClient, standin: Standin) -> None:
     standin.faults.random_faults = RandomFaults(rate=0.5, seed=42)
     first = await outcomes(client, 30)
     standin.faults.random_faults = RandomFaults(rate=0.5, seed=42)
@@ -331,9 +319,7 @@ async def test_scripted_faults_come_before_random_ones(client: httpx2.AsyncClien
     assert [(await count(client)).status_code for _ in range(2)] == [429, 500]
 
 
-async def test_log_records_what_arrived_and_what_was_answered(
-    client: httpx2.AsyncClient, standin: Standin
-) -> None:
+async def test_log_records_what_arrived_and_what_was_answered(client: httpx2.AsyncClient, standin: Standin) -> None:
     raw = b'{"messages": [{"role": "user", "content": "Hello"}], "model": "claude-haiku-4-5"}'
 
     response = await client.post(

@@ -81,9 +81,7 @@ async def test_command_line_prints_the_url_and_serves() -> None:
                     break
             base_url = line.decode().strip()
             async with httpx2.AsyncClient(base_url=base_url) as http:
-                response = await http.post(
-                    COUNT_PATH, json=HELLO, headers={"authorization": f"Bearer {DEFAULT_KEY}"}
-                )
+                response = await http.post(COUNT_PATH, json=HELLO, headers={"authorization": f"Bearer {DEFAULT_KEY}"})
             process.terminate()
             await process.wait()
 
