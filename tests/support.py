@@ -1,13 +1,13 @@
 """Helpers to run the real server against the stand-in through the SDK's in-memory client."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from mcp import Client
 from mcp.types import CallToolResult
 
-from tests.standin import DEFAULT_KEY, Standin
+from tests.standin import DEFAULT_KEY, RecordedRequest, Standin
 from token_counter.app import TokenCounterServer, build_server, load_settings
 
 Mode = Literal["auto", "legacy"]
@@ -33,7 +33,7 @@ def server_for(env: Mapping[str, str]) -> TokenCounterServer:
 
 
 @asynccontextmanager
-async def connected(env: Mapping[str, str], mode: Mode = "auto") -> AsyncIterator[Client]:
+async def connected(env: Mapping[str, str], mode: Mode = "auto") -> AsyncGenerator[Client]:
     """An in-memory client session with a server built from ``env``."""
     async with Client(server_for(env), mode=mode) as client:
         yield client
@@ -45,3 +45,15 @@ def error_text(result: CallToolResult) -> str:
     text = getattr(result.content[0], "text", "")
     assert isinstance(text, str)
     return text
+
+
+def sent(record: RecordedRequest) -> dict[str, Any]:
+    """The JSON object a recorded request carried."""
+    assert isinstance(record.json, dict), record
+    return record.json
+
+
+def answered(record: RecordedRequest) -> dict[str, Any]:
+    """The JSON object the stand-in answered a recorded request with."""
+    assert isinstance(record.response_json, dict), record
+    return record.response_json

@@ -119,13 +119,13 @@ class Counter:
         )
 
 
-def _refusal_reason(body: Mapping[str, Any], exc: TokenCounterError) -> FallbackReason | None:
+def _refusal_reason(body: Mapping[str, Any], exc: CountingRejected | ModelNotFound) -> FallbackReason | None:
     """Why a 400/404 is a shape the API cannot count (so an estimate helps), or None for a real error."""
-    message = str(exc).lower()
-    if any(phrase in message for phrase in _NOT_COUNTABLE_PHRASES):
-        return "model_not_countable"
     if isinstance(exc, CountingRejected) and _has_uncountable_shape(body):
         return "api_refused_shape"
+    message = (exc.upstream_message or "").lower()
+    if "model" in message and any(phrase in message for phrase in _NOT_COUNTABLE_PHRASES):
+        return "model_not_countable"
     return None
 
 
