@@ -2,8 +2,8 @@
 
 import pytest
 
-# Fixture for the Node-based checks: node_tools (Node 22 + Inspector, conformance, mcpb).
-pytest_plugins = ("nodetools",)
+# Fixtures for the Node-based checks: node_tools (Node 22 + Inspector, conformance, mcpb) and fake_upstream.
+pytest_plugins = ("nodetools", "fake_upstream")
 
 
 @pytest.fixture
