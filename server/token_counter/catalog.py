@@ -16,8 +16,17 @@ from typing import Any, Final, Literal, cast
 ImageTier = Literal["standard", "high-res"]
 ThinkingRule = Literal["kept", "stripped"]
 
+_DEFAULT_GROUP: Final = "claude-4"
 _DATE_SUFFIX: Final = re.compile(r"-\d{8}$")
 _ONE_M_SUFFIX: Final = re.compile(r"\[1m\]$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageCaps:
+    """One image tier's limits: the image is downscaled until both hold."""
+
+    max_long_edge: int
+    max_tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,9 @@ class ModelSpec:
     image_tier: ImageTier
     prior_turn_thinking: ThinkingRule
     tool_use_system_prompt: dict[str, int]
+    image_caps: ImageCaps
+    anthropic_tool_tokens: dict[str, int]
+    thinking_overhead: dict[str, int]
     note: str | None = None
 
 
@@ -68,7 +80,17 @@ def normalize_model_id(model: str) -> str:
     return re.sub(r"(?<=\d)\.(?=\d)", "-", stripped)
 
 
-def _spec(row: dict[str, Any], tool_prompts: dict[str, dict[str, int]]) -> ModelSpec:
+def _groups(doc: dict[str, Any], section: str) -> dict[str, dict[str, int]]:
+    """A section of named groups of integers; its string-valued ``note`` is skipped."""
+    table = cast(dict[str, Any], doc[section])
+    return {k: cast(dict[str, int], v) for k, v in table.items() if isinstance(v, dict)}
+
+
+def _image_tiers(doc: dict[str, Any]) -> dict[str, ImageCaps]:
+    return {name: ImageCaps(**caps) for name, caps in _groups(doc, "image_tiers").items()}
+
+
+def _spec(row: dict[str, Any], doc: dict[str, Any]) -> ModelSpec:
     return ModelSpec(
         id=row["id"],
         aliases=tuple(row["aliases"]),
@@ -81,16 +103,19 @@ def _spec(row: dict[str, Any], tool_prompts: dict[str, dict[str, int]]) -> Model
         ctok_confirmed=row["ctok_confirmed"],
         image_tier=row["image_tier"],
         prior_turn_thinking=row["prior_turn_thinking"],
-        tool_use_system_prompt=tool_prompts[row.get("tool_use_system_prompt", "claude-4")],
+        tool_use_system_prompt=_groups(doc, "tool_use_system_prompt")[
+            row.get("tool_use_system_prompt", _DEFAULT_GROUP)
+        ],
+        image_caps=_image_tiers(doc)[row["image_tier"]],
+        anthropic_tool_tokens=_groups(doc, "anthropic_tool_tokens")[row.get("anthropic_tools", _DEFAULT_GROUP)],
+        thinking_overhead=_groups(doc, "thinking_overhead")[row.get("thinking_overhead", _DEFAULT_GROUP)],
         note=row.get("note"),
     )
 
 
 def parse_catalog(doc: dict[str, Any]) -> Catalog:
     """Build a catalog from the JSON document's structure."""
-    table = cast(dict[str, Any], doc["tool_use_system_prompt"])
-    prompts = {k: cast(dict[str, int], v) for k, v in table.items() if isinstance(v, dict)}
-    models = tuple(_spec(row, prompts) for row in doc["models"])
+    models = tuple(_spec(row, doc) for row in doc["models"])
     index = {name.lower(): spec for spec in models for name in (spec.id, *spec.aliases)}
     return Catalog(
         models=models,
