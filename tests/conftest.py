@@ -3,7 +3,7 @@
 import pytest
 
 # Fixtures for the Node-based checks: node_tools (Node 22 + Inspector, conformance, mcpb) and fake_upstream.
-pytest_plugins = ("nodetools", "fake_upstream")
+pytest_plugins = ("tests.nodetools", "tests.fake_upstream")
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from fake_upstream import COUNT_PATH, INPUT_TOKENS, FakeUpstream
-from mcpb_host import ROOT, UserValue, launch, load_manifest
-from nodetools import NodeTools
+from tests.fake_upstream import COUNT_PATH, INPUT_TOKENS, FakeUpstream
+from tests.mcpb_host import ROOT, UserValue, launch, load_manifest
+from tests.nodetools import NodeTools
 
 pytestmark = pytest.mark.node
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from http_server import serve_over_http
-from nodetools import TESTS_DIR, NodeTools
+from tests.http_server import serve_over_http
+from tests.nodetools import TESTS_DIR, NodeTools
 
 pytestmark = pytest.mark.node
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from fake_upstream import INPUT_TOKENS, FakeUpstream
-from http_server import serve_over_http
-from nodetools import NodeTools
+from tests.fake_upstream import INPUT_TOKENS, FakeUpstream
+from tests.http_server import serve_over_http
+from tests.nodetools import NodeTools
 
 pytestmark = pytest.mark.node
 

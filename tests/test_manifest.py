@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 
 import token_counter
-from mcpb_host import ROOT, UserValue, launch, load_manifest, referenced_user_config
+from tests.mcpb_host import ROOT, UserValue, launch, load_manifest, referenced_user_config
 from token_counter.app import build_server
 from token_counter.config import CREDENTIAL_VARIABLES, Settings
 
