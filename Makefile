@@ -3,7 +3,7 @@ UV_VERSION := 0.13.9
 VENV := .venv
 UV := $(VENV)/bin/uv
 
-.PHONY: setup run test test-fast lint bench clean
+.PHONY: setup run test test-fast lint bench bundle clean
 
 setup: $(VENV)/.synced
 
@@ -28,6 +28,10 @@ lint: setup
 
 bench: setup
 	$(VENV)/bin/python -m bench
+
+# The Claude Desktop bundle (MCPB), packed by the pinned mcpb on Node 22 from tests/node_modules.
+bundle: setup
+	$(VENV)/bin/python tests/nodetools.py mcpb pack . dist/mcp-token-counter.mcpb
 
 clean:
 	rm -rf $(VENV) tests/node_modules .pytest_cache .ruff_cache

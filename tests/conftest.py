@@ -2,6 +2,9 @@
 
 pytest_plugins = ("tests.standin.fixtures",)
 
+# Fixtures for the Node-based checks: node_tools (Node 22 + Inspector, conformance, mcpb) and fake_upstream.
+pytest_plugins = ("tests.nodetools", "tests.fake_upstream")
+
 
 import pytest  # noqa: E402 - after the plugin declaration it documents
 

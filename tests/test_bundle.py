@@ -1,0 +1,139 @@
+"""The Claude Desktop bundle: ``mcpb validate`` and ``mcpb pack``, then the packed bundle started as a host would.
+
+The start-up test unpacks the ``.mcpb``, substitutes ``mcp_config`` like a host (``mcpb_host``), runs it with
+``uv`` in a minimal environment and calls it through the Inspector CLI, with the base-URL setting pointing at
+``fake_upstream``. Hosts supply ``uv`` and a Python themselves; here that is ``.venv/bin/uv`` and the test's
+own interpreter, with downloads of other Pythons switched off.
+"""
+
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fake_upstream import COUNT_PATH, INPUT_TOKENS, FakeUpstream
+from tests.mcpb_host import ROOT, UserValue, launch, load_manifest
+from tests.nodetools import NodeTools
+
+pytestmark = pytest.mark.node
+
+UV = Path(sys.executable).with_name("uv")
+SHIPPED_TOP_LEVEL = {"manifest.json", "pyproject.toml", "uv.lock", "README.md", "server"}
+HELLO = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hello, Claude"}]}
+
+
+@pytest.fixture(scope="module")
+def bundle(node_tools: NodeTools, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository packed with ``mcpb pack`` (about 0.3 s)."""
+    out = tmp_path_factory.mktemp("bundle") / "mcp-token-counter.mcpb"
+    packed = node_tools.run("mcpb", "pack", str(ROOT), str(out), timeout=120)
+    assert packed.returncode == 0, packed.stdout + packed.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def unpacked(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundle unzipped where a host would install it; ``uv run`` creates its ``.venv`` there."""
+    folder = tmp_path_factory.mktemp("installed")
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def repository_files(folder: str) -> set[str]:
+    """Files under ``folder`` that a build would see (no bytecode caches)."""
+    paths = (ROOT / folder).rglob("*")
+    return {p.relative_to(ROOT).as_posix() for p in paths if p.is_file() and "__pycache__" not in p.parts}
+
+
+def inspector_config(unpacked: Path, tmp_path: Path, user_config: dict[str, UserValue]) -> Path:
+    """An Inspector ``--config`` file starting the bundle as a host would.
+
+    ``--config`` rather than ``-e KEY=VALUE`` because the CLI rejects ``-e KEY=`` with an empty value, and empty
+    values are exactly what a host passes for optional fields the user left blank.
+    """
+    launched = launch(load_manifest(), dirname=unpacked, user_config=user_config)
+    assert launched.command == "uv"
+    env = {
+        **launched.env,
+        "UV_PYTHON": sys.executable,
+        "UV_PYTHON_DOWNLOADS": "never",
+        **({"UV_CACHE_DIR": os.environ["UV_CACHE_DIR"]} if "UV_CACHE_DIR" in os.environ else {}),
+    }
+    server = {"command": str(UV), "args": launched.args, "env": env}
+    path = tmp_path / "inspector.json"
+    path.write_text(json.dumps({"mcpServers": {"bundle": server}}), encoding="utf-8")
+    return path
+
+
+def inspect(node_tools: NodeTools, config: Path, *args: str) -> dict[str, Any]:
+    """One Inspector CLI call against the bundle; the JSON result (the first start builds the venv).
+
+    Without ``-q`` stdout is still one JSON object, and stderr carries uv's and the server's messages.
+    """
+    done = node_tools.run("inspector", "--cli", "--format", "json", "--config", str(config),
+                          "--server", "bundle", *args, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)["result"]
+    return result
+
+
+def test_manifest_passes_mcpb_validate(node_tools: NodeTools) -> None:
+    done = node_tools.run("mcpb", "validate", str(ROOT / "manifest.json"), timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Manifest schema validation passes!" in done.stdout
+
+
+def test_bundle_ships_only_the_project_files_uv_needs(bundle: Path) -> None:
+    """pyproject.toml, uv.lock, README.md (hatchling reads it), manifest.json and server/: no caches, tests, venvs."""
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+    assert {name.split("/")[0] for name in names} == SHIPPED_TOP_LEVEL
+    assert {name for name in names if name.startswith("server/")} == repository_files("server")
+    assert load_manifest()["server"]["entry_point"] in names
+
+
+def test_bundle_carries_the_manifest_unchanged(bundle: Path) -> None:
+    with zipfile.ZipFile(bundle) as archive:
+        packed = json.loads(archive.read("manifest.json"))
+    assert packed == load_manifest()
+
+
+def test_unpacked_bundle_lists_the_manifests_tools(node_tools: NodeTools, unpacked: Path, tmp_path: Path) -> None:
+    """Started through uv from the unpacked folder with nothing configured, it serves the tools it advertises."""
+    listed = inspect(node_tools, inspector_config(unpacked, tmp_path, {}), "--method", "tools/list")
+    assert [{"name": t["name"], "description": t["description"]} for t in listed["tools"]] == load_manifest()["tools"]
+
+
+@pytest.mark.parametrize(
+    ("provider", "user_config", "auth_header"),
+    [
+        ("anthropic", {"anthropic_api_key": "sk-ant-bundle"}, ("x-api-key", "sk-ant-bundle")),
+        ("acedatacloud", {"acedatacloud_api_token": "ace-bundle"}, ("authorization", "Bearer ace-bundle")),
+    ],
+)
+def test_unpacked_bundle_counts_through_the_configured_provider(
+    node_tools: NodeTools,
+    unpacked: Path,
+    tmp_path: Path,
+    fake_upstream: FakeUpstream,
+    provider: str,
+    user_config: dict[str, UserValue],
+    auth_header: tuple[str, str],
+) -> None:
+    """The user's key and base URL travel user_config -> mcp_config.env -> server -> upstream request."""
+    base_url_field = "anthropic_base_url" if provider == "anthropic" else "acedatacloud_base_url"
+    config = inspector_config(unpacked, tmp_path, {**user_config, base_url_field: fake_upstream.url, "timeout": 10})
+    result = inspect(node_tools, config, "--method", "tools/call", "--tool-name", "count_tokens",
+                     "--tool-args-json", json.dumps(HELLO))  # fmt: skip
+    counted = result["structuredContent"]
+    assert (counted["input_tokens"], counted["source"], counted["provider"]) == (INPUT_TOKENS, "api", provider)
+    (request,) = fake_upstream.received
+    assert (request.method, request.path) == ("POST", COUNT_PATH)
+    name, value = auth_header
+    assert request.headers[name] == value
+    assert json.loads(request.body) == HELLO
