@@ -1,12 +1,12 @@
-"""Shared pytest configuration: the counting-API stand-in fixtures are available to every test."""
+"""Shared pytest configuration.
 
-pytest_plugins = ("tests.standin.fixtures",)
+Plugins: the counting-API stand-in fixtures (``standin``, ``acedata_standin``, ``standin_factory``) and the
+Node-based tools (``node_tools``: Node 22 with the Inspector, the conformance suite and mcpb).
+"""
 
-# Fixtures for the Node-based checks: node_tools (Node 22 + Inspector, conformance, mcpb) and fake_upstream.
-pytest_plugins = ("tests.nodetools", "tests.fake_upstream")
+import pytest
 
-
-import pytest  # noqa: E402 - after the plugin declaration it documents
+pytest_plugins = ("tests.standin.fixtures", "tests.nodetools", "tests.fake_upstream")
 
 
 @pytest.fixture(params=["auto", "legacy"])
