@@ -72,6 +72,7 @@ async def test_result_and_forwarded_body_match_what_the_api_saw(standin: Standin
         "uncertainty_tokens": 0,
         "estimate_method": None,
         "fallback_reason": None,
+        "cached": False,
         "notes": [],
     }
 

@@ -1,4 +1,7 @@
-"""Narrow unit tests of the HTTP client: error mapping and headers, with httpx2.MockTransport."""
+"""Narrow unit tests of the HTTP client: error mapping and headers, with httpx2.MockTransport.
+
+Retries are off here (each test maps one response); tests/test_retries.py covers them against the stand-in.
+"""
 
 import json
 from collections.abc import Callable
@@ -9,6 +12,7 @@ import pytest
 from token_counter import errors
 from token_counter.config import Settings
 from token_counter.request import CountRequest
+from token_counter.retry import RetryPolicy
 from token_counter.upstream import CountingClient, make_http_client
 
 Handler = Callable[[httpx2.Request], httpx2.Response]
@@ -24,7 +28,7 @@ async def count_with(handler: Handler, env: dict[str, str] | None = None, reques
     settings = Settings.from_env(env or {"ANTHROPIC_API_KEY": "sk-test"})
     assert settings.credential is not None
     async with make_http_client(settings, httpx2.MockTransport(handler)) as http:
-        client = CountingClient(http, settings.credential)
+        client = CountingClient(http, settings.credential, policy=RetryPolicy(max_retries=0))
         return (await client.count(request)).input_tokens
 
 

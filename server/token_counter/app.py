@@ -12,9 +12,13 @@ from mcp.types import Tool
 
 from . import __version__
 from .catalog import builtin_catalog
+from .clock import Clock, SystemClock
 from .config import Settings
-from .counting import Counter
+from .count_cache import CountCache
+from .counting import Counted, Counter
 from .errors import ConfigError
+from .pressure import Pressure
+from .retry import RetryPolicy
 from .schema import compact_input_schema, compact_output_schema
 from .state import AppState
 from .tools import register_tools
@@ -57,24 +61,16 @@ def build_server(
     *,
     config_error: ConfigError | None = None,
     transport: httpx2.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+    policy: RetryPolicy | None = None,
 ) -> TokenCounterServer:
-    """The server; ``transport`` replaces the network in narrow tests."""
+    """The server; tests may replace the network (``transport``), time (``clock``) and jitter (``policy``)."""
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         async with make_http_client(settings, transport) as http:
-            credential = None if settings.offline else settings.credential
-            client = CountingClient(http, credential) if credential else None
             _log_source(settings)
-            catalog = builtin_catalog()
-            counter = Counter(
-                client,
-                catalog,
-                fallback=settings.fallback,
-                offline_reason="offline_mode" if settings.offline else "no_credentials",
-                config_error=config_error,
-            )
-            yield AppState(counter=counter, windows=WindowResolver(catalog, client))
+            yield _state(settings, http, config_error, clock or SystemClock(), policy)
 
     server = TokenCounterServer(
         "mcp-token-counter",
@@ -85,6 +81,37 @@ def build_server(
     )
     register_tools(server)
     return server
+
+
+def _state(
+    settings: Settings,
+    http: httpx2.AsyncClient,
+    config_error: ConfigError | None,
+    clock: Clock,
+    policy: RetryPolicy | None,
+) -> AppState:
+    """Everything a tool call shares: one pressure gauge, one cache, one client, for the whole process."""
+    credential = None if settings.offline else settings.credential
+    client = None
+    if credential is not None:
+        client = CountingClient(
+            http,
+            credential,
+            policy=policy or RetryPolicy(max_retries=settings.max_retries),
+            pressure=Pressure(clock=clock, max_in_flight=settings.max_concurrency, rpm=settings.rpm),
+            deadline_s=settings.deadline_s,
+        )
+    cache = CountCache[Counted](max_bytes=settings.cache_bytes, ttl_s=settings.cache_ttl_s, clock=clock)
+    catalog = builtin_catalog()
+    counter = Counter(
+        client,
+        catalog,
+        fallback=settings.fallback,
+        offline_reason="offline_mode" if settings.offline else "no_credentials",
+        config_error=config_error,
+        cache=cache if settings.cache else None,
+    )
+    return AppState(counter=counter, windows=WindowResolver(catalog, client))
 
 
 def _log_source(settings: Settings) -> None:

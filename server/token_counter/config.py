@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import SecretStr
 
@@ -31,9 +31,14 @@ ACEDATACLOUD_BASE_URL: Final = "https://api.acedata.cloud"
 DEFAULT_TIMEOUT_S: Final = 30.0
 CONNECT_TIMEOUT_S: Final = 5.0
 DEFAULT_MAX_RETRIES: Final = 2
+DEFAULT_DEADLINE_S: Final = 60.0
+DEFAULT_MAX_CONCURRENCY: Final = 16
+DEFAULT_CACHE_BYTES: Final = 8_000_000
+DEFAULT_CACHE_TTL_S: Final = 3600.0
 MAX_BODY_BYTES: Final = 32_000_000
 CREDENTIAL_VARIABLES: Final = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ACEDATACLOUD_API_TOKEN")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,12 @@ class Settings:
     max_retries: int = DEFAULT_MAX_RETRIES
     offline: bool = False
     fallback: Fallback = "estimate"
+    deadline_s: float = DEFAULT_DEADLINE_S
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    rpm: int | None = None
+    cache: bool = True
+    cache_bytes: int = DEFAULT_CACHE_BYTES
+    cache_ttl_s: float = DEFAULT_CACHE_TTL_S
 
     @property
     def provider(self) -> Provider | None:
@@ -67,13 +78,15 @@ class Settings:
         """Read the settings; bad values raise ``ConfigError`` naming the variable."""
         env = {k: v.strip() for k, v in environ.items() if v.strip()}
         credential = _credential(env)
+        timeout_s = _positive_float(env, "TOKEN_COUNTER_TIMEOUT", DEFAULT_TIMEOUT_S)
         return cls(
             credential=credential,
             base_url=_base_url(env, credential),
-            timeout_s=_positive_float(env, "TOKEN_COUNTER_TIMEOUT", DEFAULT_TIMEOUT_S),
+            timeout_s=timeout_s,
             max_retries=_non_negative_int(env, "TOKEN_COUNTER_MAX_RETRIES", DEFAULT_MAX_RETRIES),
             offline=env.get("TOKEN_COUNTER_OFFLINE", "").lower() in _TRUE,
             fallback=_fallback(env),
+            **_pressure_and_cache(env, timeout_s),
         )
 
 
@@ -119,6 +132,36 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
         value = -1.0
     if not value > 0:
         raise ConfigError(f"{name} must be a positive number of seconds, got {env[name]!r}.", variable=name)
+    return value
+
+
+def _pressure_and_cache(env: Mapping[str, str], timeout_s: float) -> dict[str, Any]:
+    """The reliability settings (README, "Behaviour under failure")."""
+    # A deadline below the per-request timeout would cut every slow answer short; default to the larger.
+    rpm = _non_negative_int(env, "TOKEN_COUNTER_RPM", 0)
+    return {
+        "deadline_s": _positive_float(env, "TOKEN_COUNTER_DEADLINE", max(DEFAULT_DEADLINE_S, timeout_s)),
+        "max_concurrency": _positive_int(env, "TOKEN_COUNTER_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY),
+        "rpm": rpm or None,
+        "cache": _switch(env, "TOKEN_COUNTER_CACHE", default=True),
+        "cache_bytes": _non_negative_int(env, "TOKEN_COUNTER_CACHE_BYTES", DEFAULT_CACHE_BYTES),
+        "cache_ttl_s": _positive_float(env, "TOKEN_COUNTER_CACHE_TTL", DEFAULT_CACHE_TTL_S),
+    }
+
+
+def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = env.get(name, "").lower()
+    if not value:
+        return default
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    raise ConfigError(f"{name} must be 1 or 0 (on or off), got {env[name]!r}.", variable=name)
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _non_negative_int(env, name, default)
+    if value == 0:
+        raise ConfigError(f"{name} must be a whole number >= 1, got {env[name]!r}.", variable=name)
     return value
 
 

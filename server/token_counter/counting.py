@@ -3,19 +3,26 @@
 The offline estimate also stands in when the API refuses a shape it cannot count (url/file sources,
 server tools, ``mcp_servers``, a model it does not count) and, with ``TOKEN_COUNTER_FALLBACK=estimate``,
 when the API stays unreachable after retries. Every estimate says why in ``fallback_reason``.
+
+Before anything is counted, the request is keyed (``count_cache.request_key``): a cached count is returned
+with ``cached=True`` and no upstream request, and concurrent identical requests share one count
+(``SingleFlight``). Errors are never cached, nor are estimates made because the API was unavailable, so the
+next call tries the API again.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, cast
 
 import anyio.to_thread
 
 from .catalog import Catalog
 from .config import Fallback
+from .count_cache import CountCache, request_key
 from .errors import (
     ConfigError,
     CountingRejected,
@@ -28,7 +35,8 @@ from .errors import (
 from .offline import Estimate, MalformedRequest, estimate_request
 from .request import CountRequest
 from .results import Source
-from .upstream import CountingClient
+from .single_flight import SingleFlight
+from .upstream import NESTING_MESSAGE, CountingClient, encode_body
 
 FallbackReason = Literal[
     "no_credentials", "offline_mode", "api_refused_shape", "model_not_countable", "api_unavailable"
@@ -53,6 +61,12 @@ class Counted:
     uncertainty_tokens: int = 0
     estimate_method: str | None = None
     fallback_reason: FallbackReason | None = None
+    cached: bool = False
+
+    def text_bytes(self) -> int:
+        """Roughly how much text this result holds, for the cache's byte bound."""
+        texts = (self.provider, self.request_id, self.estimate_method, self.fallback_reason, *self.notes)
+        return sum(len(text) for text in texts if text is not None)
 
 
 class Counter:
@@ -66,26 +80,52 @@ class Counter:
         fallback: Fallback = "estimate",
         offline_reason: FallbackReason = "no_credentials",
         config_error: ConfigError | None = None,
+        cache: CountCache[Counted] | None = None,
     ) -> None:
         self._client = client
         self._catalog = catalog
         self._fallback = fallback
         self._offline_reason: FallbackReason = offline_reason
         self._config_error = config_error
+        self._cache = cache
+        self._flights = SingleFlight[bytes, Counted]()
 
     async def count(self, request: CountRequest) -> Counted:
-        """Count ``request``.
+        """Count ``request``: from the cache, by joining an identical count in progress, or afresh.
 
         Raises:
             ConfigError: a configuration value is invalid.
+            PayloadTooLarge: the body is over the API's 32 MB limit (nothing is sent).
             TokenCounterError: the API failed in a way an estimate should not hide.
         """
         if self._config_error is not None:
             raise self._config_error
+        content, key = self._encode_and_key(request)
+        if self._cache is not None and (hit := self._cache.get(key)) is not None:
+            return replace(hit, cached=True)
+        return await self._flights.run(key, functools.partial(self._count_and_keep, request, content, key))
+
+    def _encode_and_key(self, request: CountRequest) -> tuple[bytes | None, bytes]:
+        """The bytes to send (None offline) and the cache key, from one encoding of the body."""
         if self._client is None:
+            body, scope = _hashable_body(request.body), "offline"
+        else:
+            body = encode_body(request.body)
+            scope = self._client.scope
+        key = request_key(scope=scope, model=request.model, betas=request.betas, body=body)
+        return (None if self._client is None else body), key
+
+    async def _count_and_keep(self, request: CountRequest, content: bytes | None, key: bytes) -> Counted:
+        counted = await self._count_fresh(request, content)
+        if self._cache is not None and counted.fallback_reason != "api_unavailable":
+            self._cache.put(key, counted)
+        return counted
+
+    async def _count_fresh(self, request: CountRequest, content: bytes | None) -> Counted:
+        if self._client is None or content is None:
             return await self.estimate(request, self._offline_reason)
         try:
-            counted = await self._client.count(request)
+            counted = await self._client.count_body(content, request.betas)
         except (CountingRejected, ModelNotFound) as exc:
             reason = _refusal_reason(request.body, exc)
             if reason is None:
@@ -117,6 +157,14 @@ class Counter:
             estimate_method=result.method,
             fallback_reason=reason,
         )
+
+
+def _hashable_body(body: Mapping[str, Any]) -> bytes:
+    """The body as bytes for the offline cache key; it is never sent, so any text goes."""
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    except RecursionError as exc:
+        raise TokenCounterError(NESTING_MESSAGE) from exc
 
 
 def _refusal_reason(body: Mapping[str, Any], exc: CountingRejected | ModelNotFound) -> FallbackReason | None:

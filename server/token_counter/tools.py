@@ -123,6 +123,7 @@ def register_tools(server: MCPServer[AppState]) -> None:
             uncertainty_tokens=counted.uncertainty_tokens,
             estimate_method=counted.estimate_method,
             fallback_reason=counted.fallback_reason,
+            cached=counted.cached,
             notes=[*counted.notes, *warnings],
         )
 
@@ -139,5 +140,6 @@ async def _count(ctx: Context[AppState, Any], request: CountRequest) -> TokenCou
         uncertainty_tokens=counted.uncertainty_tokens,
         estimate_method=counted.estimate_method,
         fallback_reason=counted.fallback_reason,
+        cached=counted.cached,
         notes=list(counted.notes),
     )

@@ -1,7 +1,7 @@
 """The counting API client: the only module that talks HTTP.
 
 One ``httpx2.AsyncClient`` is shared for the whole server; this module adds the provider's headers,
-enforces the body limit, and maps every failure onto ``errors``.
+enforces the body limit, maps every failure onto ``errors`` and classifies it for ``retry``.
 """
 
 from __future__ import annotations
@@ -11,17 +11,25 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
+import anyio
 import httpx2
 
-from .config import CONNECT_TIMEOUT_S, MAX_BODY_BYTES, Credential, Settings
+from .clock import SystemClock
+from .config import CONNECT_TIMEOUT_S, DEFAULT_DEADLINE_S, MAX_BODY_BYTES, Credential, Settings
 from .errors import PayloadTooLarge, TokenCounterError, UpstreamUnavailable
+from .pressure import Pressure
 from .request import CountRequest
+from .retry import Failure, RetryPolicy, call_with_retries, server_delay, should_retry
 from .upstream_errors import error_for_response
 
 logger = logging.getLogger(__name__)
 
 ANTHROPIC_VERSION: Final = "2023-06-01"
 COUNT_PATH: Final = "/v1/messages/count_tokens"
+NESTING_MESSAGE: Final = (
+    "The request is nested too deeply to encode as JSON; the Messages API does not take structures like "
+    "this. Flatten the deeply nested field and call again."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +60,11 @@ def make_http_client(settings: Settings, transport: httpx2.AsyncBaseTransport | 
 
 
 def encode_body(body: dict[str, Any]) -> bytes:
-    """Compact UTF-8 JSON, refused above the API's 32 MB limit before anything is sent."""
+    """Compact UTF-8 JSON, refused above the API's 32 MB limit before anything is sent.
+
+    This is the one copy of the body the server makes: the same bytes are hashed for the cache key, sent,
+    and re-sent on retries.
+    """
     try:
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -60,22 +72,44 @@ def encode_body(body: dict[str, Any]) -> bytes:
             f"The request contains text that is not valid Unicode ({exc.reason} at character "
             f"{exc.start}); remove unpaired surrogate escapes such as \\ud800 and call again."
         ) from exc
+    except RecursionError as exc:
+        raise TokenCounterError(NESTING_MESSAGE) from exc
     if len(content) > MAX_BODY_BYTES:
         raise PayloadTooLarge(len(content), MAX_BODY_BYTES)
     return content
 
 
 class CountingClient:
-    """Calls ``/v1/messages/count_tokens`` and ``/v1/models/{id}`` for one provider."""
+    """Calls ``/v1/messages/count_tokens`` and ``/v1/models/{id}`` for one provider.
 
-    def __init__(self, http: httpx2.AsyncClient, credential: Credential) -> None:
+    Every call retries by ``policy``, takes its upstream slots from the shared ``pressure``, and gives up
+    after ``deadline_s`` in all (queueing, attempts and waits included).
+    """
+
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        credential: Credential,
+        *,
+        policy: RetryPolicy | None = None,
+        pressure: Pressure | None = None,
+        deadline_s: float = DEFAULT_DEADLINE_S,
+    ) -> None:
         self._http = http
         self._credential = credential
+        self._policy = policy if policy is not None else RetryPolicy()
+        self._pressure = pressure if pressure is not None else Pressure(clock=SystemClock())
+        self._deadline_s = deadline_s
 
     @property
     def provider(self) -> str:
         """The provider's name, as shown in results."""
         return self._credential.provider
+
+    @property
+    def scope(self) -> str:
+        """Where counts come from (provider and base URL): part of every cache key."""
+        return f"{self.provider} {self._http.base_url}"
 
     def headers(self, betas: tuple[str, ...] = ()) -> dict[str, str]:
         """Auth, version and content headers; ``anthropic-beta`` only when betas are given."""
@@ -90,19 +124,30 @@ class CountingClient:
         return headers
 
     async def count(self, request: CountRequest) -> UpstreamCount:
-        """POST the body and return the count.
+        """Encode ``request`` and count it; see ``count_body``.
 
         Raises:
             PayloadTooLarge: the body is over 32 MB (nothing is sent).
-            UpstreamError: the API answered with an error status.
-            UpstreamUnavailable: timeout, connection failure, or a body that is not a count.
+            TokenCounterError: as ``count_body``.
         """
-        content = encode_body(request.body)
-        params = {"beta": "true"} if request.betas else None
-        response = await self._send("POST", COUNT_PATH, content=content, params=params, betas=request.betas)
+        return await self.count_body(encode_body(request.body), request.betas)
+
+    async def count_body(self, content: bytes, betas: tuple[str, ...]) -> UpstreamCount:
+        """POST an encoded body (from ``encode_body``) and return the count.
+
+        Raises:
+            UpstreamError: the API answered with an error status, for good or after the retries.
+            UpstreamUnavailable: timeouts or connection failures after the retries, the deadline passed, or
+                a body that is not a count.
+        """
+        params = {"beta": "true"} if betas else None
+        response = await self._call(
+            "POST", COUNT_PATH, retries=self._policy.max_retries, content=content, params=params, betas=betas
+        )
         data = _json_object(response)
         tokens = data.get("input_tokens") if data is not None else None
         if not isinstance(tokens, int) or isinstance(tokens, bool):
+            # Not retried, like the SDK: a login page or a wrong base URL answers the same way every time.
             raise UpstreamUnavailable(
                 f"The counting API answered {response.status_code} with a body that is not a token count "
                 f"(content-type {response.headers.get('content-type', 'none')!r}). Check the base URL setting "
@@ -114,7 +159,8 @@ class CountingClient:
     async def model_limits(self, model: str) -> ModelLimits | None:
         """The window and output cap the provider reports, or None when it does not say."""
         try:
-            response = await self._send("GET", f"/v1/models/{model}")
+            # One retry at most: the built-in table answers when the provider does not.
+            response = await self._call("GET", f"/v1/models/{model}", retries=min(1, self._policy.max_retries))
         except TokenCounterError as exc:
             logger.info("No live model info for %s: %s", model, type(exc).__name__)
             return None
@@ -124,39 +170,91 @@ class CountingClient:
             return None
         return ModelLimits(window, max_out if isinstance(max_out, int) and max_out > 0 else None)
 
-    async def _send(
+    async def _call(
         self,
         method: str,
         path: str,
         *,
+        retries: int,
         content: bytes | None = None,
         params: dict[str, str] | None = None,
         betas: tuple[str, ...] = (),
     ) -> httpx2.Response:
+        async def attempt() -> httpx2.Response | Failure:
+            return await self._attempt(method, path, content=content, params=params, betas=betas)
+
+        deadline_at = self._pressure.clock.now() + self._deadline_s
+        try:
+            # The clock-based deadline stops waits early; fail_after also bounds a request in progress.
+            with anyio.fail_after(self._deadline_s):
+                return await call_with_retries(
+                    attempt, retries=retries, policy=self._policy, pressure=self._pressure, deadline_at=deadline_at
+                )
+        except TimeoutError as exc:
+            raise UpstreamUnavailable(
+                f"The counting API gave no usable answer within {self._deadline_s:g} s, retries included. Try "
+                "again, or raise TOKEN_COUNTER_DEADLINE.",
+                reason="deadline",
+            ) from exc
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None,
+        params: dict[str, str] | None,
+        betas: tuple[str, ...],
+    ) -> httpx2.Response | Failure:
+        """One request: the response, or a ``Failure`` saying whether another attempt may help."""
         try:
             response = await self._http.request(
                 method, path, content=content, params=params, headers=self.headers(betas)
             )
         except httpx2.TimeoutException as exc:
-            raise UpstreamUnavailable(
-                f"The counting API did not answer in time ({type(exc).__name__}). Try again, or raise "
-                "TOKEN_COUNTER_TIMEOUT.",
-                reason="timeout",
-            ) from exc
-        except httpx2.TransportError as exc:
-            raise UpstreamUnavailable(
-                f"Could not reach the counting API at {self._http.base_url} ({type(exc).__name__}). Check the "
-                "base URL setting and the network.",
-                reason="connect",
-            ) from exc
-        if response.is_error:
-            raise error_for_response(
-                response.status_code,
-                response.content,
-                response.headers,
-                credential_variable=self._credential.variable,
+            return _transport_failure(
+                UpstreamUnavailable(
+                    f"The counting API did not answer in time ({type(exc).__name__}). Try again, or raise "
+                    "TOKEN_COUNTER_TIMEOUT.",
+                    reason="timeout",
+                ),
+                exc,
             )
-        return response
+        except httpx2.TransportError as exc:
+            return _transport_failure(
+                UpstreamUnavailable(
+                    f"Could not reach the counting API at {_display_url(self._http.base_url)} "
+                    f"({type(exc).__name__}). Check the base URL setting and the network.",
+                    reason="connect",
+                ),
+                exc,
+            )
+        if not response.is_error:
+            return response
+        headers = response.headers
+        wall_now = self._pressure.clock.wall()
+        error = error_for_response(
+            response.status_code,
+            response.content,
+            headers,
+            credential_variable=self._credential.variable,
+            wall_now=wall_now,
+        )
+        return Failure(
+            error,
+            retryable=should_retry(response.status_code, headers),
+            server_delay=server_delay(headers, wall_now=wall_now),
+        )
+
+
+def _transport_failure(error: UpstreamUnavailable, cause: httpx2.TransportError) -> Failure:
+    error.__cause__ = cause  # as ``raise error from cause`` would, when the loop raises it
+    return Failure(error, retryable=True)
+
+
+def _display_url(url: httpx2.URL) -> str:
+    """The URL without user info: a base URL may carry credentials, which must not reach a message."""
+    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
 
 
 def _json_object(response: httpx2.Response) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ for bodies that are not JSON.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
@@ -21,6 +22,7 @@ from .errors import (
     UpstreamError,
     UpstreamOverloaded,
 )
+from .retry import retry_after_seconds
 
 _REQUEST_ID_HEADERS: Final = ("request-id", "x-request-id", "x-amzn-requestid")
 _MAX_TEXT: Final = 300
@@ -62,20 +64,18 @@ def _text(value: object) -> str | None:
     return value[:_MAX_TEXT] if isinstance(value, str) and value else None
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """The delay the server asked for, from ``retry-after-ms`` or ``retry-after`` (seconds), if numeric."""
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        try:
-            return float(headers[name]) / scale
-        except (KeyError, ValueError):
-            continue
-    return None
-
-
 def error_for_response(
-    status: int, content: bytes, headers: Mapping[str, str], *, credential_variable: str
+    status: int,
+    content: bytes,
+    headers: Mapping[str, str],
+    *,
+    credential_variable: str,
+    wall_now: float | None = None,
 ) -> UpstreamError:
-    """The exception for an error status, with a message that says what to change."""
+    """The exception for an error status, with a message that says what to change.
+
+    ``wall_now`` (Unix time, default now) turns a ``retry-after`` HTTP date into seconds.
+    """
     parsed = parse_error_body(content, headers)
     what = f"{status} {parsed.error_type}" if parsed.error_type else str(status)
     said = f"{what}: {parsed.message}" if parsed.message else what
@@ -86,20 +86,20 @@ def error_for_response(
         "request_id": parsed.request_id,
     }
     if status == 429:
-        return _rate_limited(said, suffix, headers, common)
+        now = time.time() if wall_now is None else wall_now
+        return _rate_limited(said, suffix, retry_after_seconds(headers, wall_now=now), common)
     cls, advice = _classify(status, parsed, credential_variable)
     return cls(f"The counting API answered {said}. {advice}{suffix}", status_code=status, **common)
 
 
-def _rate_limited(said: str, suffix: str, headers: Mapping[str, str], common: dict[str, Any]) -> RateLimited:
-    retry_after = retry_after_seconds(headers)
+def _rate_limited(said: str, suffix: str, retry_after: float | None, common: dict[str, Any]) -> RateLimited:
     if retry_after is None:
         advice = (
             "No retry-after was given, which usually means a spend cap or monthly limit: "
             "it will not clear by waiting. Check the account's limits."
         )
     else:
-        advice = f"Retry after {retry_after:g} s, or lower the request rate."
+        advice = f"Retry after {round(retry_after, 1):g} s, or lower the request rate (TOKEN_COUNTER_RPM)."
     return RateLimited(f"The counting API answered {said}. {advice}{suffix}", retry_after=retry_after, **common)
 
 
