@@ -78,7 +78,8 @@ def server_delay(headers: Mapping[str, str], *, wall_now: float) -> float | None
 
 def backoff_delay(retries_taken: int, unit_random: float) -> float:
     """The SDK's backoff before retry number ``retries_taken + 1``; ``unit_random`` is in [0, 1)."""
-    return min(INITIAL_DELAY_S * 2.0**retries_taken, MAX_DELAY_S) * (1 - 0.25 * unit_random)
+    exponent = min(retries_taken, 64)  # past the cap anyway; 2.0**1100 would overflow
+    return min(INITIAL_DELAY_S * 2.0**exponent, MAX_DELAY_S) * (1 - 0.25 * unit_random)
 
 
 def _number(raw: str | None) -> float | None:
