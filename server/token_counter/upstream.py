@@ -6,13 +6,13 @@ enforces the body limit, maps every failure onto ``errors`` and classifies it fo
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import anyio
 import httpx2
+import pydantic_core
 
 from .clock import SystemClock
 from .config import CONNECT_TIMEOUT_S, DEFAULT_DEADLINE_S, MAX_BODY_BYTES, Credential, Settings
@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 ANTHROPIC_VERSION: Final = "2023-06-01"
 COUNT_PATH: Final = "/v1/messages/count_tokens"
 NESTING_MESSAGE: Final = (
-    "The request is nested too deeply to encode as JSON; the Messages API does not take structures like "
-    "this. Flatten the deeply nested field and call again."
+    "The request is nested too deeply to encode as JSON (over about 250 levels); the Messages API does not "
+    "take structures like this. Flatten the deeply nested field and call again."
 )
 
 
@@ -63,20 +63,31 @@ def encode_body(body: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON, refused above the API's 32 MB limit before anything is sent.
 
     This is the one copy of the body the server makes: the same bytes are hashed for the cache key, sent,
-    and re-sent on retries.
+    and re-sent on retries. ``pydantic_core.to_json`` writes bytes directly, where ``json.dumps`` builds a
+    str first and ``.encode`` then copies it: 1x the payload at peak instead of 2.25x.
+
+    Raises:
+        PayloadTooLarge: the body is over 32 MB.
+        TokenCounterError: lone surrogates (not valid Unicode), or nesting deeper than JSON encoding allows.
     """
     try:
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise TokenCounterError(
-            f"The request contains text that is not valid Unicode ({exc.reason} at character "
-            f"{exc.start}); remove unpaired surrogate escapes such as \\ud800 and call again."
-        ) from exc
-    except RecursionError as exc:
-        raise TokenCounterError(NESTING_MESSAGE) from exc
+        content = pydantic_core.to_json(body)
+    except pydantic_core.PydanticSerializationError as exc:
+        raise TokenCounterError(_unencodable_message(str(exc))) from exc
     if len(content) > MAX_BODY_BYTES:
         raise PayloadTooLarge(len(content), MAX_BODY_BYTES)
     return content
+
+
+def _unencodable_message(reason: str) -> str:
+    if "surrogate" in reason:
+        return (
+            "The request contains text that is not valid Unicode (an unpaired surrogate, such as the escape "
+            "\\ud800); remove it and call again."
+        )
+    if "depth" in reason:
+        return NESTING_MESSAGE
+    return f"The request cannot be encoded as JSON ({reason}); fix the field and call again."
 
 
 class CountingClient:
