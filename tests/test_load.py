@@ -1,0 +1,51 @@
+"""1,000 concurrent count_tokens calls through one MCP client, with 10% of upstream requests failing."""
+
+import time
+from collections import Counter as Tally
+
+import anyio
+import pytest
+
+from tests.reliability import FakeClock, call_all, connected_with, counts, structured, user_says
+from tests.standin import RandomFaults, Standin, expected_count
+from tests.support import HELLO, env_for, sent
+
+CALLS = 1000
+# Virtual time moves on with every backoff of every call (FakeClock autojump); a long deadline keeps the
+# sum of everyone's waits from reading as one call's wait.
+ENV = {"TOKEN_COUNTER_DEADLINE": "3600"}
+
+
+@pytest.mark.anyio
+async def test_every_call_is_answered_once_under_faults(standin: Standin) -> None:
+    """Each call gets its own count (or an isError result); none is lost, crossed or counted twice."""
+    standin.faults.random_faults = RandomFaults(rate=0.1, seed=7)
+    texts = [f"load test message {i}" for i in range(CALLS)]
+    started = time.monotonic()
+    with anyio.fail_after(60):
+        async with connected_with(env_for(standin, **ENV), clock=FakeClock()) as client:
+            results = await call_all(client, [user_says(text) for text in texts])
+            standin.faults.random_faults = None
+            after = structured(await client.call_tool("count_tokens", HELLO))
+    elapsed = time.monotonic() - started
+
+    records = counts(standin)
+    answered_ok = [r for r in records if r.responded and r.status == 200 and r.fault is None]
+    by_request_id = {r.request_id: r for r in answered_ok}
+    per_text = Tally(sent(r)["messages"][0]["content"] for r in answered_ok)
+    sources = Tally[str]()
+    for text, result in zip(texts, results, strict=True):
+        if result.is_error:
+            sources["error"] += 1
+            continue
+        content = structured(result)
+        sources[content["source"]] += 1
+        if content["source"] == "api":
+            assert content["input_tokens"] == expected_count(user_says(text))
+            assert sent(by_request_id[content["request_id"]])["messages"][0]["content"] == text
+    assert sources["api"] >= CALLS * 0.99, sources
+    assert sum(sources.values()) == CALLS
+    assert set(per_text.values()) == {1}, "no message was counted upstream twice"
+    assert sum(r.fault is not None for r in records) >= CALLS * 0.08, "faults were injected"
+    assert after["source"] == "api"
+    print(f"\n{CALLS} calls in {elapsed:.1f} s: {dict(sources)}, {len(records)} upstream requests")
