@@ -13,7 +13,7 @@ from mcp.types import Tool
 from . import __version__
 from .catalog import builtin_catalog
 from .clock import Clock, SystemClock
-from .config import Settings
+from .config import Settings, display_url
 from .count_cache import CountCache
 from .counting import Counted, Counter
 from .errors import ConfigError
@@ -119,4 +119,6 @@ def _log_source(settings: Settings) -> None:
     if credential is None or settings.offline:
         logger.info("No provider configured: counts are offline estimates")
     else:
-        logger.info("Counting with %s via %s (%s)", credential.provider, settings.base_url, credential.variable)
+        logger.info(
+            "Counting with %s via %s (%s)", credential.provider, display_url(settings.base_url), credential.variable
+        )

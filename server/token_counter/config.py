@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
@@ -88,6 +89,17 @@ class Settings:
             fallback=_fallback(env),
             **_pressure_and_cache(env, timeout_s),
         )
+
+
+def display_url(url: str) -> str:
+    """``url`` without its user info: a base URL may carry credentials, which no message or log may show."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    netloc += f":{parts.port}" if parts.port is not None else ""
+    return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
 
 
 def _credential(env: Mapping[str, str]) -> Credential | None:

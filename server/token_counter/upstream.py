@@ -49,9 +49,16 @@ class ModelLimits:
 
 
 def make_http_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> httpx2.AsyncClient:
-    """The shared client, with the configured timeouts (``transport`` lets tests pass a MockTransport)."""
+    """The shared client, with the configured timeouts (``transport`` lets tests pass a MockTransport).
+
+    User info in the base URL becomes Basic auth, as httpx2 would make it, but off the URL: httpx2 logs
+    every request's URL, and the password must not reach a log.
+    """
+    url = httpx2.URL(settings.base_url)
+    auth = httpx2.BasicAuth(url.username, url.password) if url.userinfo else None
     return httpx2.AsyncClient(
-        base_url=settings.base_url,
+        base_url=url.copy_with(userinfo=b"") if url.userinfo else url,
+        auth=auth,
         timeout=httpx2.Timeout(settings.timeout_s, connect=min(CONNECT_TIMEOUT_S, settings.timeout_s)),
         limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
         transport=transport,
@@ -234,7 +241,7 @@ class CountingClient:
         except httpx2.TransportError as exc:
             return _transport_failure(
                 UpstreamUnavailable(
-                    f"Could not reach the counting API at {_display_url(self._http.base_url)} "
+                    f"Could not reach the counting API at {self._http.base_url} "
                     f"({type(exc).__name__}). Check the base URL setting and the network.",
                     reason="connect",
                 ),
@@ -261,11 +268,6 @@ class CountingClient:
 def _transport_failure(error: UpstreamUnavailable, cause: httpx2.TransportError) -> Failure:
     error.__cause__ = cause  # as ``raise error from cause`` would, when the loop raises it
     return Failure(error, retryable=True)
-
-
-def _display_url(url: httpx2.URL) -> str:
-    """The URL without user info: a base URL may carry credentials, which must not reach a message."""
-    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
 
 
 def _json_object(response: httpx2.Response) -> dict[str, Any] | None:
