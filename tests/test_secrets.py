@@ -1,0 +1,149 @@
+"""The key never leaks: every fault, through every credential style, with all logging at DEBUG.
+
+A recognisable key goes through the whole fault suite; then no tool result (structured or text), no error
+message, no log record and nothing written to stdout or stderr may contain it.
+"""
+
+import logging
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import pytest
+from mcp.types import CallToolResult
+
+from tests.reliability import FakeClock, call_all, connected_with, user_says
+from tests.standin import (
+    Drop,
+    Fault,
+    RandomFaults,
+    Reply,
+    Stall,
+    Standin,
+    StandinConfig,
+    garbage,
+    html_bad_gateway,
+    overloaded,
+    rate_limited,
+    server_error,
+)
+from tests.standin.fixtures import StandinFactory
+from tests.support import HELLO
+
+SECRET = "sk-ant-api03-CANARY-7f3c9e1d-DO-NOT-LEAK-5b2a8c4f"
+FAULTS: tuple[Fault, ...] = (
+    rate_limited(retry_after="1"),
+    rate_limited(),
+    overloaded(),
+    server_error(500),
+    server_error(503),
+    html_bad_gateway(),
+    garbage(),
+    garbage(status=500),
+    Drop(),
+    Reply(400),
+    Reply(401),
+    Reply(403),
+    Reply(404),
+    Reply(413),
+    Reply(408),
+)
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every logger at DEBUG, httpx2 and the SDK included, for the duration of the test."""
+    loggers = [logging.getLogger(name) for name in ("", "httpx2", "httpcore2", "mcp", "token_counter")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
+    yield caplog
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+
+
+def env_with_secret(standin: Standin, variable: str, **extra: str) -> dict[str, str]:
+    base = "ACEDATACLOUD_API_BASE_URL" if variable == "ACEDATACLOUD_API_TOKEN" else "ANTHROPIC_BASE_URL"
+    return {variable: SECRET, base: standin.base_url, **extra}
+
+
+def texts_of(result: CallToolResult) -> list[str]:
+    return [str(result.structured_content), *(getattr(block, "text", "") for block in result.content)]
+
+
+async def run_fault_suite(standin: Standin, variable: str, fallback: str) -> list[str]:
+    """Every scripted fault once, a stall past the timeout, then a burst under random faults."""
+    seen: list[str] = []
+    env = env_with_secret(standin, variable, TOKEN_COUNTER_FALLBACK=fallback, TOKEN_COUNTER_TIMEOUT="0.2")
+    async with connected_with(env, clock=FakeClock()) as client:
+        for index, fault in enumerate(FAULTS):
+            standin.faults.push(fault, times=3)
+            seen += texts_of(await client.call_tool("count_tokens", user_says(f"fault {index}")))
+        standin.faults.push(Stall(), times=3)
+        seen += texts_of(await client.call_tool("check_context_fit", user_says("stalled")))
+        standin.faults.random_faults = RandomFaults(rate=0.3, seed=3)
+        burst = await call_all(client, [user_says(f"burst {i}") for i in range(50)])
+        seen += [text for result in burst for text in texts_of(result)]
+    standin.faults.clear()
+    return seen
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fallback", ["error", "estimate"])
+@pytest.mark.parametrize("variable", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ACEDATACLOUD_API_TOKEN"])
+async def test_the_key_never_appears_in_results_errors_or_logs(
+    standin_factory: StandinFactory,
+    debug_logs: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    variable: str,
+    fallback: str,
+) -> None:
+    flavour = "acedata" if variable == "ACEDATACLOUD_API_TOKEN" else "anthropic"
+    standin = standin_factory(StandinConfig(flavour=flavour, keys=frozenset({SECRET})))
+    with anyio.fail_after(30):
+        seen = await run_fault_suite(standin, variable, fallback)
+    assert any(SECRET in (r.headers.get("x-api-key", "") + r.headers.get("authorization", "")) for r in standin.log)
+    assert any("Error" in text or "estimate" in text for text in seen), "the faults did reach the results"
+    assert_no_secret(seen, debug_logs, capfd)
+
+
+@pytest.mark.anyio
+async def test_the_key_never_appears_when_it_is_refused_or_misconfigured(
+    standin: Standin, debug_logs: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong key (401 from the stand-in), a bad setting next to the key, and a base URL carrying it.
+
+    httpx2 logs every request's URL at INFO, so a password in the base URL must not stay in the URL.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    envs: list[dict[str, Any]] = [
+        env_with_secret(standin, "ANTHROPIC_API_KEY"),
+        env_with_secret(standin, "ANTHROPIC_API_KEY", TOKEN_COUNTER_TIMEOUT="soon"),
+        {"ANTHROPIC_API_KEY": SECRET, "ANTHROPIC_BASE_URL": f"http://user:{SECRET}@127.0.0.1:{closed_port}"},
+        {"ANTHROPIC_API_KEY": SECRET, "ANTHROPIC_BASE_URL": f"http://user:{SECRET}@127.0.0.1:{standin.port}"},
+    ]
+    seen: list[str] = []
+    for env in envs:
+        async with connected_with({**env, "TOKEN_COUNTER_FALLBACK": "error"}) as client:
+            seen += texts_of(await client.call_tool("count_tokens", HELLO))
+            seen += texts_of(await client.call_tool("check_context_fit", HELLO))
+    assert any("401" in text for text in seen)
+    assert any("TOKEN_COUNTER_TIMEOUT" in text for text in seen)
+    assert any("Could not reach" in text for text in seen)
+    assert any("HTTP Request: POST http://127.0.0.1" in r.getMessage() for r in debug_logs.records)
+    assert standin.log.last().headers["authorization"].startswith("Basic ")
+    assert_no_secret(seen, debug_logs, capfd)
+
+
+def assert_no_secret(seen: list[str], logs: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
+    leaks = [text for text in seen if SECRET in text]
+    leaks += [record.getMessage() for record in logs.records if SECRET in record.getMessage()]
+    leaks += [line for line in logs.text.splitlines() if SECRET in line]
+    out, err = capfd.readouterr()
+    leaks += [line for line in (out + err).splitlines() if SECRET in line]
+    assert logs.records, "logging was captured"
+    assert leaks == []
