@@ -38,7 +38,7 @@ class UnknownWindow(TokenCounterError):
 
     def __init__(self, model: str) -> None:
         super().__init__(
-            f"The context window of model {model!r} is unknown: it is not in the built-in model table and "
+            f"The context window of model {model[:100]!r} is unknown: it is not in the built-in model table and "
             "the provider's /v1/models did not describe it. Pass the window as the `context_window` "
             "argument (for example 200000 or 1000000), or check the model id."
         )

@@ -6,6 +6,7 @@ including block types the API adds later, passes through unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -13,6 +14,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .catalog import normalize_model_id
+from .errors import TokenCounterError
 
 # Messages-API generation fields the count endpoint does not take: accepted, never forwarded.
 SAMPLING_FIELDS: Final = frozenset(
@@ -29,6 +31,8 @@ SAMPLING_FIELDS: Final = frozenset(
         "inference_geo",
     }
 )
+_MAX_MODEL_ID: Final = 200
+_BETA_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # Body fields in the order the tool signature declares them.
 BODY_FIELDS: Final = (
     "system",
@@ -82,7 +86,7 @@ def build_request(
     arguments as the client sent them; keys that are neither forwarded nor ``used_locally`` are reported
     as ignored, so an agent that pasted ``temperature`` learns it was dropped.
     """
-    api_model = normalize_model_id(model)
+    api_model = _model_id(model)
     body: dict[str, Any] = {
         "model": api_model,
         "messages": [message.model_dump(exclude_unset=True) for message in messages],
@@ -93,6 +97,36 @@ def build_request(
     return CountRequest(
         model=api_model,
         body=body,
-        betas=tuple(dict.fromkeys(beta.strip() for beta in betas or () if beta.strip())),
+        betas=_betas(betas),
         ignored_fields=tuple(ignored),
     )
+
+
+def _model_id(model: str) -> str:
+    """The normalised model id. It is echoed in every result, so it must be short, printable Unicode.
+
+    Raises:
+        TokenCounterError: an empty or over-long id, control characters, or lone surrogates.
+    """
+    api_model = normalize_model_id(model)
+    if 0 < len(api_model) <= _MAX_MODEL_ID and api_model.isprintable():
+        return api_model
+    raise TokenCounterError(
+        f"model: {api_model[:60]!r} is not a model id; pass one such as claude-sonnet-4-6 or claude-opus-4-8."
+    )
+
+
+def _betas(betas: Iterable[str] | None) -> tuple[str, ...]:
+    """Distinct, trimmed beta names. They go into an HTTP header, so anything else is refused here.
+
+    Raises:
+        TokenCounterError: a name that is not a header-safe token (non-ASCII, spaces, commas, newlines).
+    """
+    names = tuple(dict.fromkeys(beta.strip() for beta in betas or () if beta.strip()))
+    for name in names:
+        if not _BETA_NAME.fullmatch(name):
+            raise TokenCounterError(
+                f"betas: {name[:60]!r} is not a beta name. Names are ASCII letters, digits, '.', '_' and '-', "
+                "such as token-counting-2024-11-01; pass one name per list item."
+            )
+    return names

@@ -7,6 +7,7 @@ enforces the body limit, maps every failure onto ``errors`` and classifies it fo
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 ANTHROPIC_VERSION: Final = "2023-06-01"
 COUNT_PATH: Final = "/v1/messages/count_tokens"
+# Model ids as providers spell them (claude-opus-4-6, anthropic.claude-x-v1:0, claude-x@20250101).
+_MODEL_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
 NESTING_MESSAGE: Final = (
     "The request is nested too deeply to encode as JSON (over about 250 levels); the Messages API does not "
     "take structures like this. Flatten the deeply nested field and call again."
@@ -176,6 +179,9 @@ class CountingClient:
 
     async def model_limits(self, model: str) -> ModelLimits | None:
         """The window and output cap the provider reports, or None when it does not say."""
+        if not _MODEL_ID.fullmatch(model):
+            # Not a model id a provider could know; it would not even make a valid URL path.
+            return None
         try:
             # One retry at most: the built-in table answers when the provider does not.
             response = await self._call("GET", f"/v1/models/{model}", retries=min(1, self._policy.max_retries))
