@@ -18,5 +18,5 @@ def decode_prefix(data: str | bytes, chars: int | None = None) -> bytes:
     prefix = data if chars is None or chars >= len(data) else data[: chars - chars % 4]
     try:
         return binascii.a2b_base64(prefix)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, and also what a str with non-ASCII characters raises
         return b""
