@@ -7,8 +7,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Source = Literal["api", "estimate"]
-# "cached" could be read as prompt caching, which counting never involves; the description rules that out.
-CACHED_DESCRIPTION = "From this server's count cache, not a new count."
 
 
 class TokenCount(BaseModel):
@@ -23,7 +21,7 @@ class TokenCount(BaseModel):
     uncertainty_tokens: int = Field(default=0, description="Estimates only: the count may be this much higher.")
     estimate_method: str | None = None
     fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
-    cached: bool = Field(default=False, description=CACHED_DESCRIPTION)
+    cached: bool = False  # from this server's count cache; undescribed, as tools/list is near 1,500 tokens
     notes: list[str] = []
 
 
@@ -46,5 +44,5 @@ class ContextFit(BaseModel):
     uncertainty_tokens: int = Field(default=0, description="Estimates only: the count may be this much higher.")
     estimate_method: str | None = None
     fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
-    cached: bool = Field(default=False, description=CACHED_DESCRIPTION)
+    cached: bool = False  # from this server's count cache; undescribed, as tools/list is near 1,500 tokens
     notes: list[str] = []
