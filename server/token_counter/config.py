@@ -171,10 +171,10 @@ def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = _non_negative_int(env, name, default)
-    if value == 0:
-        raise ConfigError(f"{name} must be a whole number >= 1, got {env[name]!r}.", variable=name)
-    return value
+    raw = env.get(name, str(default))
+    if not raw.isdigit() or int(raw) == 0:
+        raise ConfigError(f"{name} must be a whole number >= 1, got {raw!r}.", variable=name)
+    return int(raw)
 
 
 def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
