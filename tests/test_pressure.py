@@ -126,3 +126,23 @@ async def test_a_shared_failure_reaches_every_waiting_call(standin: Standin) -> 
             stall.release()
     assert all("spend cap" in error_text(r) for r in results)
     assert len(counts(standin)) == 3  # one call's three attempts, shared by all five
+
+
+@pytest.mark.anyio
+async def test_when_the_shared_call_is_cancelled_a_waiting_call_takes_over(standin: Standin) -> None:
+    """Cancelling the call that went upstream aborts its request; an identical call waiting on it goes itself."""
+    stall = Stall()
+    standin.faults.push(stall)
+    results: list[CallToolResult] = []
+    with anyio.fail_after(10):
+        async with connected_with(env_for(standin)) as client, anyio.create_task_group() as group:
+            async with anyio.create_task_group() as leader:
+                await start_call(leader, client, HELLO, results)
+                await stall.wait_arrived()
+                await start_call(group, client, HELLO, results)
+                await anyio.wait_all_tasks_blocked()
+                leader.cancel_scope.cancel()
+            await stall.wait_disconnected()
+    assert len(results) == 1
+    assert structured(results[0])["source"] == "api"
+    assert [r.client_disconnected for r in counts(standin)] == [True, False]
