@@ -7,7 +7,6 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
-
 from tests.offline.conftest import ImageFactory, PdfFactory
 from tests.test_stdio import minimal_env
 
