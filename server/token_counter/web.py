@@ -30,6 +30,7 @@ import uvicorn
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
+from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -176,26 +177,28 @@ class BearerAuth:
         await _unauthorised(wrong_token=presented is not None)(scope, receive, send)
 
 
-class OneResponseOnly:
-    """ASGI middleware: drop a second response start, and anything sent after the response is complete.
+class WholeResponses:
+    """ASGI middleware: every response is started once and finished once, also when shutdown cuts a stream.
 
-    Works around modelcontextprotocol/python-sdk#883: the SDK's SSE endpoint returns an empty ``Response()``
-    after its event stream ends. When the stream ended because the server is shutting down, that second
-    response start is an error uvicorn logs with a traceback (on every Ctrl-C with a client connected).
-    Dropping the start lets the empty response's final body chunk close the event stream properly.
+    Two SDK streams misbehave when uvicorn shuts down with a client connected, each logged as an error:
+
+    - the SSE endpoint returns an empty ``Response()`` after its event stream ends, a second response start
+      (modelcontextprotocol/python-sdk#883); that start is dropped, and the empty body closes the stream;
+    - a streamable-HTTP GET stream is cancelled with the session and returns without its last body chunk;
+      the chunk is sent here, so the client sees the stream end instead of a dropped connection.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Forward the first response; drop what would start another or follow the last body chunk."""
+        """Forward one response; drop a second start and what follows the last chunk; add a missing last chunk."""
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
         started = complete = False
 
-        async def send_one_response(message: Message) -> None:
+        async def send_once(message: Message) -> None:
             nonlocal started, complete
             if complete or (started and message["type"] == "http.response.start"):
                 return
@@ -203,7 +206,9 @@ class OneResponseOnly:
             complete = message["type"] == "http.response.body" and not message.get("more_body", False)
             await send(message)
 
-        await self._app(scope, receive, send_one_response)
+        await self._app(scope, receive, send_once)
+        if started and not complete:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _bearer_credentials(headers: Headers) -> bytes | None:
@@ -239,34 +244,38 @@ def health(*, transport: HttpTransport, provider: str | None) -> dict[str, str]:
 
 def build_http_app(server: MCPServer[Any], options: HttpOptions, *, provider: str | None) -> ASGIApp:
     """The ASGI app serving ``server`` as ``options`` say; adds ``/health`` to ``server``, so call it once."""
-    body = json.dumps(health(transport=options.transport, provider=provider)).encode()
+    _add_health_route(server, health(transport=options.transport, provider=provider))
+    app = WholeResponses(_mcp_app(server, options))
+    if options.token is None:
+        return app
+    return BearerAuth(app, token=options.token, open_paths=frozenset({HEALTH_PATH}))
+
+
+def _add_health_route(server: MCPServer[Any], payload: Mapping[str, str]) -> None:
+    body = json.dumps(payload).encode()
 
     @server.custom_route(HEALTH_PATH, methods=["GET"])
     async def _health(_request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
         return Response(body, media_type="application/json")
 
+
+def _mcp_app(server: MCPServer[Any], options: HttpOptions) -> Starlette:
     security = transport_security(options)
-    app: ASGIApp
     if options.transport == "sse":
-        sse = server.sse_app(
+        return server.sse_app(
             sse_path=SSE_PATH,
             message_path=MESSAGE_PATH,
             max_request_body_size=MAX_REQUEST_BODY_BYTES,
             transport_security=security,
             host=options.host,
         )
-        app = OneResponseOnly(sse)
-    else:
-        app = server.streamable_http_app(
-            streamable_http_path=MCP_PATH,
-            stateless_http=options.stateless,
-            max_request_body_size=MAX_REQUEST_BODY_BYTES,
-            transport_security=security,
-            host=options.host,
-        )
-    if options.token is None:
-        return app
-    return BearerAuth(app, token=options.token, open_paths=frozenset({HEALTH_PATH}))
+    return server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=options.stateless,
+        max_request_body_size=MAX_REQUEST_BODY_BYTES,
+        transport_security=security,
+        host=options.host,
+    )
 
 
 def endpoint_url(options: HttpOptions, port: int) -> str:
