@@ -7,11 +7,11 @@ from pydantic import SecretStr
 from starlette.types import Message, Receive, Scope, Send
 
 from token_counter.__main__ import parse_args
+from token_counter.asgi import WholeResponses
 from token_counter.web import (
     LOOPBACK_HOSTS,
     LOOPBACK_ORIGINS,
     HttpOptions,
-    WholeResponses,
     allowed_host,
     http_token,
     is_loopback,

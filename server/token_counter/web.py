@@ -10,11 +10,14 @@ Both also answer ``GET /health``. What a request passes through, outermost first
 
 The client's bearer token ends its journey in step 1: the counting API is called with the server's own
 credentials, and tools never see HTTP headers.
+
+The server's lifespan (its one HTTP client to the counting API) runs once for streamable HTTP, in the app's
+lifespan. The SDK's SSE app has none and enters the server's lifespan per SSE connection instead, so each SSE
+session has its own client.
 """
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import json
 import logging
@@ -31,12 +34,12 @@ from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from . import __version__
+from .asgi import BearerAuth, WholeResponses
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ MESSAGE_PATH: Final = "/messages/"
 # payload, and clients that escape non-ASCII text as \uXXXX, need room on top. The SDK's 4 MiB default would
 # refuse ordinary base64 images and PDFs.
 MAX_REQUEST_BODY_BYTES: Final = 40 * 1024 * 1024
-# Open SSE streams never finish on their own; after this long at shutdown they are cut.
+# At shutdown, a call still waiting on the counting API gets this long before it is cut; idle streams close at once.
 GRACEFUL_SHUTDOWN_S: Final = 3
 LOOPBACK_NAMES: Final = frozenset({"localhost"})
 WILDCARD_ADDRESSES: Final = frozenset({"", "0.0.0.0", "::"})
@@ -61,7 +64,6 @@ WILDCARD_ADDRESSES: Final = frozenset({"", "0.0.0.0", "::"})
 LOOPBACK_HOSTS: Final = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS: Final = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 _HOSTNAME: Final = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?")
-_REALM: Final = 'Bearer realm="mcp-token-counter"'
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,81 +158,6 @@ def _has_port(netloc: str) -> bool:
     return re.search(r":\d+$", netloc) is not None
 
 
-class BearerAuth:
-    """ASGI middleware: 401 for any HTTP request without the right bearer token, except on ``open_paths``."""
-
-    def __init__(self, app: ASGIApp, *, token: SecretStr, open_paths: frozenset[str] = frozenset()) -> None:
-        self._app = app
-        self._expected = token.get_secret_value().encode("utf-8")
-        self._open_paths = open_paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass lifespan events, open paths and authorised requests on; answer the rest with 401."""
-        if scope["type"] != "http" or scope["path"] in self._open_paths:
-            await self._app(scope, receive, send)
-            return
-        presented = _bearer_credentials(Headers(scope=scope))
-        if presented is not None and hmac.compare_digest(presented, self._expected):
-            await self._app(scope, receive, send)
-            return
-        logger.info("401 for %s %s (%s)", scope["method"], scope["path"], "wrong token" if presented else "no token")
-        await _unauthorised(wrong_token=presented is not None)(scope, receive, send)
-
-
-class WholeResponses:
-    """ASGI middleware: every response is started once and finished once, also when shutdown cuts a stream.
-
-    Two SDK streams misbehave when uvicorn shuts down with a client connected, each logged as an error:
-
-    - the SSE endpoint returns an empty ``Response()`` after its event stream ends, a second response start
-      (modelcontextprotocol/python-sdk#883); that start is dropped, and the empty body closes the stream;
-    - a streamable-HTTP GET stream is cancelled with the session and returns without its last body chunk;
-      the chunk is sent here, so the client sees the stream end instead of a dropped connection.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Forward one response; drop a second start and what follows the last chunk; add a missing last chunk."""
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        started = complete = False
-
-        async def send_once(message: Message) -> None:
-            nonlocal started, complete
-            if complete or (started and message["type"] == "http.response.start"):
-                return
-            started = True
-            complete = message["type"] == "http.response.body" and not message.get("more_body", False)
-            await send(message)
-
-        await self._app(scope, receive, send_once)
-        if started and not complete:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-def _bearer_credentials(headers: Headers) -> bytes | None:
-    """The token of an ``Authorization: Bearer`` header as sent (bytes), or None without one."""
-    scheme, _, credentials = headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
-        return None
-    # Starlette decodes headers as latin-1; encoding back gives the bytes on the wire, UTF-8 or not.
-    return credentials.strip().encode("latin-1")
-
-
-def _unauthorised(*, wrong_token: bool) -> Response:
-    # RFC 6750 §3.1: an error code only when a token was presented.
-    if wrong_token:
-        challenge = f'{_REALM}, error="invalid_token"'
-        body = {"error": "invalid_token", "error_description": "The bearer token is not valid for this server."}
-    else:
-        challenge = _REALM
-        body = {"error": "unauthorized", "error_description": "Send 'Authorization: Bearer <token>'."}
-    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": challenge})
-
-
 def health(*, transport: HttpTransport, provider: str | None) -> dict[str, str]:
     """What ``GET /health`` answers: liveness and what the server is, never settings values or secrets."""
     return {
@@ -309,7 +236,7 @@ def serve(app: ASGIApp, options: HttpOptions, *, on_listening: Callable[[int], N
         app,
         host=options.host,
         port=options.port,
-        lifespan="on",  # the streamable HTTP app's session manager and the server's lifespan run in it
+        lifespan="on",  # streamable HTTP: the session manager, and inside it the server's lifespan
         log_config=None,  # uvicorn's default config logs requests to stdout; ours sends everything to stderr
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
