@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Final
 
 from . import __version__, web
@@ -104,6 +107,22 @@ def http_options(args: argparse.Namespace, transport: HttpTransport) -> HttpOpti
     )
 
 
+def run_stdio(server: TokenCounterServer) -> None:
+    """Serve on stdin/stdout until the client closes stdin, or Ctrl-C."""
+    if sys.stdin.isatty():
+        sys.stderr.write(CONNECT_HINT % (__version__, sys.argv[0], sys.argv[0]) + "\n")
+    # The SDK reads stdin in a worker thread no signal interrupts, so a cancelled server would wait for the
+    # next input line and Ctrl-C seemed to do nothing. A stdio server keeps no state to save (its client owns
+    # the session), so Ctrl-C ends it at once, as SIGTERM already does.
+    signal.signal(signal.SIGINT, _exit_now)
+    server.run("stdio")
+
+
+def _exit_now(_signal: int, _frame: FrameType | None) -> None:
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def run_http(server: TokenCounterServer, options: HttpOptions, *, provider: str | None) -> None:
     """Serve over HTTP until interrupted, saying where on stderr once listening."""
     auth = "bearer token required" if options.token else "no token: loopback only"
@@ -114,7 +133,9 @@ def run_http(server: TokenCounterServer, options: HttpOptions, *, provider: str 
         sys.stderr.write(f"mcp-token-counter {__version__}: {label} at {url} ({auth}); Ctrl-C to stop\n")
         sys.stderr.flush()
 
-    web.serve(web.build_http_app(server, options, provider=provider), options, on_listening=announce)
+    # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again; that KeyboardInterrupt is the end.
+    with contextlib.suppress(KeyboardInterrupt):
+        web.serve(web.build_http_app(server, options, provider=provider), options, on_listening=announce)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -129,15 +150,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     configure_logging(args.verbose)
     settings, config_error = load_settings(os.environ)
     server = build_server(settings, config_error=config_error)
-    try:
-        if options is None:
-            if sys.stdin.isatty():
-                sys.stderr.write(CONNECT_HINT % (__version__, sys.argv[0], sys.argv[0]) + "\n")
-            server.run("stdio")
-        else:
-            run_http(server, options, provider=settings.provider)
-    except KeyboardInterrupt:
-        pass  # Ctrl-C is how a person stops the server; the shutdown itself already ran
+    if options is None:
+        run_stdio(server)
+    else:
+        run_http(server, options, provider=settings.provider)
 
 
 if __name__ == "__main__":
