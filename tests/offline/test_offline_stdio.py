@@ -26,7 +26,11 @@ async def test_text_tools_images_and_pdfs_get_labelled_estimates(
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": make_image(1000, 1000)}}
     pdf_data = make_pdf([(612, 792, "Quarterly report\nRevenue grew.")])
     document = {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": pdf_data}}
-    tool = {"name": "lookup", "description": "Look a word up", "input_schema": {"type": "object", "properties": {}}}
+    tool: dict[str, Any] = {
+        "name": "lookup",
+        "description": "Look a word up",
+        "input_schema": {"type": "object", "properties": {}},
+    }
     cases: dict[str, dict[str, Any]] = {
         "text": {"messages": user(text)},
         "tools": {"messages": user(text), "tools": [tool]},
