@@ -73,6 +73,8 @@ async def test_result_and_forwarded_body_match_what_the_api_saw(standin: Standin
         "estimate_method": None,
         "fallback_reason": None,
         "notes": [],
+        "estimated_input_cost_usd": round(answered(seen)["input_tokens"] * 5 / 1e6, 6),  # opus-4-6: $5/MTok
+        "breakdown": None,
     }
 
 

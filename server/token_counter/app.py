@@ -74,7 +74,12 @@ def build_server(
                 offline_reason="offline_mode" if settings.offline else "no_credentials",
                 config_error=config_error,
             )
-            yield AppState(counter=counter, windows=WindowResolver(catalog, client))
+            yield AppState(
+                counter=counter,
+                windows=WindowResolver(catalog, client),
+                catalog=catalog,
+                allowed_dirs=settings.allowed_dirs,
+            )
 
     server = TokenCounterServer(
         "mcp-token-counter",
