@@ -15,6 +15,7 @@ from .catalog import builtin_catalog
 from .config import Settings
 from .counting import Counter
 from .errors import ConfigError
+from .filetool import register_file_tools
 from .schema import compact_input_schema, compact_output_schema
 from .state import AppState
 from .tools import register_tools
@@ -89,6 +90,7 @@ def build_server(
         lifespan=lifespan,
     )
     register_tools(server)
+    register_file_tools(server)
     return server
 
 
