@@ -15,11 +15,11 @@ from .files import roots_from_uris
 from .state import AppState
 
 FILES_DESCRIPTION: Final = (
-    "Count local files, folders or globs as content blocks (text, image, PDF) in the client's roots, "
-    "respecting .gitignore. Returns tokens per file, the total, and whether it fits the model's window."
+    "Count local files, folders or globs (within roots, .gitignore applied) as text, image or PDF blocks: "
+    "tokens per file, total and window fit."
 )
-# Local reads only: no open world, and the same files give the same answer.
-ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+# Reads local files only, so not open world (the spec's default is open world).
+ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
 def roots_request(ctx: Context) -> ListRoots | None:

@@ -21,16 +21,16 @@ from .request import BODY_FIELDS, CountRequest, Message, build_request
 from .results import ContextFit, TokenCount
 from .state import AppState
 
-ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+# Only read_only: the spec's defaults already say open world, and idempotence is defined for writing tools only.
+ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True)
 
 COUNT_DESCRIPTION: Final = (
-    "Count the input tokens of a Claude Messages API request without sending it. Pass the request's "
-    "own fields; sampling fields such as temperature are accepted and ignored."
+    "Count a Claude Messages API request's input tokens without sending it; pass its fields. "
+    "breakdown=true adds tokens per part."
 )
 FIT_DESCRIPTION: Final = (
-    "Check whether a Claude Messages API request fits the model's context window: counts the input, "
-    "reserves max_tokens (or the thinking budget) for output, and returns fits, remaining_tokens and "
-    "utilization."
+    "Check a Messages API request fits the model's window, reserving max_tokens (or the thinking budget). "
+    "breakdown=true names the biggest parts."
 )
 
 Model = Annotated[str, Field(description="Model id, e.g. claude-sonnet-4-6.")]
