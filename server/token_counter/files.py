@@ -182,9 +182,9 @@ def _size_problem(collected: Collected, size: int) -> str | None:
     if len(collected.files) >= MAX_FILES:
         return f"over {MAX_FILES} files"
     if size > MAX_FILE_BYTES:
-        return f"over {MAX_FILE_BYTES // 1_000_000} MB"
+        return f"over the {MAX_FILE_BYTES:,}-byte file limit"
     if collected.total_bytes + size > MAX_TOTAL_BYTES:
-        return f"total over {MAX_TOTAL_BYTES // 1_000_000} MB"
+        return f"past the {MAX_TOTAL_BYTES:,}-byte total limit"
     return None
 
 
