@@ -16,6 +16,7 @@ from .config import Settings
 from .counting import Counter
 from .errors import ConfigError
 from .filetool import register_file_tools
+from .resources import register_resources
 from .schema import compact_input_schema, compact_output_schema
 from .state import AppState
 from .tools import register_tools
@@ -91,6 +92,7 @@ def build_server(
     )
     register_tools(server)
     register_file_tools(server)
+    register_resources(server)
     return server
 
 
