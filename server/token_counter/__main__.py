@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, cli
 from .app import build_server, load_settings
 
 logger = logging.getLogger("token_counter")
@@ -24,6 +24,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="mcp-token-counter",
         description="MCP server that counts the tokens of Claude Messages API requests.",
+        epilog="Subcommands for the shell: count, count-files, models (e.g. mcp-token-counter count --help).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
@@ -39,7 +40,10 @@ def configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the server."""
+    """Run the server, or one of the CLI's subcommands when the first argument names one."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in cli.SUBCOMMANDS:
+        sys.exit(cli.run(words))
     args = parse_args(argv)
     configure_logging(args.verbose)
     settings, config_error = load_settings(os.environ)

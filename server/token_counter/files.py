@@ -138,17 +138,19 @@ def _walk(folder: Path, roots: Sequence[Path]) -> Iterator[Path]:
 
 
 def _ignored(path: Path, roots: Sequence[Path], *, is_dir: bool = False) -> bool:
-    """Whether a ``.gitignore`` between ``path``'s root and its folder excludes it."""
-    root = next((r for r in roots if path.is_relative_to(r)), None)
-    if root is None:
+    """Whether a ``.gitignore`` between its outermost root (or its repository's top) and ``path`` excludes it."""
+    containing = [r for r in roots if path.is_relative_to(r)]
+    if not containing:
         return False
+    root = min(containing, key=lambda r: len(r.parts))
     folder = path.parent
     for directory in (folder, *folder.parents):
         spec = _gitignore(directory)
         relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
         if spec is not None and spec.match_file(relative):
             return True
-        if directory == root:
+        # git reads no .gitignore above a repository's top.
+        if directory == root or (directory / ".git").exists():
             break
     return False
 

@@ -137,7 +137,11 @@ def register_tools(server: MCPServer[AppState]) -> None:
 
 
 async def _count(ctx: Context[AppState, Any], request: CountRequest, *, breakdown: bool = False) -> TokenCount:
-    state = ctx.request_context.lifespan_context
+    return await count_request(ctx.request_context.lifespan_context, request, breakdown=breakdown)
+
+
+async def count_request(state: AppState, request: CountRequest, *, breakdown: bool = False) -> TokenCount:
+    """count_tokens' result for ``request``; the CLI calls this too."""
     counted = await state.counter.count(request)
     spec = state.catalog.lookup(request.model)
     parts, how = await breakdown_for(state.counter, spec, request, counted) if breakdown else (None, None)
