@@ -19,7 +19,7 @@ import anyio
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
+from rich.table import Column, Table
 
 from .app import load_settings
 from .catalog import builtin_catalog
@@ -187,41 +187,37 @@ class _progress:
             self._bar.update(self._task, completed=done, total=total)
 
 
-def _emit(out: Console, result: BaseModel, *, as_json: bool, table: Callable[[Any], Table]) -> None:
+def _emit(out: Console, result: BaseModel, *, as_json: bool, table: Callable[[Any], tuple[str, Table]]) -> None:
     if as_json:
         out.print_json(result.model_dump_json())
         return
-    out.print(table(result))
+    # The heading stays a plain line: as a table title rich would wrap it to the table's width.
+    heading, body = table(result)
+    out.print(heading, highlight=False)
+    out.print(body)
+    cost: float | None = getattr(result, "estimated_input_cost_usd", None)
+    if cost is not None:
+        out.print(f"estimated input cost ${cost:.6f} at list price", highlight=False)
     notes: list[str] = getattr(result, "notes", [])
     for note in notes:
         out.print(f"note: {note}", highlight=False)
 
 
-def _count_table(result: TokenCount) -> Table:
-    table = Table(title=f"{result.model}: {result.input_tokens:,} input tokens ({result.source})")
-    table.add_column("part")
-    table.add_column("tokens", justify="right")
+def _count_table(result: TokenCount) -> tuple[str, Table]:
+    table = Table("part", Column("tokens", justify="right"))
     for name, tokens in (result.breakdown or {"total": result.input_tokens}).items():
         table.add_row(name, f"{tokens:,}")
-    table.caption = _cost_caption(result.estimated_input_cost_usd)
-    return table
+    return f"{result.model}: {result.input_tokens:,} input tokens ({result.source})", table
 
 
-def _files_table(result: FileCount) -> Table:
-    verdict = "fits" if result.fits else "does NOT fit"
-    table = Table(title=f"{result.model}: {result.input_tokens:,} tokens, {verdict} in {result.context_window:,}")
-    table.add_column("file")
-    table.add_column("tokens", justify="right")
+def _files_table(result: FileCount) -> tuple[str, Table]:
+    table = Table("file", Column("tokens", justify="right"))
     for name, tokens in result.files.items():
         table.add_row(name, f"{tokens:,}")
     for name, why in result.skipped.items():
         table.add_row(f"[dim]{name}[/]", f"[dim]skipped: {why}[/]")
-    table.caption = _cost_caption(result.estimated_input_cost_usd)
-    return table
-
-
-def _cost_caption(cost: float | None) -> str | None:
-    return None if cost is None else f"estimated input cost ${cost:.4f} at list price"
+    verdict = "fits" if result.fits else "does NOT fit"
+    return f"{result.model}: {result.input_tokens:,} tokens, {verdict} in {result.context_window:,}", table
 
 
 def _models(out: Console, *, as_json: bool) -> int:
