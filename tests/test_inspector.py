@@ -22,7 +22,7 @@ pytestmark = pytest.mark.node
 
 SCRIPT = Path(sys.executable).with_name("mcp-token-counter")
 HELLO = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hello, Claude"}]}
-TOOLS = ["count_tokens", "check_context_fit"]
+TOOLS = ["count_tokens", "check_context_fit", "count_files"]
 
 
 def inspector(node_tools: NodeTools, *args: str) -> tuple[int, Any]:
