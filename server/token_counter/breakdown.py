@@ -36,7 +36,7 @@ from .offline import Estimate, MalformedRequest, estimate_request
 from .request import CountRequest
 
 SEED: Final[dict[str, Any]] = {"role": "user", "content": "."}
-# Calls are bounded so that a long conversation costs at most ~28 counting requests.
+# Bounds on the extra calls: seed + system + tools + 15 prefixes + 8 media blocks = 26 at most.
 MAX_MESSAGE_PARTS: Final = 16
 MAX_MEDIA_PARTS: Final = 8
 CONCURRENCY: Final = 4
