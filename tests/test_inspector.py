@@ -21,7 +21,7 @@ from token_counter.web import TOKEN_VARIABLE
 
 pytestmark = pytest.mark.node
 
-TOOLS: Final = ["count_tokens", "check_context_fit"]
+TOOLS: Final = ["count_tokens", "check_context_fit", "count_files"]
 HTTP_TOKEN: Final = "inspector-http-token"
 UNKNOWN_MODEL: Final = {**HELLO, "model": "claude-imaginary-9"}
 

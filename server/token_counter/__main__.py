@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Final
 
-from . import __version__, web
+from . import __version__, cli, web
 from .app import TokenCounterServer, build_server, load_settings
 from .web import HttpOptions, HttpTransport
 
@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="mcp-token-counter",
         description="MCP server that counts the tokens of Claude Messages API requests.",
         epilog=f"HTTP clients must send 'Authorization: Bearer <token>' when {web.TOKEN_VARIABLE} is set; "
-        "binding an address other than loopback requires it. GET /health is always open.",
+        "binding an address other than loopback requires it. GET /health is always open. "
+        "Subcommands for the shell: count, count-files, models (e.g. mcp-token-counter count --help).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
@@ -139,7 +140,10 @@ def run_http(server: TokenCounterServer, options: HttpOptions, *, provider: str 
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the server."""
+    """Run the server, or one of the CLI's subcommands when the first argument names one."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in cli.SUBCOMMANDS:
+        sys.exit(cli.run(words))
     args = parse_args(argv)
     transport = TRANSPORTS[args.transport]
     options = http_options(args, transport) if transport else None

@@ -15,6 +15,8 @@ from .catalog import builtin_catalog
 from .config import Settings
 from .counting import Counter
 from .errors import ConfigError
+from .filetool import register_file_tools
+from .resources import register_resources
 from .schema import compact_input_schema, compact_output_schema
 from .state import AppState
 from .tools import register_tools
@@ -74,7 +76,12 @@ def build_server(
                 offline_reason="offline_mode" if settings.offline else "no_credentials",
                 config_error=config_error,
             )
-            yield AppState(counter=counter, windows=WindowResolver(catalog, client))
+            yield AppState(
+                counter=counter,
+                windows=WindowResolver(catalog, client),
+                catalog=catalog,
+                allowed_dirs=settings.allowed_dirs,
+            )
 
     server = TokenCounterServer(
         "mcp-token-counter",
@@ -84,6 +91,8 @@ def build_server(
         lifespan=lifespan,
     )
     register_tools(server)
+    register_file_tools(server)
+    register_resources(server)
     return server
 
 

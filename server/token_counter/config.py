@@ -56,6 +56,8 @@ class Settings:
     max_retries: int = DEFAULT_MAX_RETRIES
     offline: bool = False
     fallback: Fallback = "estimate"
+    # count_files reads only under these when the client lists no roots (os.pathsep-separated).
+    allowed_dirs: tuple[str, ...] = ()
 
     @property
     def provider(self) -> Provider | None:
@@ -74,6 +76,7 @@ class Settings:
             max_retries=_non_negative_int(env, "TOKEN_COUNTER_MAX_RETRIES", DEFAULT_MAX_RETRIES),
             offline=env.get("TOKEN_COUNTER_OFFLINE", "").lower() in _TRUE,
             fallback=_fallback(env),
+            allowed_dirs=tuple(d for d in env.get("TOKEN_COUNTER_ALLOWED_DIRS", "").split(os.pathsep) if d.strip()),
         )
 
 

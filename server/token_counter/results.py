@@ -22,6 +22,8 @@ class TokenCount(BaseModel):
     estimate_method: str | None = None
     fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
     notes: list[str] = []
+    estimated_input_cost_usd: float | None = None
+    breakdown: dict[str, int] | None = None
 
 
 class ContextFit(BaseModel):
@@ -44,3 +46,5 @@ class ContextFit(BaseModel):
     estimate_method: str | None = None
     fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
     notes: list[str] = []
+    estimated_input_cost_usd: float | None = None
+    breakdown: dict[str, int] | None = None
