@@ -93,33 +93,37 @@ def _timed[T](run: Callable[[], T]) -> tuple[T, float]:
     return result, time.perf_counter() - start
 
 
+def measure(megabytes: float, version: str) -> dict[str, float]:
+    """Seconds for ctok alone, a cold estimate and a warm re-estimate of the same text, and ratios."""
+    spec = next(m for m in builtin_catalog().models if m.ctok_version == version and m.ctok_confirmed)
+    blocks = mixed_blocks(megabytes)
+    roles = ("user", "assistant")
+    body: dict[str, Any] = {"messages": [{"role": roles[i % 2], "content": b} for i, b in enumerate(blocks)]}
+    ctok.token_count("warm up", version)
+    estimate_request({"messages": [{"role": "user", "content": "warm up"}]}, spec)
+
+    _, ctok_s = _timed(lambda: sum(ctok.token_count(b, version) for b in blocks))
+    clear_text_cache()
+    _, cold_s = _timed(lambda: estimate_request(body, spec))
+    _, warm_s = _timed(lambda: estimate_request(body, spec))
+    size = sum(map(len, blocks)) / 1_000_000
+    return {
+        "megabytes": round(size, 2),
+        "ctok_s": round(ctok_s, 3),
+        "estimate_cold_s": round(cold_s, 3),
+        "estimate_warm_s": round(warm_s, 4),
+        "cold_vs_ctok": round(ctok_s / cold_s, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--mb", type=float, default=2.0, help="megabytes of text (default 2)")
     parser.add_argument("--version", default="3.0", help="ctok version (default 3.0)")
     args = parser.parse_args()
-    spec = next(m for m in builtin_catalog().models if m.ctok_version == args.version and m.ctok_confirmed)
-
-    blocks = mixed_blocks(args.mb)
-    roles = ("user", "assistant")
-    body: dict[str, Any] = {"messages": [{"role": roles[i % 2], "content": b} for i, b in enumerate(blocks)]}
-    ctok.token_count("warm up", args.version)
-    estimate_request({"messages": [{"role": "user", "content": "warm up"}]}, spec)
-
-    ctok_total, ctok_s = _timed(lambda: sum(ctok.token_count(b, args.version) for b in blocks))
-    clear_text_cache()
-    cold, cold_s = _timed(lambda: estimate_request(body, spec))
-    warm, warm_s = _timed(lambda: estimate_request(body, spec))
-
-    megabytes = sum(map(len, blocks)) / 1_000_000
-    print(f"{megabytes:.2f} MB of characters in {len(blocks)} blocks, ctok {args.version} ({spec.id})")
-    print(f"{'':24}{'seconds':>9}{'MB/s':>9}{'vs ctok':>9}   tokens")
-    for label, seconds, tokens in (
-        ("ctok.token_count", ctok_s, ctok_total),
-        ("estimate_request cold", cold_s, cold.input_tokens),
-        ("estimate_request warm", warm_s, warm.input_tokens),
-    ):
-        print(f"{label:24}{seconds:9.2f}{megabytes / seconds:9.3f}{ctok_s / seconds:9.2f}x   {tokens:,}")
+    figures = measure(args.mb, args.version)
+    for name, value in figures.items():
+        print(f"{name:18} {value}")
     print(f"text cache: {text_cache_info()}")
 
 

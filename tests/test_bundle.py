@@ -2,8 +2,8 @@
 
 The start-up test unpacks the ``.mcpb``, substitutes ``mcp_config`` like a host (``mcpb_host``), runs it with
 ``uv`` in a minimal environment and calls it through the Inspector CLI, with the base-URL setting pointing at
-``fake_upstream``. Hosts supply ``uv`` and a Python themselves; here that is ``.venv/bin/uv`` and the test's
-own interpreter, with downloads of other Pythons switched off.
+the counting-API stand-in of the provider's flavour. Hosts supply ``uv`` and a Python themselves; here that is
+``.venv/bin/uv`` and the test's own interpreter, with downloads of other Pythons switched off.
 """
 
 import json
@@ -15,15 +15,16 @@ from typing import Any
 
 import pytest
 
-from tests.fake_upstream import COUNT_PATH, INPUT_TOKENS, FakeUpstream
 from tests.mcpb_host import ROOT, UserValue, launch, load_manifest
 from tests.nodetools import NodeTools
+from tests.standin import COUNT_PATH, DEFAULT_KEY, Standin
+from tests.support import HELLO, answered, sent
 
 pytestmark = pytest.mark.node
 
 UV = Path(sys.executable).with_name("uv")
+BEARER = f"Bearer {DEFAULT_KEY}"
 SHIPPED_TOP_LEVEL = {"manifest.json", "pyproject.toml", "uv.lock", "README.md", "server"}
-HELLO = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hello, Claude"}]}
 
 
 @pytest.fixture(scope="module")
@@ -110,30 +111,35 @@ def test_unpacked_bundle_lists_the_manifests_tools(node_tools: NodeTools, unpack
 
 
 @pytest.mark.parametrize(
-    ("provider", "user_config", "auth_header"),
+    ("provider", "flavour", "user_config", "auth_header"),
     [
-        ("anthropic", {"anthropic_api_key": "sk-ant-bundle"}, ("x-api-key", "sk-ant-bundle")),
-        ("acedatacloud", {"acedatacloud_api_token": "ace-bundle"}, ("authorization", "Bearer ace-bundle")),
+        ("anthropic", "standin", {"anthropic_api_key": DEFAULT_KEY}, ("x-api-key", DEFAULT_KEY)),
+        ("acedatacloud", "acedata_standin", {"acedatacloud_api_token": DEFAULT_KEY}, ("authorization", BEARER)),
     ],
 )
 def test_unpacked_bundle_counts_through_the_configured_provider(
     node_tools: NodeTools,
     unpacked: Path,
     tmp_path: Path,
-    fake_upstream: FakeUpstream,
+    request: pytest.FixtureRequest,
     provider: str,
+    flavour: str,
     user_config: dict[str, UserValue],
     auth_header: tuple[str, str],
 ) -> None:
-    """The user's key and base URL travel user_config -> mcp_config.env -> server -> upstream request."""
+    """The user's key and base URL travel user_config -> mcp_config.env -> server -> the provider's API."""
+    api: Standin = request.getfixturevalue(flavour)
     base_url_field = "anthropic_base_url" if provider == "anthropic" else "acedatacloud_base_url"
-    config = inspector_config(unpacked, tmp_path, {**user_config, base_url_field: fake_upstream.url, "timeout": 10})
+    config = inspector_config(unpacked, tmp_path, {**user_config, base_url_field: api.base_url, "timeout": 10})
     result = inspect(node_tools, config, "--method", "tools/call", "--tool-name", "count_tokens",
                      "--tool-args-json", json.dumps(HELLO))  # fmt: skip
+    (seen,) = api.log.to(COUNT_PATH)
     counted = result["structuredContent"]
-    assert (counted["input_tokens"], counted["source"], counted["provider"]) == (INPUT_TOKENS, "api", provider)
-    (request,) = fake_upstream.received
-    assert (request.method, request.path) == ("POST", COUNT_PATH)
+    assert (counted["input_tokens"], counted["source"], counted["provider"]) == (
+        answered(seen)["input_tokens"],
+        "api",
+        provider,
+    )
     name, value = auth_header
-    assert request.headers[name] == value
-    assert json.loads(request.body) == HELLO
+    assert seen.headers[name] == value
+    assert sent(seen) == HELLO

@@ -1,19 +1,18 @@
-"""The MCP conformance suite (``@modelcontextprotocol/conformance``) against the server over streamable HTTP.
+"""The MCP conformance suite (``@modelcontextprotocol/conformance``) against ``mcp-token-counter --transport http``.
 
 One run per protocol version, each judged against its baseline in ``tests/conformance/``: the run passes
 when the failures are exactly the baselined checks, and fails on a new failure or on a baselined check that
 now passes. The suite tests servers over HTTP only; stdio is covered by the Inspector tests.
 """
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.http_server import serve_over_http
 from tests.nodetools import TESTS_DIR, NodeTools
+from tests.served import base_env, serve_cli
 
 pytestmark = pytest.mark.node
 
@@ -22,11 +21,10 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the suite colours its report whatever NO
 
 
 @pytest.fixture(scope="module")
-def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The server on streamable HTTP without credentials: the suite never calls our tools."""
-    log = tmp_path_factory.mktemp("conformance") / "server.log"
-    with serve_over_http({"PATH": os.environ.get("PATH", os.defpath)}, log) as url:
-        yield url
+def http_url() -> Iterator[str]:
+    """The console script on streamable HTTP without credentials: the suite never calls our tools."""
+    with serve_cli("http", env=base_env()) as served:
+        yield served.url
 
 
 @pytest.mark.parametrize("spec_version", ["2025-11-25", "2026-07-28"])

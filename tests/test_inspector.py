@@ -1,28 +1,29 @@
-"""The MCP Inspector CLI (what people debug with) against the server over stdio and streamable HTTP.
+"""The MCP Inspector CLI (what people debug with) against the console script over stdio, HTTP and SSE.
 
 The Inspector starts a stdio server with a minimal environment, like desktop hosts, so whatever the server
-needs is passed with ``-e``. Exit codes: 0 ok, 5 when the tool answered ``isError: true``, 6 for ``--strict``
-schema-portability errors.
+needs is passed with ``-e``. Over HTTP and SSE it connects to ``mcp-token-counter --transport http|sse``
+started with a bearer token, which it sends with ``--header`` as Claude Code does. Every server counts
+through the counting-API stand-in. Exit codes: 0 ok, 5 when the tool answered ``isError: true``, 6 for
+``--strict`` schema-portability errors.
 """
 
 import json
-import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 import pytest
 
-from tests.fake_upstream import INPUT_TOKENS, FakeUpstream
-from tests.http_server import serve_over_http
 from tests.nodetools import NodeTools
+from tests.served import SCRIPT, Served, base_env, serve_cli
+from tests.standin import COUNT_PATH, DEFAULT_KEY, Standin, run_standin
+from tests.support import HELLO, answered, env_for
+from token_counter.web import TOKEN_VARIABLE
 
 pytestmark = pytest.mark.node
 
-SCRIPT = Path(sys.executable).with_name("mcp-token-counter")
-HELLO = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hello, Claude"}]}
-TOOLS = ["count_tokens", "check_context_fit"]
+TOOLS: Final = ["count_tokens", "check_context_fit", "count_files"]
+HTTP_TOKEN: Final = "inspector-http-token"
+UNKNOWN_MODEL: Final = {**HELLO, "model": "claude-imaginary-9"}
 
 
 def inspector(node_tools: NodeTools, *args: str) -> tuple[int, Any]:
@@ -31,16 +32,28 @@ def inspector(node_tools: NodeTools, *args: str) -> tuple[int, Any]:
     return done.returncode, json.loads(done.stdout) if done.stdout.strip() else done.stderr
 
 
-def server_env(upstream: FakeUpstream) -> dict[str, str]:
-    return {"ANTHROPIC_API_KEY": "sk-ant-inspector", "ANTHROPIC_BASE_URL": upstream.url}
+def call(tool: str, arguments: dict[str, Any]) -> tuple[str, ...]:
+    return ("--method", "tools/call", "--tool-name", tool, "--tool-args-json", json.dumps(arguments))
 
 
-@pytest.fixture
-def http_url(fake_upstream: FakeUpstream, tmp_path: Path) -> Iterator[str]:
-    """The server on streamable HTTP, counting through the fake upstream."""
-    env = {"PATH": os.environ.get("PATH", os.defpath), **server_env(fake_upstream)}
-    with serve_over_http(env, tmp_path / "server.log") as url:
-        yield url
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Standin]:
+    """The counting-API stand-in behind the HTTP and SSE servers of this module."""
+    with run_standin() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module", params=["http", "sse"])
+def served(request: pytest.FixtureRequest, upstream: Standin) -> Iterator[Served]:
+    """The console script on streamable HTTP and on SSE, requiring a bearer token."""
+    transport: Literal["http", "sse"] = request.param
+    with serve_cli(transport, env=base_env(**env_for(upstream), **{TOKEN_VARIABLE: HTTP_TOKEN})) as served:
+        yield served
+
+
+def remote(served: Served) -> tuple[str, ...]:
+    """The Inspector's target for ``served``: its URL (``/mcp`` means HTTP, ``/sse`` SSE) and the token."""
+    return (served.url, "--header", f"Authorization: Bearer {HTTP_TOKEN}")
 
 
 def test_stdio_tools_list_passes_the_strict_portability_lint(node_tools: NodeTools) -> None:
@@ -49,30 +62,41 @@ def test_stdio_tools_list_passes_the_strict_portability_lint(node_tools: NodeToo
     assert [tool["name"] for tool in out["result"]["tools"]] == TOOLS
 
 
-def test_stdio_count_tokens_reaches_the_upstream_with_the_env_given(
-    node_tools: NodeTools, fake_upstream: FakeUpstream
-) -> None:
-    env = [arg for name, value in server_env(fake_upstream).items() for arg in ("-e", f"{name}={value}")]
-    code, out = inspector(node_tools, *env, str(SCRIPT), "--method", "tools/call", "--tool-name", "count_tokens",
-                          "--tool-args-json", json.dumps(HELLO))  # fmt: skip
+def test_stdio_count_tokens_reaches_the_api_with_the_env_given(node_tools: NodeTools, standin: Standin) -> None:
+    env = [arg for name, value in env_for(standin).items() for arg in ("-e", f"{name}={value}")]
+    code, out = inspector(node_tools, *env, str(SCRIPT), *call("count_tokens", HELLO))
     assert code == 0, out
-    assert out["result"]["structuredContent"]["input_tokens"] == INPUT_TOKENS
-    assert [request.headers["x-api-key"] for request in fake_upstream.received] == ["sk-ant-inspector"]
+    (seen,) = standin.log.to(COUNT_PATH)
+    assert out["result"]["structuredContent"]["input_tokens"] == answered(seen)["input_tokens"]
+    assert seen.headers["x-api-key"] == DEFAULT_KEY
 
 
 def test_stdio_tool_error_exits_5(node_tools: NodeTools) -> None:
     """A tool error is an ``isError`` result (the CLI exits 5), not a protocol error."""
-    arguments = {**HELLO, "model": "claude-imaginary-9"}
-    code, out = inspector(node_tools, str(SCRIPT), "--method", "tools/call", "--tool-name", "check_context_fit",
-                          "--tool-args-json", json.dumps(arguments))  # fmt: skip
+    code, out = inspector(node_tools, str(SCRIPT), *call("check_context_fit", UNKNOWN_MODEL))
     assert code == 5, out
     assert out["result"]["isError"] is True
 
 
-@pytest.mark.parametrize("era", ["legacy", "modern"])
-def test_http_count_tokens_in_both_protocol_eras(node_tools: NodeTools, http_url: str, era: str) -> None:
-    """2025-11-25 (initialize + session) and 2026-07-28 (stateless) clients both get the count."""
-    code, out = inspector(node_tools, "--protocol-era", era, http_url, "--method", "tools/call",
-                          "--tool-name", "count_tokens", "--tool-args-json", json.dumps(HELLO))  # fmt: skip
+def test_remote_tools_list(node_tools: NodeTools, served: Served) -> None:
+    code, out = inspector(node_tools, *remote(served), "--method", "tools/list")
     assert code == 0, out
-    assert out["result"]["structuredContent"]["input_tokens"] == INPUT_TOKENS
+    assert [tool["name"] for tool in out["result"]["tools"]] == TOOLS
+
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_remote_count_tokens_in_both_protocol_eras(
+    node_tools: NodeTools, served: Served, upstream: Standin, era: str
+) -> None:
+    """2025-11-25 (initialize, session) and 2026-07-28 (sessionless) clients both get the API's count."""
+    code, out = inspector(node_tools, "--protocol-era", era, *remote(served), *call("count_tokens", HELLO))
+    assert code == 0, out
+    seen = upstream.log.to(COUNT_PATH)[-1]
+    assert out["result"]["structuredContent"]["input_tokens"] == answered(seen)["input_tokens"]
+    assert seen.headers["x-api-key"] == DEFAULT_KEY
+
+
+def test_remote_tool_error_exits_5(node_tools: NodeTools, served: Served) -> None:
+    code, out = inspector(node_tools, *remote(served), *call("check_context_fit", UNKNOWN_MODEL))
+    assert code == 5, out
+    assert out["result"]["isError"] is True

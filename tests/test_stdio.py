@@ -2,6 +2,8 @@
 
 import json
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,12 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 from mcp import Client, StdioServerParameters
 
 SCRIPT = Path(sys.executable).with_name("mcp-token-counter")
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
 HELLO = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hello, Claude 你好 👋"}]}
 
 
@@ -51,24 +59,12 @@ async def test_console_script_speaks_only_json_rpc_on_stdout() -> None:
         async with await anyio.open_process([str(SCRIPT)], env=minimal_env()) as process:
             assert process.stdout is not None
             reader = BufferedByteReceiveStream(process.stdout)
-            init = await rpc(
-                process,
-                reader,
-                {
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "initialize",
-                    "params": {
-                        "protocolVersion": "2025-11-25",
-                        "capabilities": {},
-                        "clientInfo": {"name": "t", "version": "0"},
-                    },
-                },
-            )
+            init = await rpc(process, reader, INITIALIZE)
             assert init["result"]["serverInfo"]["name"] == "mcp-token-counter"
             await rpc(process, reader, {"jsonrpc": "2.0", "method": "notifications/initialized"})
             listed = await rpc(process, reader, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
-            assert [t["name"] for t in listed["result"]["tools"]] == ["count_tokens", "check_context_fit"]
+            names = [t["name"] for t in listed["result"]["tools"]]
+            assert names == ["count_tokens", "check_context_fit", "count_files"]
             call = {"name": "check_context_fit", "arguments": {**HELLO, "model": "claude-imaginary-9"}}
             called = await rpc(process, reader, {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": call})
             assert called["result"]["isError"] is True
@@ -88,4 +84,16 @@ async def test_python_m_and_sdk_client_over_stdio() -> None:
     with anyio.fail_after(30):
         async with Client(params) as client:
             tools = await client.list_tools()
-            assert {t.name for t in tools.tools} == {"count_tokens", "check_context_fit"}
+            assert {t.name for t in tools.tools} == {"count_tokens", "check_context_fit", "count_files"}
+
+
+def test_ctrl_c_stops_the_stdio_server_while_stdin_stays_open() -> None:
+    """SIGINT ends the server at once, although the SDK's stdin reader is blocked waiting for a line."""
+    with subprocess.Popen([SCRIPT], env=minimal_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
+        process.stdin.flush()
+        assert json.loads(process.stdout.readline())["id"] == 1  # serving, and now waiting on stdin
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0

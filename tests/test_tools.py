@@ -74,6 +74,8 @@ async def test_result_and_forwarded_body_match_what_the_api_saw(standin: Standin
         "fallback_reason": None,
         "cached": False,
         "notes": [],
+        "estimated_input_cost_usd": round(answered(seen)["input_tokens"] * 5 / 1e6, 6),  # opus-4-6: $5/MTok
+        "breakdown": None,
     }
 
 
@@ -338,7 +340,7 @@ async def test_bad_configuration_is_reported_per_call_not_at_start(mode: Mode) -
     async with connected({"TOKEN_COUNTER_TIMEOUT": "soon"}, mode) as client:
         tools = await client.list_tools()
         result = await client.call_tool("count_tokens", HELLO)
-    assert len(tools.tools) == 2
+    assert len(tools.tools) == 3
     assert "TOKEN_COUNTER_TIMEOUT" in error_text(result)
 
 

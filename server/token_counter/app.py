@@ -17,7 +17,9 @@ from .config import Settings, display_url
 from .count_cache import CountCache
 from .counting import Counted, Counter
 from .errors import ConfigError
+from .filetool import register_file_tools
 from .pressure import Pressure
+from .resources import register_resources
 from .retry import RetryPolicy
 from .schema import compact_input_schema, compact_output_schema
 from .state import AppState
@@ -80,6 +82,8 @@ def build_server(
         lifespan=lifespan,
     )
     register_tools(server)
+    register_file_tools(server)
+    register_resources(server)
     return server
 
 
@@ -111,7 +115,12 @@ def _state(
         config_error=config_error,
         cache=cache if settings.cache else None,
     )
-    return AppState(counter=counter, windows=WindowResolver(catalog, client))
+    return AppState(
+        counter=counter,
+        windows=WindowResolver(catalog, client),
+        catalog=catalog,
+        allowed_dirs=settings.allowed_dirs,
+    )
 
 
 def _log_source(settings: Settings) -> None:

@@ -62,6 +62,8 @@ class Settings:
     max_retries: int = DEFAULT_MAX_RETRIES
     offline: bool = False
     fallback: Fallback = "estimate"
+    # count_files reads only under these when the client lists no roots (os.pathsep-separated).
+    allowed_dirs: tuple[str, ...] = ()
     deadline_s: float = DEFAULT_DEADLINE_S
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     rpm: int | None = None
@@ -87,6 +89,7 @@ class Settings:
             max_retries=_non_negative_int(env, "TOKEN_COUNTER_MAX_RETRIES", DEFAULT_MAX_RETRIES),
             offline=env.get("TOKEN_COUNTER_OFFLINE", "").lower() in _TRUE,
             fallback=_fallback(env),
+            allowed_dirs=tuple(d for d in env.get("TOKEN_COUNTER_ALLOWED_DIRS", "").split(os.pathsep) if d.strip()),
             **_pressure_and_cache(env, timeout_s),
         )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from .catalog import normalize_model_id
 from .errors import TokenCounterError
@@ -58,7 +58,11 @@ class Message(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     role: Literal["user", "assistant", "system"]
-    content: str | list[ContentBlock] = Field(description="A string, or a list of content blocks.")
+    # Advertised as plain objects: a model knows the block shapes, and tools/list costs context every turn.
+    content: Annotated[
+        str | list[ContentBlock],
+        WithJsonSchema({"anyOf": [{"type": "string"}, {"items": {"type": "object"}, "type": "array"}]}),
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,8 @@ class TokenCount(BaseModel):
     fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
     cached: bool = False  # from this server's count cache; undescribed, as tools/list is near 1,500 tokens
     notes: list[str] = []
+    estimated_input_cost_usd: float | None = None
+    breakdown: dict[str, int] | None = None
 
 
 class ContextFit(BaseModel):
@@ -46,3 +48,5 @@ class ContextFit(BaseModel):
     fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
     cached: bool = False  # from this server's count cache; undescribed, as tools/list is near 1,500 tokens
     notes: list[str] = []
+    estimated_input_cost_usd: float | None = None
+    breakdown: dict[str, int] | None = None

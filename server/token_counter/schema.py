@@ -8,6 +8,7 @@ pydantic adds a ``title`` to every property, a model's docstring as its ``descri
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 
@@ -16,12 +17,20 @@ def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
     Leaving out an optional argument is how it is omitted; a client that still sends null is accepted.
     """
-    return cast(dict[str, Any], _compact(_without_model_docs(schema), drop_null=True))
+    return cast(dict[str, Any], _compact(_inline_defs(_without_model_docs(schema)), drop_null=True))
 
 
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The output schema without titles or defaults; nullable fields stay nullable, since results carry nulls."""
-    return cast(dict[str, Any], _compact(_without_model_docs(schema), drop_null=False))
+    """The output schema without titles, defaults, descriptions or ``required``; nullable fields stay nullable.
+
+    ``anyOf [T, null]`` is spelled ``"type": [T, "null"]``, which says the same in half the tokens.
+    ``required`` and field descriptions go because a model reads results rather than writes them, and the
+    values speak for themselves (the README documents each field); the SDK still validates each result
+    against the full model before sending it.
+    """
+    compact = cast(dict[str, Any], _compact(_without_model_docs(schema), drop_null=False))
+    compact.pop("required", None)
+    return cast(dict[str, Any], _type_lists(_without_descriptions(compact)))
 
 
 def _without_model_docs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -61,3 +70,51 @@ def _without_null_branch(node: dict[str, Any]) -> dict[str, Any]:
         return node if len(kept) == len(cast(list[Any], branches)) else {**node, "anyOf": kept}
     rest = {k: v for k, v in node.items() if k != "anyOf"}
     return {**cast(dict[str, Any], kept[0]), **rest}
+
+
+def _type_lists(node: Any) -> Any:
+    """``anyOf`` of bare types (``[{"type": "string"}, {"type": "null"}]``) as one ``type`` list."""
+    if isinstance(node, list):
+        return [_type_lists(item) for item in cast(list[Any], node)]
+    if not isinstance(node, dict):
+        return node
+    result = {key: _type_lists(value) for key, value in cast(dict[str, Any], node).items()}
+    branches = result.get("anyOf")
+    if isinstance(branches, list) and all(_bare_type(b) for b in cast(list[Any], branches)):
+        rest = {k: v for k, v in result.items() if k != "anyOf"}
+        return {**rest, "type": [b["type"] for b in cast(list[dict[str, str]], branches)]}
+    return result
+
+
+def _bare_type(node: Any) -> bool:
+    return isinstance(node, dict) and list(cast(dict[str, Any], node)) == ["type"]
+
+
+def _without_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
+    properties = cast(dict[str, dict[str, Any]], schema.get("properties", {}))
+    slim = {name: {k: v for k, v in prop.items() if k != "description"} for name, prop in properties.items()}
+    return {**schema, "properties": slim} if properties else schema
+
+
+def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Replace each ``$ref`` to a ``$defs`` entry used once by the entry itself: same meaning, fewer tokens."""
+    defs = cast(dict[str, Any], schema.get("$defs", {}))
+    text = json.dumps(schema)
+    single = {name for name in defs if text.count(f'"#/$defs/{name}"') == 1}
+    if not single:
+        return schema
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in cast(list[Any], node)]
+        if not isinstance(node, dict):
+            return node
+        fields = cast(dict[str, Any], node)
+        ref = fields.get("$ref")
+        if isinstance(ref, str) and ref.removeprefix("#/$defs/") in single and len(fields) == 1:
+            return inline(defs[ref.removeprefix("#/$defs/")])
+        return {k: inline(v) for k, v in fields.items() if not (k == "$defs" and fields is schema)}
+
+    result = cast(dict[str, Any], inline(schema))
+    kept = {name: inline(d) for name, d in defs.items() if name not in single}
+    return {**result, "$defs": kept} if kept else result

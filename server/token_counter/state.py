@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .catalog import Catalog
 from .counting import Counter
 from .windows import WindowResolver
 
@@ -14,3 +15,5 @@ class AppState:
 
     counter: Counter
     windows: WindowResolver
+    catalog: Catalog
+    allowed_dirs: tuple[str, ...] = ()

@@ -14,27 +14,31 @@ from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from .breakdown import biggest, breakdown_for
+from .cost import input_cost_usd
 from .fit import compute_fit, output_warnings, reserve_output
 from .request import BODY_FIELDS, CountRequest, Message, build_request
 from .results import ContextFit, TokenCount
 from .state import AppState
 
-ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+# Only read_only: the spec's defaults already say open world, and idempotence is defined for writing tools only.
+ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True)
 
 COUNT_DESCRIPTION: Final = (
-    "Count the input tokens of a Claude Messages API request without sending it. Pass the request's "
-    "own fields; sampling fields such as temperature are accepted and ignored."
+    "Count a Claude Messages API request's input tokens without sending it; pass its fields. "
+    "breakdown=true adds tokens per part."
 )
 FIT_DESCRIPTION: Final = (
-    "Check whether a Claude Messages API request fits the model's context window: counts the input, "
-    "reserves max_tokens (or the thinking budget) for output, and returns fits, remaining_tokens and "
-    "utilization."
+    "Check a Messages API request fits the model's window, reserving max_tokens (or the thinking budget). "
+    "breakdown=true names the biggest parts."
 )
 
 Model = Annotated[str, Field(description="Model id, e.g. claude-sonnet-4-6.")]
 Messages = Annotated[list[Message], Field(min_length=1)]
 Obj = dict[str, Any] | None
 Betas = Annotated[list[str] | None, Field(description="Sent as the anthropic-beta header.")]
+# Named in the descriptions instead of here: a field description would cost context in every tools/list.
+Breakdown = bool
 
 
 def _raw_arguments(ctx: Context[AppState, Any]) -> Mapping[str, Any]:
@@ -65,6 +69,7 @@ def register_tools(server: MCPServer[AppState]) -> None:
         context_management: Obj = None,
         mcp_servers: list[dict[str, Any]] | None = None,
         betas: Betas = None,
+        breakdown: Breakdown = False,
     ) -> TokenCount:
         request = build_request(
             model=model,
@@ -72,8 +77,9 @@ def register_tools(server: MCPServer[AppState]) -> None:
             fields=_body_fields(locals()),
             betas=betas,
             raw_arguments=_raw_arguments(ctx),
+            used_locally=("breakdown",),
         )
-        return await _count(ctx, request)
+        return await _count(ctx, request, breakdown=breakdown)
 
     @server.tool(title="Check context fit", description=FIT_DESCRIPTION, annotations=ANNOTATIONS)
     async def check_context_fit(
@@ -91,6 +97,7 @@ def register_tools(server: MCPServer[AppState]) -> None:
         context_management: Obj = None,
         mcp_servers: list[dict[str, Any]] | None = None,
         betas: Betas = None,
+        breakdown: Breakdown = False,
     ) -> ContextFit:
         request = build_request(
             model=model,
@@ -98,11 +105,11 @@ def register_tools(server: MCPServer[AppState]) -> None:
             fields=_body_fields(locals()),
             betas=betas,
             raw_arguments=_raw_arguments(ctx),
-            used_locally=("max_tokens", "context_window"),
+            used_locally=("max_tokens", "context_window", "breakdown"),
         )
         state = ctx.request_context.lifespan_context
         window = await state.windows.resolve(request.model, context_window)
-        counted = await _count(ctx, request)
+        counted = await _count(ctx, request, breakdown=breakdown)
         reserved = reserve_output(max_tokens, thinking)
         fit = compute_fit(counted.input_tokens, reserved, window.context_window, margin=counted.uncertainty_tokens)
         warnings = output_warnings(max_tokens, thinking, window.max_output_tokens)
@@ -124,12 +131,21 @@ def register_tools(server: MCPServer[AppState]) -> None:
             estimate_method=counted.estimate_method,
             fallback_reason=counted.fallback_reason,
             cached=counted.cached,
-            notes=[*counted.notes, *warnings],
+            notes=[*counted.notes, *warnings, *_consumers(fit.fits, counted.breakdown)],
+            estimated_input_cost_usd=counted.estimated_input_cost_usd,
+            breakdown=counted.breakdown,
         )
 
 
-async def _count(ctx: Context[AppState, Any], request: CountRequest) -> TokenCount:
-    counted = await ctx.request_context.lifespan_context.counter.count(request)
+async def _count(ctx: Context[AppState, Any], request: CountRequest, *, breakdown: bool = False) -> TokenCount:
+    return await count_request(ctx.request_context.lifespan_context, request, breakdown=breakdown)
+
+
+async def count_request(state: AppState, request: CountRequest, *, breakdown: bool = False) -> TokenCount:
+    """count_tokens' result for ``request``; the CLI calls this too."""
+    counted = await state.counter.count(request)
+    spec = state.catalog.lookup(request.model)
+    parts, how = await breakdown_for(state.counter, spec, request, counted) if breakdown else (None, None)
     return TokenCount(
         input_tokens=counted.input_tokens,
         model=request.model,
@@ -141,5 +157,12 @@ async def _count(ctx: Context[AppState, Any], request: CountRequest) -> TokenCou
         estimate_method=counted.estimate_method,
         fallback_reason=counted.fallback_reason,
         cached=counted.cached,
-        notes=list(counted.notes),
+        notes=[*counted.notes, *([how] if how else [])],
+        estimated_input_cost_usd=input_cost_usd(spec, counted.input_tokens),
+        breakdown=parts,
     )
+
+
+def _consumers(fits: bool, parts: dict[str, int] | None) -> list[str]:
+    """When a request does not fit, the note naming what to trim first."""
+    return [] if fits or not parts else [f"Biggest parts: {biggest(parts)}."]

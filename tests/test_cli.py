@@ -1,0 +1,118 @@
+"""The CLI through its console script, as a subprocess with an explicit environment."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.standin import DEFAULT_KEY, Standin, expected_count
+from tests.support import HELLO
+
+SCRIPT = Path(sys.executable).with_name("mcp-token-counter")
+PAYLOAD: dict[str, Any] = {**HELLO, "system": "Be brief. 簡潔に。", "temperature": 0.2}
+
+
+def cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Path | None = None) -> Any:
+    """Run the console script; ``env`` is the whole environment (no key means offline)."""
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+def api_env(standin: Standin) -> dict[str, str]:
+    return {"ANTHROPIC_API_KEY": DEFAULT_KEY, "ANTHROPIC_BASE_URL": standin.base_url}
+
+
+def test_count_with_breakdown_through_the_api(standin: Standin, tmp_path: Path) -> None:
+    """JSON output is count_tokens' result; the parts sum to the stand-in's count."""
+    payload = tmp_path / "request.json"
+    payload.write_text(json.dumps(PAYLOAD), encoding="utf-8")
+    done = cli("count", str(payload), "--breakdown", "--json", env=api_env(standin))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    body = {k: v for k, v in PAYLOAD.items() if k != "temperature"}
+    assert result["input_tokens"] == expected_count(body) == sum(result["breakdown"].values())
+    assert list(result["breakdown"]) == ["overhead", "system", "messages[0]"]
+    assert result["ignored_fields"] == ["temperature"]
+    assert result["source"] == "api"
+
+
+def test_count_reads_stdin_and_prints_a_table_offline() -> None:
+    done = cli("count", "-", stdin=json.dumps(HELLO))
+    assert done.returncode == 0, done.stderr
+    assert "claude-sonnet-4-6:" in done.stdout
+    assert "(estimate)" in done.stdout
+    assert "estimated input cost $" in done.stdout
+
+
+def test_count_files_json_and_the_no_fit_exit_code(tmp_path: Path) -> None:
+    """Relative paths and '..' are fine for a person; a request over the window exits 3."""
+    (tmp_path / "a.md").write_text("# Title\n\nSome text.\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text("x = 1\n", encoding="utf-8")
+    done = cli("count-files", "a.md", "../" + tmp_path.name + "/sub", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert list(result["files"]) == ["a.md", "sub/b.py"]
+    assert result["fits"] is True
+    too_big = cli("count-files", "a.md", "--max-tokens", "2000000", cwd=tmp_path)
+    assert too_big.returncode == 3, too_big.stderr
+    assert "does NOT fit" in too_big.stdout
+
+
+def test_models_lists_the_table() -> None:
+    done = cli("models", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert "claude-sonnet-4-6" in [m["id"] for m in document["models"]]
+    assert document["prices_as_of"]
+    human = cli("models")
+    assert "prices as of" in human.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "fragment"),
+    [
+        (("count", "-"), "{not json", 2, "cannot read a JSON request"),
+        (("count", "-"), '{"model": "claude-sonnet-4-6", "messages": []}', 2, "at least one message"),
+        (("count", "missing.json"), None, 2, "cannot read a JSON request"),
+        (("count-files", "/definitely/not/here"), None, 1, "does not exist"),
+        (("count",), None, 2, "the following arguments are required: payload"),
+    ],
+)
+def test_usage_and_input_errors_have_their_exit_codes(
+    args: tuple[str, ...], stdin: str | None, code: int, fragment: str
+) -> None:
+    done = cli(*args, stdin=stdin)
+    assert done.returncode == code
+    assert fragment in done.stderr
+
+
+def test_an_upstream_failure_exits_1_and_names_the_variable(standin: Standin) -> None:
+    env = {**api_env(standin), "ANTHROPIC_API_KEY": "wrong"}
+    done = cli("count", "-", stdin=json.dumps(HELLO), env=env)
+    assert done.returncode == 1
+    assert "ANTHROPIC_API_KEY" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["count", "count-files", "models"])
+def test_help_shows_an_example_per_command(command: str) -> None:
+    done = cli(command, "--help")
+    assert done.returncode == 0
+    assert f"example:\n  mcp-token-counter {command}" in done.stdout
+
+
+def test_server_help_points_at_the_subcommands() -> None:
+    done = cli("--help")
+    assert done.returncode == 0
+    assert "count, count-files, models" in " ".join(done.stdout.split())

@@ -1,0 +1,191 @@
+"""count_files through a real MCP client: roots, every escape refused, .gitignore, binaries, limits, progress."""
+
+import base64
+import io
+import os
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.client import ClientRequestContext
+from mcp.client.session import ListRootsFnT
+from mcp.types import CallToolResult, ListRootsResult, Root
+from PIL import Image
+from pydantic import FileUrl
+
+from tests.standin import Standin
+from tests.support import Mode, env_for, error_text, server_for
+from token_counter import files
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "blue").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A small repository: text, an image, a binary, an ignored folder and file, and a nested .gitignore."""
+    root = tmp_path / "project"
+    (root / "src" / "deep").mkdir(parents=True)
+    (root / "build").mkdir()
+    (root / "src" / "main.py").write_text("print('héllo, 世界')\n" * 20, encoding="utf-8")
+    (root / "src" / "deep" / "notes.md").write_text("# Notes\n\nEmoji 🌧️ and RTL مرحبا.\n", encoding="utf-8")
+    (root / "src" / "deep" / "secret.log").write_text("ignored by the nested .gitignore\n", encoding="utf-8")
+    (root / "src" / "deep" / ".gitignore").write_text("*.log\n", encoding="utf-8")
+    (root / "logo.png").write_bytes(_png())
+    (root / "blob.bin").write_bytes(b"\x00\x01\x02binary")
+    (root / "empty.txt").write_text("  \n", encoding="utf-8")
+    (root / "build" / "out.txt").write_text("generated\n", encoding="utf-8")
+    (root / ".gitignore").write_text("build/\n", encoding="utf-8")
+    (tmp_path / "outside.txt").write_text("not yours\n", encoding="utf-8")
+    return root
+
+
+def _roots_callback(*roots: Path) -> ListRootsFnT:
+    async def list_roots(context: ClientRequestContext) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=FileUrl(root.as_uri())) for root in roots])
+
+    return list_roots
+
+
+@asynccontextmanager
+async def with_roots(env: dict[str, str], mode: Mode, *roots: Path) -> AsyncGenerator[Client]:
+    async with Client(server_for(env), mode=mode, list_roots_callback=_roots_callback(*roots)) as client:
+        yield client
+
+
+async def _count(client: Client, *paths: str, **extra: Any) -> CallToolResult:
+    return await client.call_tool("count_files", {"paths": list(paths), "model": "claude-sonnet-4-6", **extra})
+
+
+@pytest.mark.anyio
+async def test_a_folder_is_counted_per_file_with_gitignore_and_binaries_skipped(project: Path, mode: Mode) -> None:
+    """Text and images are counted; ignored paths are absent; binary and empty files are listed as skipped."""
+    async with with_roots({}, mode, project) as client:
+        result = await _count(client, ".")
+    content = result.structured_content
+    assert content is not None, result
+    assert list(content["files"]) == [
+        ".gitignore",
+        "logo.png",
+        "src/main.py",
+        "src/deep/.gitignore",
+        "src/deep/notes.md",
+    ]
+    assert content["skipped"] == {"blob.bin": "binary", "empty.txt": "empty"}
+    assert content["files"]["logo.png"] > 0
+    assert content["input_tokens"] >= sum(content["files"].values())
+    assert content["source"] == "estimate"
+    assert content["fits"] is True
+    assert content["context_window"] == 1_000_000
+    assert content["estimated_input_cost_usd"] == round(content["input_tokens"] * 3 / 1e6, 6)
+
+
+@pytest.mark.anyio
+async def test_through_the_api_each_file_is_counted_once_more(project: Path, standin: Standin, mode: Mode) -> None:
+    """The total is one count of all blocks; each file adds one call, plus one for the seed."""
+    async with with_roots(env_for(standin), mode, project) as client:
+        result = await _count(client, "src/*.py", "src/deep/notes.md")
+    content = result.structured_content
+    assert content is not None, result
+    assert list(content["files"]) == ["src/main.py", "src/deep/notes.md"]
+    assert content["source"] == "api"
+    assert "per-file counts: 3 extra count_tokens calls" in content["notes"]
+    assert len(standin.log.to("/v1/messages/count_tokens")) == 4
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [
+        ("../outside.txt", "contains '..'"),
+        ("src/../../outside.txt", "contains '..'"),
+        ("{outside}", "outside the allowed roots"),
+        ("link_out.txt", "through a symlink"),
+        ("linked_dir/outside.txt", "through a symlink"),
+        ("missing.txt", "does not exist"),
+    ],
+)
+@pytest.mark.anyio
+async def test_every_escape_from_the_roots_is_refused(project: Path, mode: Mode, path: str, fragment: str) -> None:
+    """.., absolute paths outside, and symlinks (file or folder) pointing outside are tool errors."""
+    outside = project.parent / "outside.txt"
+    (project / "link_out.txt").symlink_to(outside)
+    (project / "linked_dir").symlink_to(project.parent, target_is_directory=True)
+    async with with_roots({}, mode, project) as client:
+        result = await _count(client, path.format(outside=outside))
+    assert fragment in error_text(result)
+
+
+@pytest.mark.anyio
+async def test_symlinks_met_in_a_folder_walk_are_skipped(project: Path, mode: Mode) -> None:
+    """A symlink inside a counted folder that leads outside is not read."""
+    (project / "src" / "escape.txt").symlink_to(project.parent / "outside.txt")
+    async with with_roots({}, mode, project) as client:
+        result = await _count(client, "src")
+    assert result.structured_content is not None, result
+    assert result.structured_content["skipped"]["src/escape.txt"] == "symlink outside the roots"
+
+
+@pytest.mark.anyio
+async def test_without_client_roots_the_configured_folders_are_used(project: Path, mode: Mode) -> None:
+    """A client with no roots capability falls back to TOKEN_COUNTER_ALLOWED_DIRS."""
+    env = {"TOKEN_COUNTER_ALLOWED_DIRS": str(project)}
+    async with Client(server_for(env), mode=mode) as client:
+        inside = await _count(client, "src/main.py")
+        outside = await _count(client, str(project.parent / "outside.txt"))
+    assert inside.structured_content is not None, inside
+    assert list(inside.structured_content["files"]) == ["src/main.py"]
+    assert "outside the allowed roots" in error_text(outside)
+
+
+@pytest.mark.anyio
+async def test_without_any_roots_the_error_says_what_to_set(mode: Mode) -> None:
+    async with Client(server_for({}), mode=mode) as client:
+        result = await _count(client, ".")
+    assert "TOKEN_COUNTER_ALLOWED_DIRS" in error_text(result)
+
+
+@pytest.mark.anyio
+async def test_size_limits_skip_files(project: Path, mode: Mode, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files over the per-file limit, and past the total limit, are skipped with the reason."""
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 300)
+    monkeypatch.setattr(files, "MAX_TOTAL_BYTES", 30)  # src/deep/.gitignore (6 bytes) fits, notes.md does not
+    async with with_roots({}, mode, project) as client:
+        result = await _count(client, "src")
+    assert result.structured_content is not None, result
+    assert result.structured_content["skipped"] == {
+        "src/main.py": "over the 300-byte file limit",
+        "src/deep/notes.md": "past the 30-byte total limit",
+    }
+
+
+@pytest.mark.anyio
+async def test_progress_is_reported_while_a_folder_is_counted(project: Path, mode: Mode) -> None:
+    """One notification per counted body (the seed and each of the three files), ending at the total."""
+    seen: list[tuple[float, float | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
+
+    async with with_roots({}, mode, project) as client:
+        result = await client.call_tool(
+            "count_files", {"paths": ["src"], "model": "claude-haiku-4-5"}, progress_callback=on_progress
+        )
+    assert not result.is_error, result
+    assert sorted(seen) == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_pdf_and_image_blocks_carry_base64(project: Path) -> None:
+    (project / "doc.pdf").write_bytes(b"%PDF-1.4 tiny")
+    collected = files.collect(["doc.pdf", "logo.png"], [project])
+    assert [(f.name, f.block["type"], f.block["source"]["media_type"]) for f in collected.files] == [
+        ("doc.pdf", "document", "application/pdf"),
+        ("logo.png", "image", "image/png"),
+    ]
+    assert base64.b64decode(collected.files[0].block["source"]["data"]) == b"%PDF-1.4 tiny"
+    assert os.sep not in collected.files[0].name or os.sep == "/"

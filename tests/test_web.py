@@ -1,0 +1,194 @@
+"""HTTP serving decisions that need no server: flags, host rules, the bind refusal and the response guard."""
+
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from starlette.types import Message, Receive, Scope, Send
+
+from token_counter.__main__ import parse_args
+from token_counter.asgi import WholeResponses
+from token_counter.web import (
+    LOOPBACK_HOSTS,
+    LOOPBACK_ORIGINS,
+    HttpOptions,
+    allowed_host,
+    http_token,
+    is_loopback,
+    transport_security,
+    unsafe_bind,
+)
+
+TOKEN = SecretStr("s3cret")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("mcp.example.com", "mcp.example.com"),
+        ("MCP.Example.COM:8443", "mcp.example.com:8443"),
+        (" mcp.example.com ", "mcp.example.com"),
+        ("192.0.2.10", "192.0.2.10"),
+        ("2001:db8::1", "[2001:db8::1]"),
+        ("[2001:db8::1]:9000", "[2001:db8::1]:9000"),
+    ],
+)
+def test_allowed_host_is_written_as_a_host_header_carries_it(given: str, expected: str) -> None:
+    assert allowed_host(given) == expected
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["", "https://mcp.example.com", "mcp.example.com/mcp", "user@mcp.example.com", "mcp.example.com:http",
+     "*.example.com", "mcp.example.com:99999", "-bad.example"],
+)  # fmt: skip
+def test_allowed_host_rejects_what_is_not_host_or_host_port(given: str) -> None:
+    with pytest.raises(ValueError, match=r"HOST or HOST:PORT|invalid port"):
+        allowed_host(given)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("[::1]", True), ("localhost", True),
+     ("0.0.0.0", False), ("::", False), ("192.0.2.10", False), ("mcp.example.com", False)],
+)  # fmt: skip
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_loopback_binds_need_no_token(host: str) -> None:
+    assert unsafe_bind(HttpOptions(transport="streamable-http", host=host)) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.5", "mcp.example.com"])
+def test_other_binds_need_a_token(host: str) -> None:
+    refusal = unsafe_bind(HttpOptions(transport="sse", host=host))
+    assert refusal is not None
+    assert "TOKEN_COUNTER_HTTP_TOKEN" in refusal
+    assert unsafe_bind(HttpOptions(transport="sse", host=host, token=TOKEN)) is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", None), ("  ", None), (" tok ", "tok")])
+def test_http_token_empty_counts_as_unset(value: str, expected: str | None) -> None:
+    token = http_token({"TOKEN_COUNTER_HTTP_TOKEN": value})
+    assert (token.get_secret_value() if token else None) == expected
+
+
+def test_loopback_security_is_the_sdk_default_and_stays_on() -> None:
+    security = transport_security(HttpOptions(transport="streamable-http"))
+    assert security.enable_dns_rebinding_protection
+    assert (security.allowed_hosts, security.allowed_origins) == (list(LOOPBACK_HOSTS), list(LOOPBACK_ORIGINS))
+
+
+def test_allowed_hosts_and_a_named_bind_address_are_added_with_their_origins() -> None:
+    """A bare name allows any port; a name with a port only that one. Loopback keeps working."""
+    options = HttpOptions(transport="sse", host="10.0.0.5", allowed_hosts=("mcp.example.com", "b.example:8443"))
+    security = transport_security(options)
+    assert security.enable_dns_rebinding_protection
+    assert security.allowed_hosts == [
+        *LOOPBACK_HOSTS,
+        "mcp.example.com",
+        "mcp.example.com:*",
+        "b.example:8443",
+        "10.0.0.5",
+        "10.0.0.5:*",
+    ]
+    assert security.allowed_origins[len(LOOPBACK_ORIGINS) :] == [
+        "https://mcp.example.com",
+        "http://mcp.example.com",
+        "https://mcp.example.com:*",
+        "http://mcp.example.com:*",
+        "https://b.example:8443",
+        "http://b.example:8443",
+        "https://10.0.0.5",
+        "http://10.0.0.5",
+        "https://10.0.0.5:*",
+        "http://10.0.0.5:*",
+    ]
+
+
+def test_a_wildcard_bind_adds_no_host() -> None:
+    security = transport_security(HttpOptions(transport="sse", host="0.0.0.0", token=TOKEN))
+    assert security.allowed_hosts == list(LOOPBACK_HOSTS)
+
+
+@pytest.mark.parametrize(
+    ("argv", "transport", "stateless"),
+    [
+        ([], "stdio", False),
+        (["--transport", "http"], "http", False),
+        (["--transport", "streamable-http", "--stateless"], "streamable-http", True),
+        (["--transport", "sse"], "sse", False),
+    ],
+)
+def test_transport_flags(argv: list[str], transport: str, stateless: bool) -> None:
+    args = parse_args(argv)
+    assert (args.transport, args.stateless, args.host, args.port) == (transport, stateless, "127.0.0.1", 8000)
+
+
+def test_allowed_host_flag_repeats_and_normalises() -> None:
+    args = parse_args(["--transport", "http", "--allowed-host", "A.example", "--allowed-host", "b.example:1"])
+    assert args.allowed_hosts == ["a.example", "b.example:1"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--transport", "sse", "--stateless"], "--stateless applies to --transport http only"),
+        (["--transport", "http", "--allowed-host", "https://x.example"], "is not HOST or HOST:PORT"),
+        (["--transport", "http", "--port", "70000"], "is not a port number"),
+        (["--transport", "websocket"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parse_args(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def start(status: int = 200) -> Message:
+    return {"type": "http.response.start", "status": status, "headers": []}
+
+
+def body(data: bytes, *, more: bool) -> Message:
+    return {"type": "http.response.body", "body": data, "more_body": more}
+
+
+async def guarded(*sends: Message) -> list[Message]:
+    """What reaches the server from an app that sends ``sends`` through ``WholeResponses``."""
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        for message in sends:
+            await send(message)
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: dict[str, Any] = {"type": "http", "path": "/sse", "method": "GET", "headers": []}
+    await WholeResponses(app)(scope, receive, send)
+    return sent
+
+
+@pytest.mark.anyio
+async def test_a_second_response_start_is_dropped_and_its_body_ends_the_stream() -> None:
+    """The SDK's SSE endpoint at shutdown: event stream cut short, then an empty Response()."""
+    sent = await guarded(start(), body(b"event: endpoint\n\n", more=True), start(), body(b"", more=False))
+    assert sent == [start(), body(b"event: endpoint\n\n", more=True), body(b"", more=False)]
+
+
+@pytest.mark.anyio
+async def test_an_unfinished_stream_gets_its_last_chunk() -> None:
+    sent = await guarded(start(), body(b"data", more=True))
+    assert sent == [start(), body(b"data", more=True), body(b"", more=False)]
+
+
+@pytest.mark.anyio
+async def test_a_whole_response_passes_unchanged_and_nothing_follows_it() -> None:
+    sent = await guarded(start(404), body(b"no", more=False), body(b"late", more=False))
+    assert sent == [start(404), body(b"no", more=False)]
