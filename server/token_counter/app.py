@@ -72,7 +72,7 @@ def build_server(
     async def lifespan(_server: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         async with make_http_client(settings, transport) as http:
             _log_source(settings)
-            yield _state(settings, http, config_error, clock or SystemClock(), policy)
+            yield build_state(settings, http, config_error=config_error, clock=clock, policy=policy)
 
     server = TokenCounterServer(
         "mcp-token-counter",
@@ -87,14 +87,16 @@ def build_server(
     return server
 
 
-def _state(
+def build_state(
     settings: Settings,
     http: httpx2.AsyncClient,
-    config_error: ConfigError | None,
-    clock: Clock,
-    policy: RetryPolicy | None,
+    *,
+    config_error: ConfigError | None = None,
+    clock: Clock | None = None,
+    policy: RetryPolicy | None = None,
 ) -> AppState:
-    """Everything a tool call shares: one pressure gauge, one cache, one client, for the whole process."""
+    """Everything a tool call shares: one pressure gauge, one cache, one client (the lifespan's and the CLI's)."""
+    clock = clock or SystemClock()
     credential = None if settings.offline else settings.credential
     client = None
     if credential is not None:

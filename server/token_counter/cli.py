@@ -21,9 +21,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Column, Table
 
-from .app import load_settings
+from .app import build_state, load_settings
 from .catalog import builtin_catalog
-from .counting import Counter
 from .errors import TokenCounterError
 from .filecount import FileCount, count_files
 from .request import BODY_FIELDS, Message, build_request
@@ -31,8 +30,7 @@ from .resources import catalog_document
 from .results import TokenCount
 from .state import AppState
 from .tools import count_request
-from .upstream import CountingClient, make_http_client
-from .windows import WindowResolver
+from .upstream import make_http_client
 
 SUBCOMMANDS: Final = ("count", "count-files", "models")
 EXIT_OK: Final = 0
@@ -111,12 +109,7 @@ async def engine() -> AsyncGenerator[AppState]:
     """The tools' state, built from the environment as the server's lifespan builds it."""
     settings, config_error = load_settings(os.environ)
     async with make_http_client(settings) as http:
-        credential = None if settings.offline else settings.credential
-        client = CountingClient(http, credential) if credential else None
-        catalog = builtin_catalog()
-        reason = "offline_mode" if settings.offline else "no_credentials"
-        counter = Counter(client, catalog, fallback=settings.fallback, offline_reason=reason, config_error=config_error)
-        yield AppState(counter, WindowResolver(catalog, client), catalog, settings.allowed_dirs)
+        yield build_state(settings, http, config_error=config_error)
 
 
 def _read_request(source: str) -> Any:
