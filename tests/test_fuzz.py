@@ -99,13 +99,18 @@ shaped: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
         "max_tokens": st.integers(1, 10**7),
         "context_window": st.integers(1, 10**7),
         "temperature": junk,
+        "breakdown": st.booleans(),
+        "mcp_servers": st.lists(objects, max_size=2),
         **{field: objects for field in FIELDS if field not in ("system", "tools")},
     },
 ).flatmap(with_stray_keys)
 # Anything anywhere: mostly validation errors, which must name the field.
 anything: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
     {},
-    optional={name: junk for name in ("model", "messages", "betas", "max_tokens", "context_window", *FIELDS)},
+    optional={
+        name: junk
+        for name in ("model", "messages", "betas", "max_tokens", "context_window", "breakdown", "mcp_servers", *FIELDS)
+    },
 ).flatmap(with_stray_keys)
 arguments = shaped | anything
 calls = st.tuples(st.sampled_from(["count_tokens", "check_context_fit"]), arguments)
