@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Final, Literal, TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
@@ -150,18 +150,27 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _pressure_and_cache(env: Mapping[str, str], timeout_s: float) -> dict[str, Any]:
+class _Reliability(TypedDict):
+    deadline_s: float
+    max_concurrency: int
+    rpm: int | None
+    cache: bool
+    cache_bytes: int
+    cache_ttl_s: float
+
+
+def _pressure_and_cache(env: Mapping[str, str], timeout_s: float) -> _Reliability:
     """The reliability settings (README, "Behaviour under failure")."""
-    # A deadline below the per-request timeout would cut every slow answer short; default to the larger.
     rpm = _non_negative_int(env, "TOKEN_COUNTER_RPM", 0)
-    return {
-        "deadline_s": _positive_float(env, "TOKEN_COUNTER_DEADLINE", max(DEFAULT_DEADLINE_S, timeout_s)),
-        "max_concurrency": _positive_int(env, "TOKEN_COUNTER_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY),
-        "rpm": rpm or None,
-        "cache": _switch(env, "TOKEN_COUNTER_CACHE", default=True),
-        "cache_bytes": _non_negative_int(env, "TOKEN_COUNTER_CACHE_BYTES", DEFAULT_CACHE_BYTES),
-        "cache_ttl_s": _positive_float(env, "TOKEN_COUNTER_CACHE_TTL", DEFAULT_CACHE_TTL_S),
-    }
+    return _Reliability(
+        # A deadline below the per-request timeout would cut every slow answer short; default to the larger.
+        deadline_s=_positive_float(env, "TOKEN_COUNTER_DEADLINE", max(DEFAULT_DEADLINE_S, timeout_s)),
+        max_concurrency=_positive_int(env, "TOKEN_COUNTER_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY),
+        rpm=rpm or None,
+        cache=_switch(env, "TOKEN_COUNTER_CACHE", default=True),
+        cache_bytes=_non_negative_int(env, "TOKEN_COUNTER_CACHE_BYTES", DEFAULT_CACHE_BYTES),
+        cache_ttl_s=_positive_float(env, "TOKEN_COUNTER_CACHE_TTL", DEFAULT_CACHE_TTL_S),
+    )
 
 
 def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, cast
 
 import anyio.to_thread
+import pydantic_core
 
 from .catalog import Catalog
 from .config import Fallback
@@ -160,7 +161,12 @@ class Counter:
 
 
 def _hashable_body(body: Mapping[str, Any]) -> bytes:
-    """The body as bytes for the offline cache key; it is never sent, so any text goes."""
+    """The body as bytes for the offline cache key. It is never sent, so text that is not valid Unicode
+    (lone surrogates, which only the slower json.dumps can write) is keyed rather than refused."""
+    try:
+        return pydantic_core.to_json(body)
+    except pydantic_core.PydanticSerializationError:
+        pass
     try:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     except RecursionError as exc:
