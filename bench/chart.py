@@ -1,3 +1,5 @@
+# pyright: reportUnknownMemberType=false
+# (matplotlib annotates its **kwargs as untyped; every call here passes plain values)
 """The PNG chart: wall time against concurrency, beside the ideal given the upstream bound."""
 
 from __future__ import annotations
