@@ -1,8 +1,14 @@
-"""The SDK's floor: a bare MCPServer with one tool that returns at once (stdio)."""
+"""The SDK's floor: a bare MCPServer with one tool that returns at once.
+
+python bench/bare_server.py                 # stdio
+python bench/bare_server.py http PORT       # streamable HTTP on 127.0.0.1:PORT/mcp
+"""
+
+import sys
 
 from mcp.server import MCPServer
 
-server = MCPServer("bare")
+server = MCPServer("bare", log_level="WARNING")
 
 
 @server.tool()
@@ -12,4 +18,7 @@ async def echo(value: int = 0) -> int:
 
 
 if __name__ == "__main__":
-    server.run("stdio")
+    if len(sys.argv) > 2 and sys.argv[1] == "http":
+        server.run("streamable-http", port=int(sys.argv[2]))
+    else:
+        server.run("stdio")
