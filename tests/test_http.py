@@ -247,3 +247,16 @@ def test_ctrl_c_with_an_open_session_stream_stops_cleanly(upstream: Standin) -> 
             assert interrupt(served.process) == 0
         served.stderr.wait_closed(TIMEOUT_S)
         assert served.stderr.text.splitlines()[1:] == []  # the start-up line, then not a word
+
+
+@pytest.mark.anyio
+async def test_sse_connections_share_one_cache_and_client(api: Standin) -> None:
+    """The SDK runs the lifespan per SSE connection; the server still keeps one state for the process."""
+    with serve_cli("sse", env=base_env(**env_for(api))) as served:
+        results: list[dict[str, Any]] = []
+        with anyio.fail_after(TIMEOUT_S):
+            for _ in range(2):
+                async with Client(sse_client(served.url)) as client:
+                    results.append(structured(await client.call_tool("count_tokens", HELLO)))
+    assert [result["cached"] for result in results] == [False, True]
+    assert len(api.log.to(COUNT_PATH)) == 1

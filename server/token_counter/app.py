@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
+import anyio
 import httpx2
 from mcp.server import MCPServer
 from mcp.types import Tool
@@ -68,11 +69,17 @@ def build_server(
 ) -> TokenCounterServer:
     """The server; tests may replace the network (``transport``), time (``clock``) and jitter (``policy``)."""
 
+    async def open_state() -> tuple[AppState, Callable[[], Awaitable[None]]]:
+        http = make_http_client(settings, transport)
+        _log_source(settings)
+        return build_state(settings, http, config_error=config_error, clock=clock, policy=policy), http.aclose
+
+    shared = SharedLifespan(open_state)
+
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncGenerator[AppState]:
-        async with make_http_client(settings, transport) as http:
-            _log_source(settings)
-            yield build_state(settings, http, config_error=config_error, clock=clock, policy=policy)
+        async with shared.enter() as state:
+            yield state
 
     server = TokenCounterServer(
         "mcp-token-counter",
@@ -85,6 +92,43 @@ def build_server(
     register_file_tools(server)
     register_resources(server)
     return server
+
+
+class SharedLifespan:
+    """One state for every concurrent entry of the server's lifespan.
+
+    Streamable HTTP and stdio run the lifespan once, but the SDK's SSE app runs it per connection; sharing
+    keeps one HTTP client, one cache, one single-flight table and one in-flight bound for the whole process.
+    The first entry opens the state, the last exit closes it.
+    """
+
+    def __init__(self, opener: Callable[[], Awaitable[tuple[AppState, Callable[[], Awaitable[None]]]]]) -> None:
+        self._opener = opener
+        self._lock = anyio.Lock()
+        self._users = 0
+        self._state: AppState | None = None
+        self._close: Callable[[], Awaitable[None]] | None = None
+
+    @asynccontextmanager
+    async def enter(self) -> AsyncGenerator[AppState]:
+        """The shared state, opened if this is the first user."""
+        async with self._lock:
+            if self._state is None:
+                self._state, self._close = await self._opener()
+            self._users += 1
+            state = self._state
+        try:
+            yield state
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._leave()
+
+    async def _leave(self) -> None:
+        async with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._close is not None:
+                close, self._state, self._close = self._close, None, None
+                await close()
 
 
 def build_state(

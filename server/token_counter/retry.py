@@ -11,7 +11,7 @@
   reported at once. So a 429 without ``retry-after`` (a spend cap, which waiting never clears) costs at
   most ``max_retries`` short backoffs before it is reported as such.
 
-Why not stamina, which the project depends on: the SDK's jitter is multiplicative and its delay depends on
+Why not stamina: the SDK's jitter is multiplicative and its delay depends on
 the response, which stamina supports only through a hook whose delay its testing mode replaces with 0; the
 wait here must be shared with other calls rather than slept privately; and tests need to read the delays
 chosen, which an injectable clock gives and stamina's fixed ``asyncio.sleep`` does not.

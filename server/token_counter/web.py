@@ -11,9 +11,10 @@ Both also answer ``GET /health``. What a request passes through, outermost first
 The client's bearer token ends its journey in step 1: the counting API is called with the server's own
 credentials, and tools never see HTTP headers.
 
-The server's lifespan (its one HTTP client to the counting API) runs once for streamable HTTP, in the app's
-lifespan. The SDK's SSE app has none and enters the server's lifespan per SSE connection instead, so each SSE
-session has its own client.
+The server's lifespan (its one HTTP client to the counting API, cache and in-flight bound) runs once for
+streamable HTTP, in the app's lifespan. The SDK's SSE app has none and enters the server's lifespan per SSE
+connection instead; the server shares one state among concurrent entries, and the SSE app here holds one entry
+for its whole life, so every SSE session uses the same state.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import logging
 import os
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
@@ -186,16 +188,32 @@ def _add_health_route(server: MCPServer[Any], payload: Mapping[str, str]) -> Non
         return Response(body, media_type="application/json")
 
 
+def _holding(
+    server_lifespan: Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]], server: MCPServer[Any]
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """An app lifespan that keeps one entry of the server's lifespan open while the app runs."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncGenerator[None]:
+        async with server_lifespan(server):
+            yield
+
+    return lifespan
+
+
 def _mcp_app(server: MCPServer[Any], options: HttpOptions) -> Starlette:
     security = transport_security(options)
     if options.transport == "sse":
-        return server.sse_app(
+        app = server.sse_app(
             sse_path=SSE_PATH,
             message_path=MESSAGE_PATH,
             max_request_body_size=MAX_REQUEST_BODY_BYTES,
             transport_security=security,
             host=options.host,
         )
+        if server.settings.lifespan is not None:
+            app.router.lifespan_context = _holding(server.settings.lifespan, server)
+        return app
     return server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=options.stateless,
