@@ -48,7 +48,7 @@ class SingleFlight[K: Hashable, V]:
         self._flights[key] = flight
         try:
             value = await work()
-        except Exception as exc:
+        except Exception as exc:  # not swallowed: re-raised here and handed unchanged to every follower
             flight.error, flight.finished = exc, True
             raise
         else:
