@@ -373,3 +373,17 @@ async def test_url_image_refused_by_the_api_falls_back_to_an_estimate(standin: S
     assert content is not None
     assert (content["source"], content["fallback_reason"]) == ("estimate", "api_refused_shape")
     assert any("Counted offline because the API said" in note for note in content["notes"])
+
+
+@pytest.mark.anyio
+async def test_a_transient_models_failure_is_not_remembered(standin: Standin) -> None:
+    """While /v1/models fails the table answers; once it recovers the provider's window is used."""
+    standin.faults.push(server_error(503), path="/v1/models/*", times=2)
+    async with connected(env_for(standin, TOKEN_COUNTER_MAX_RETRIES="1")) as client:
+        during = await client.call_tool("check_context_fit", HELLO)
+        after = await client.call_tool("check_context_fit", HELLO)
+    assert during.structured_content is not None
+    assert after.structured_content is not None
+    assert during.structured_content["window_source"] == "table"
+    assert after.structured_content["window_source"] == "provider"
+    assert len(standin.log.to("/v1/models/claude-sonnet-4-6")) == 3

@@ -17,7 +17,7 @@ import pydantic_core
 
 from .clock import SystemClock
 from .config import CONNECT_TIMEOUT_S, DEFAULT_DEADLINE_S, MAX_BODY_BYTES, Credential, Settings
-from .errors import PayloadTooLarge, TokenCounterError, UpstreamUnavailable
+from .errors import PayloadTooLarge, RateLimited, TokenCounterError, UpstreamOverloaded, UpstreamUnavailable
 from .pressure import Pressure
 from .request import CountRequest
 from .retry import Failure, RetryPolicy, call_with_retries, server_delay, should_retry
@@ -178,13 +178,19 @@ class CountingClient:
         return UpstreamCount(input_tokens=tokens, request_id=response.headers.get("request-id"))
 
     async def model_limits(self, model: str) -> ModelLimits | None:
-        """The window and output cap the provider reports, or None when it does not say."""
+        """The window and output cap the provider reports, or None when it does not say.
+
+        Raises:
+            UpstreamUnavailable, UpstreamOverloaded, RateLimited: the provider may answer later.
+        """
         if not _MODEL_ID.fullmatch(model):
             # Not a model id a provider could know; it would not even make a valid URL path.
             return None
         try:
             # One retry at most: the built-in table answers when the provider does not.
             response = await self._call("GET", f"/v1/models/{model}", retries=min(1, self._policy.max_retries))
+        except (UpstreamUnavailable, UpstreamOverloaded, RateLimited):
+            raise
         except TokenCounterError as exc:
             logger.info("No live model info for %s: %s", model, type(exc).__name__)
             return None

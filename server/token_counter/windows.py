@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
 import anyio
 
 from .catalog import Catalog
-from .errors import UnknownWindow
+from .errors import RateLimited, UnknownWindow, UpstreamOverloaded, UpstreamUnavailable
 from .upstream import CountingClient, ModelLimits
+
+logger = logging.getLogger(__name__)
 
 WindowSource = Literal["argument", "provider", "table"]
 
@@ -55,5 +58,12 @@ class WindowResolver:
         lock = self._locks.setdefault(model, anyio.Lock())
         async with lock:
             if model not in self._live:
-                self._live[model] = await self._client.model_limits(model)
+                try:
+                    self._live[model] = await self._client.model_limits(model)
+                except (UpstreamUnavailable, UpstreamOverloaded, RateLimited) as exc:
+                    # Not remembered: the provider may describe the model once it recovers.
+                    logger.info(
+                        "Model info for %s unavailable for now (%s); using the table", model, type(exc).__name__
+                    )
+                    return None
         return self._live[model]
