@@ -27,26 +27,13 @@ class TokenCount(BaseModel):
     breakdown: dict[str, int] | None = None
 
 
-class ContextFit(BaseModel):
-    """Result of check_context_fit."""
+class ContextFit(TokenCount):
+    """Result of check_context_fit: the count, plus how it compares with the window."""
 
     fits: bool = Field(description="input + uncertainty + reserved output <= window.")
-    input_tokens: int
     context_window: int
     window_source: Literal["argument", "provider", "table"]
     reserved_output_tokens: int
     remaining_tokens: int = Field(description="May be negative.")
     utilization: float = Field(description="(input + reserved output) / window.")
     max_output_tokens: int | None
-    model: str
-    source: Source
-    provider: str
-    ignored_fields: list[str]
-    request_id: str | None = None
-    uncertainty_tokens: int = Field(default=0, description="Estimates only: the count may be this much higher.")
-    estimate_method: str | None = None
-    fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
-    cached: bool = False  # from this server's count cache; undescribed, as tools/list is near 1,500 tokens
-    notes: list[str] = []
-    estimated_input_cost_usd: float | None = None
-    breakdown: dict[str, int] | None = None

@@ -114,26 +114,15 @@ def register_tools(server: MCPServer[AppState]) -> None:
         fit = compute_fit(counted.input_tokens, reserved, window.context_window, margin=counted.uncertainty_tokens)
         warnings = output_warnings(max_tokens, thinking, window.max_output_tokens)
         return ContextFit(
+            **counted.model_dump(exclude={"notes"}),
+            notes=[*counted.notes, *warnings, *_consumers(fit.fits, counted.breakdown)],
             fits=fit.fits,
-            input_tokens=counted.input_tokens,
             context_window=window.context_window,
             window_source=window.source,
             reserved_output_tokens=fit.reserved_output_tokens,
             remaining_tokens=fit.remaining_tokens,
             utilization=fit.utilization,
             max_output_tokens=window.max_output_tokens,
-            model=counted.model,
-            source=counted.source,
-            provider=counted.provider,
-            ignored_fields=counted.ignored_fields,
-            request_id=counted.request_id,
-            uncertainty_tokens=counted.uncertainty_tokens,
-            estimate_method=counted.estimate_method,
-            fallback_reason=counted.fallback_reason,
-            cached=counted.cached,
-            notes=[*counted.notes, *warnings, *_consumers(fit.fits, counted.breakdown)],
-            estimated_input_cost_usd=counted.estimated_input_cost_usd,
-            breakdown=counted.breakdown,
         )
 
 
