@@ -1,6 +1,6 @@
 # pyright: reportUnknownMemberType=false
 # (matplotlib annotates its **kwargs as untyped; every call here passes plain values)
-"""The PNG chart: wall time against concurrency, beside the ideal given the upstream bound."""
+"""The PNG chart: wall time against concurrency for ours and the SDK doing our job, beside the ideal."""
 
 from __future__ import annotations
 
@@ -13,14 +13,21 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt
 
 
-def sweep_chart(rows: list[dict[str, float]], path: Path, *, bound: int, latency_ms: float) -> None:
-    """Plot measured wall time and the ideal against the number of simultaneous calls."""
-    levels = [row["concurrency"] for row in rows]
+def sweep_chart(sweep: dict[str, list[dict[str, float]]], path: Path, *, bound: int, latency_ms: float) -> None:
+    """Plot measured wall times and the ideal against the number of simultaneous calls."""
+    ours, job = sweep["ours"], sweep["sdk_upstream"]
+    levels = [row["concurrency"] for row in ours]
     figure, axes = plt.subplots(figsize=(7, 4.2), dpi=110)
-    axes.plot(levels, [row["wall_s"] for row in rows], marker="o", label="count_tokens over streamable HTTP")
+    axes.plot(levels, [row["wall_s"] for row in ours], marker="o", label="ours: count_tokens over streamable HTTP")
     axes.plot(
         levels,
-        [row["ideal_s"] for row in rows],
+        [row["wall_s"] for row in job],
+        marker="s",
+        label="baseline: bare MCPServer tool, one httpx2 POST",
+    )
+    axes.plot(
+        levels,
+        [row["ideal_s"] for row in ours],
         linestyle="--",
         marker=".",
         label=f"ideal: ceil(N / {bound}) x {latency_ms:g} ms upstream",

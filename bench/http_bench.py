@@ -1,4 +1,10 @@
-"""Streamable HTTP: per-call latency against the SDK's floor, and a concurrency sweep against the ideal."""
+"""Streamable HTTP: per-call latency against the SDK's floor, and a concurrency sweep against the ideal.
+
+The same four targets as over stdio (see ``latency``), each server in its own process on a loopback port.
+The sweep runs ours and the SDK doing our job (``sdk_upstream_server.py``, same in-flight bound) against a
+stand-in that waits 20 ms before every answer, so the gap between the two is ours and the gap between the
+SDK's line and the ideal is what the SDK and this machine cost.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,29 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Generator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import AsyncGenerator, Generator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Final
 
 import anyio
 import httpx2
 from mcp import Client
-from tests.served import serve_cli
+from tests.served import base_env, serve_cli
 
-from bench.latency import BARE, HELLO
-from bench.stats import Sample, summarize, time_calls
+from bench.latency import BARE, FLOOR, HELLO, OURS, SDK_JOB, SDK_UPSTREAM, direct_target, tool_target
+from bench.procs import cpu_seconds
+from bench.stats import Sample, interleaved
+
+_START_TIMEOUT_S: Final = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class HttpServer:
+    """A server on loopback: its MCP endpoint and its pid."""
+
+    url: str
+    pid: int
 
 
 def _free_port() -> int:
@@ -28,59 +46,83 @@ def _free_port() -> int:
 
 
 @contextmanager
-def bare_http() -> Generator[str]:
-    """The bare MCPServer on streamable HTTP; yields its /mcp URL once it answers."""
+def script_http(script: str, env: Mapping[str, str]) -> Generator[HttpServer]:
+    """``python <script> http PORT`` (the bench's bare servers); yields once the endpoint answers."""
     port = _free_port()
-    process = subprocess.Popen([sys.executable, BARE, "http", str(port)], stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([sys.executable, script, "http", str(port)], env=dict(env), stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/mcp"
     try:
-        deadline = time.monotonic() + 20
-        while True:  # a readiness probe, not a sleep-for-sync: each try is a real connection attempt
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:  # a readiness probe: the bare servers announce nothing, so each try is a real connection
             try:
                 httpx2.post(url, json={}, timeout=1)
                 break
             except httpx2.TransportError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or process.poll() is not None:
                     raise
                 time.sleep(0.05)
-        yield url
+        yield HttpServer(url, process.pid)
     finally:
         process.terminate()
         process.wait()
 
 
-async def http_latency(url: str, tool: str, arguments: dict[str, Any], name: str, n: int) -> Sample:
-    """p50/p99 of tools/call through the SDK's streamable HTTP client."""
-    async with Client(url) as client:
+@contextmanager
+def ours_http(env: Mapping[str, str]) -> Generator[HttpServer]:
+    """Our console script on streamable HTTP."""
+    with serve_cli("http", env=base_env(**env)) as served:
+        yield HttpServer(served.url, served.process.pid)
 
-        async def call() -> object:
-            result = await client.call_tool(tool, arguments)
-            assert not result.is_error, result
-            return result
 
-        return summarize(name, await time_calls(call, n))
+@asynccontextmanager
+async def _client(server: HttpServer) -> AsyncGenerator[Client]:
+    async with Client(server.url) as client:
+        yield client
+
+
+async def http_latency(base_url: str, servers: dict[str, HttpServer], n: int) -> list[Sample]:
+    """The four HTTP figures, in the order direct, floor, sdk+upstream, ours."""
+    async with AsyncExitStack() as stack:
+        direct = await stack.enter_async_context(direct_target(base_url))
+        bare = await stack.enter_async_context(_client(servers[FLOOR]))
+        job = await stack.enter_async_context(_client(servers[SDK_JOB]))
+        ours = await stack.enter_async_context(_client(servers[OURS]))
+        targets = [
+            direct,
+            tool_target(FLOOR, bare, "echo", {"value": 1}, servers[FLOOR].pid),
+            tool_target(SDK_JOB, job, "count_upstream", HELLO, servers[SDK_JOB].pid),
+            tool_target(OURS, ours, "count_tokens", HELLO, servers[OURS].pid),
+        ]
+        return await interleaved(targets, n)
 
 
 @contextmanager
-def ours_http(env: dict[str, str]) -> Generator[str]:
-    """Our console script on streamable HTTP; yields its /mcp URL."""
-    with serve_cli("http", env=env) as served:
-        yield served.url
+def http_servers(env: Mapping[str, str]) -> Generator[dict[str, HttpServer]]:
+    """The floor, the SDK doing our job, and ours, all on streamable HTTP with ``env``."""
+    with (
+        script_http(BARE, env) as bare,
+        script_http(SDK_UPSTREAM, env) as job,
+        ours_http(env) as ours,
+    ):
+        yield {FLOOR: bare, SDK_JOB: job, OURS: ours}
 
 
-async def sweep(url: str, levels: list[int], latency_s: float, bound: int) -> list[dict[str, float]]:
+async def sweep(
+    server: HttpServer, tool: str, levels: list[int], latency_s: float, bound: int
+) -> list[dict[str, float]]:
     """Wall time of N simultaneous distinct calls, against ceil(N / bound) upstream round trips."""
     rows: list[dict[str, float]] = []
-    async with Client(url) as client:
+    async with Client(server.url) as client:
         for n in levels:
             answered = 0
 
             async def one(level: int, i: int) -> None:
                 nonlocal answered
                 arguments = {**HELLO, "messages": [{"role": "user", "content": f"call {level}-{i}"}]}
-                result = await client.call_tool("count_tokens", arguments)
+                result = await client.call_tool(tool, arguments)
                 answered += 0 if result.is_error else 1
 
+            cpu_before = cpu_seconds(server.pid)
             start = time.perf_counter()
             async with anyio.create_task_group() as group:
                 for i in range(n):
@@ -94,6 +136,7 @@ async def sweep(url: str, levels: list[int], latency_s: float, bound: int) -> li
                     "wall_s": round(wall, 3),
                     "ideal_s": round(ideal, 3),
                     "ratio": round(wall / ideal, 3),
+                    "server_cpu_s": round(cpu_seconds(server.pid) - cpu_before, 3),
                 }
             )
     return rows

@@ -1,65 +1,111 @@
-"""Per-call latency over stdio: ours against a direct HTTP call and the SDK's floor."""
+"""Per-call latency over stdio: ours against a direct HTTP call, the SDK's floor, and the SDK doing our job.
+
+Four targets, timed in turn (``stats.interleaved``) against the stand-in in its own process:
+
+- ``direct``: a plain httpx2 POST to the stand-in, the upstream round trip itself;
+- ``floor``: a bare MCPServer tool that returns at once (``bare_server.py``), the SDK's cost of a call;
+- ``sdk+upstream``: a bare MCPServer tool that makes the same POST and returns a ``TokenCount``
+  (``sdk_upstream_server.py``), the SDK and httpx2 doing our job with nothing of ours;
+- ``ours``: ``count_tokens`` on the installed console script.
+
+The issue's figure is ``ours - direct - floor``. It charges us for what the SDK costs beyond its floor when a
+tool does I/O and returns a richer result; ``ours - sdk+upstream`` is the part that is ours alone.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import httpx2
 from mcp import Client, StdioServerParameters
-from tests.standin import DEFAULT_KEY, Standin
+from tests.standin import DEFAULT_KEY
 
-from bench.stats import Sample, summarize, time_calls
+from bench.procs import child_pids
+from bench.stats import Sample, Target, interleaved
 
-HELLO: dict[str, Any] = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hello, Claude"}]}
-SCRIPT = str(Path(sys.executable).with_name("mcp-token-counter"))
-BARE = str(Path(__file__).with_name("bare_server.py"))
+HELLO: Final[dict[str, Any]] = {
+    "model": "claude-sonnet-4-6",
+    "messages": [{"role": "user", "content": "Hello, Claude"}],
+}
+SCRIPT: Final = str(Path(sys.executable).with_name("mcp-token-counter"))
+BARE: Final = str(Path(__file__).with_name("bare_server.py"))
+SDK_UPSTREAM: Final = str(Path(__file__).with_name("sdk_upstream_server.py"))
+DIRECT, FLOOR, SDK_JOB, OURS = "direct", "floor", "sdk+upstream", "ours"
 
 
-def server_env(standin: Standin, **extra: str) -> dict[str, str]:
+def server_env(base_url: str, **extra: str) -> dict[str, str]:
     """Our server pointed at the stand-in, with the response cache off so every call goes upstream."""
     return {
         "PATH": "/usr/bin:/bin",
         "ANTHROPIC_API_KEY": DEFAULT_KEY,
-        "ANTHROPIC_BASE_URL": standin.base_url,
+        "ANTHROPIC_BASE_URL": base_url,
         "TOKEN_COUNTER_CACHE": "0",
         **extra,
     }
 
 
-async def direct(standin: Standin, n: int) -> Sample:
-    """A plain httpx2 POST to the stand-in: the cost of the upstream round trip itself."""
-    async with httpx2.AsyncClient(base_url=standin.base_url, headers=standin.auth_headers()) as http:
+def tool_target(name: str, client: Client, tool: str, arguments: dict[str, Any], pid: int | None) -> Target:
+    """A ``tools/call`` that must succeed."""
+
+    async def call() -> object:
+        result = await client.call_tool(tool, arguments)
+        assert not result.is_error, result
+        return result
+
+    return Target(name, call, pid)
+
+
+@asynccontextmanager
+async def direct_target(base_url: str) -> AsyncGenerator[Target]:
+    """A plain httpx2 POST of the same request to the stand-in."""
+    headers = {"x-api-key": DEFAULT_KEY, "anthropic-version": "2023-06-01"}
+    async with httpx2.AsyncClient(base_url=base_url, headers=headers) as http:
 
         async def call() -> object:
             response = await http.post("/v1/messages/count_tokens", json=HELLO)
             response.raise_for_status()
             return response
 
-        return summarize("direct httpx2 -> stand-in", await time_calls(call, n))
+        yield Target(DIRECT, call)
 
 
-async def over_stdio(
-    name: str, command: str, args: list[str], env: Mapping[str, str], tool: str, arguments: dict[str, Any], n: int
-) -> Sample:
-    """p50/p99 of ``tools/call`` through the SDK's stdio client."""
-    params = StdioServerParameters(command=command, args=args, env=dict(env))
-    async with Client(params) as client:
-
-        async def call() -> object:
-            result = await client.call_tool(tool, arguments)
-            assert not result.is_error, result
-            return result
-
-        return summarize(name, await time_calls(call, n))
+@asynccontextmanager
+async def stdio_client(command: str, args: list[str], env: Mapping[str, str]) -> AsyncGenerator[tuple[Client, int]]:
+    """The SDK's stdio client on a spawned server, and the server's pid (for its CPU time)."""
+    before = child_pids()
+    async with Client(StdioServerParameters(command=command, args=args, env=dict(env))) as client:
+        (pid,) = child_pids() - before
+        yield client, pid
 
 
-async def stdio_latency(standin: Standin, n: int) -> list[Sample]:
-    """The three stdio figures: direct, SDK floor, ours."""
-    floor = await over_stdio(
-        "bare MCPServer tool (stdio)", sys.executable, [BARE], {"PATH": "/usr/bin:/bin"}, "echo", {"value": 1}, n
-    )
-    ours = await over_stdio("count_tokens (stdio)", SCRIPT, [], server_env(standin), "count_tokens", HELLO, n)
-    return [await direct(standin, n), floor, ours]
+async def stdio_latency(base_url: str, n: int) -> list[Sample]:
+    """The four stdio figures, in the order direct, floor, sdk+upstream, ours."""
+    env = server_env(base_url)
+    async with AsyncExitStack() as stack:
+        direct = await stack.enter_async_context(direct_target(base_url))
+        bare, bare_pid = await stack.enter_async_context(stdio_client(sys.executable, [BARE], env))
+        job, job_pid = await stack.enter_async_context(stdio_client(sys.executable, [SDK_UPSTREAM], env))
+        ours, ours_pid = await stack.enter_async_context(stdio_client(SCRIPT, [], env))
+        targets = [
+            direct,
+            tool_target(FLOOR, bare, "echo", {"value": 1}, bare_pid),
+            tool_target(SDK_JOB, job, "count_upstream", HELLO, job_pid),
+            tool_target(OURS, ours, "count_tokens", HELLO, ours_pid),
+        ]
+        return await interleaved(targets, n)
+
+
+def added_cost(samples: list[Sample]) -> dict[str, float | None]:
+    """What we add: the issue's formula, the part that is ours alone, and the same in server CPU per call."""
+    by_name = {s.name: s for s in samples}
+    ours, job = by_name[OURS], by_name[SDK_JOB]
+    cpu = None if ours.server_cpu_ms is None or job.server_cpu_ms is None else ours.server_cpu_ms - job.server_cpu_ms
+    return {
+        "ours_minus_direct_minus_floor_ms": round(ours.p50_ms - by_name[DIRECT].p50_ms - by_name[FLOOR].p50_ms, 3),
+        "ours_minus_sdk_upstream_ms": round(ours.p50_ms - job.p50_ms, 3),
+        "server_cpu_ours_minus_sdk_upstream_ms": None if cpu is None else round(cpu, 3),
+    }

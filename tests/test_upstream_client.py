@@ -163,3 +163,42 @@ async def test_betas_go_to_the_header_and_beta_query() -> None:
     assert seen[0].headers["anthropic-beta"] == "a-1,b-2"
     assert seen[0].url.params["beta"] == "true"
     assert json.loads(seen[0].content) == request.body
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("base_url", "count_url", "model_url"),
+    [
+        (
+            "https://api.example.test",
+            "https://api.example.test/v1/messages/count_tokens",
+            "https://api.example.test/v1/models/anthropic.claude-x-v1:0",
+        ),
+        (
+            "https://gateway.example.test/anthropic/",
+            "https://gateway.example.test/anthropic/v1/messages/count_tokens",
+            "https://gateway.example.test/anthropic/v1/models/anthropic.claude-x-v1:0",
+        ),
+        (
+            "http://127.0.0.1:9/proxy",
+            "http://127.0.0.1:9/proxy/v1/messages/count_tokens",
+            "http://127.0.0.1:9/proxy/v1/models/anthropic.claude-x-v1:0",
+        ),
+    ],
+)
+async def test_paths_are_joined_under_a_base_url_with_a_path(base_url: str, count_url: str, model_url: str) -> None:
+    # Gateways and proxies serve the API under a prefix; both endpoints must keep it.
+    seen: list[str] = []
+
+    def record(request: httpx2.Request) -> httpx2.Response:
+        seen.append(str(request.url))
+        body = {"input_tokens": 3} if request.method == "POST" else {"max_input_tokens": 1000, "max_tokens": 10}
+        return httpx2.Response(200, json=body)
+
+    settings = Settings.from_env({"ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": base_url})
+    assert settings.credential is not None
+    async with make_http_client(settings, httpx2.MockTransport(record)) as http:
+        client = CountingClient(http, settings.credential, policy=RetryPolicy(max_retries=0))
+        assert (await client.count(REQUEST)).input_tokens == 3
+        assert await client.model_limits("anthropic.claude-x-v1:0") is not None
+    assert seen == [count_url, model_url]

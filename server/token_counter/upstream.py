@@ -121,6 +121,15 @@ class CountingClient:
         self._policy = policy if policy is not None else RetryPolicy()
         self._pressure = pressure if pressure is not None else Pressure(clock=SystemClock())
         self._deadline_s = deadline_s
+        # Built once: a path would be parsed and merged with the base URL on every request, which is a
+        # measurable share of a call's own cost (see bench/).
+        self._count_url = self._url(COUNT_PATH)
+        self._scope = f"{credential.provider} {http.base_url}"
+
+    def _url(self, path: str) -> httpx2.URL:
+        """``path`` under the base URL, as the client would merge it (a base path is kept)."""
+        base = self._http.base_url
+        return base.copy_with(raw_path=base.raw_path + path.lstrip("/").encode("ascii"))
 
     @property
     def provider(self) -> str:
@@ -130,7 +139,7 @@ class CountingClient:
     @property
     def scope(self) -> str:
         """Where counts come from (provider and base URL): part of every cache key."""
-        return f"{self.provider} {self._http.base_url}"
+        return self._scope
 
     def headers(self, betas: tuple[str, ...] = ()) -> dict[str, str]:
         """Auth, version and content headers; ``anthropic-beta`` only when betas are given."""
@@ -163,7 +172,7 @@ class CountingClient:
         """
         params = {"beta": "true"} if betas else None
         response = await self._call(
-            "POST", COUNT_PATH, retries=self._policy.max_retries, content=content, params=params, betas=betas
+            "POST", self._count_url, retries=self._policy.max_retries, content=content, params=params, betas=betas
         )
         data = _json_object(response)
         tokens = data.get("input_tokens") if data is not None else None
@@ -188,7 +197,8 @@ class CountingClient:
             return None
         try:
             # One retry at most: the built-in table answers when the provider does not.
-            response = await self._call("GET", f"/v1/models/{model}", retries=min(1, self._policy.max_retries))
+            url = self._url(f"/v1/models/{model}")
+            response = await self._call("GET", url, retries=min(1, self._policy.max_retries))
         except (UpstreamUnavailable, UpstreamOverloaded, RateLimited):
             raise
         except TokenCounterError as exc:
@@ -203,7 +213,7 @@ class CountingClient:
     async def _call(
         self,
         method: str,
-        path: str,
+        url: httpx2.URL,
         *,
         retries: int,
         content: bytes | None = None,
@@ -211,7 +221,7 @@ class CountingClient:
         betas: tuple[str, ...] = (),
     ) -> httpx2.Response:
         async def attempt() -> httpx2.Response | Failure:
-            return await self._attempt(method, path, content=content, params=params, betas=betas)
+            return await self._attempt(method, url, content=content, params=params, betas=betas)
 
         deadline_at = self._pressure.clock.now() + self._deadline_s
         try:
@@ -230,7 +240,7 @@ class CountingClient:
     async def _attempt(
         self,
         method: str,
-        path: str,
+        url: httpx2.URL,
         *,
         content: bytes | None,
         params: dict[str, str] | None,
@@ -239,7 +249,7 @@ class CountingClient:
         """One request: the response, or a ``Failure`` saying whether another attempt may help."""
         try:
             response = await self._http.request(
-                method, path, content=content, params=params, headers=self.headers(betas)
+                method, url, content=content, params=params, headers=self.headers(betas)
             )
         except httpx2.TimeoutException as exc:
             return _transport_failure(

@@ -1,0 +1,60 @@
+"""Child processes for the benchmarks: the stand-in, and the CPU time each process spends.
+
+The stand-in runs in its own process (``python -m tests.standin``) so that it never competes with the
+benchmark client for one interpreter's GIL: every figure then measures what a real deployment would see,
+a client, a server and an API in three processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Generator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+_TICKS: Final = os.sysconf("SC_CLK_TCK")
+_STANDIN_START_S: Final = 20.0
+
+
+@contextmanager
+def standin_process(latency_ms: float = 0.0) -> Generator[str]:
+    """The stand-in in a child process; yields its base URL once it accepts connections."""
+    command = [sys.executable, "-m", "tests.standin", "--port", "0", "--latency-ms", str(latency_ms)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    try:
+        # The stand-in prints its URL once the port is bound: a readiness signal, not a guess.
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"the stand-in did not start (exit {process.poll()})")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(_STANDIN_START_S)
+        process.stdout.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds ``pid`` has used so far."""
+    # Fields after the command name, which sits in parentheses and may itself contain spaces.
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def child_pids() -> set[int]:
+    """Processes whose parent is this one (the SDK's stdio client spawns servers as our children)."""
+    me = os.getpid()
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited while we looked
+        if int(fields[1]) == me:
+            found.add(int(entry.name))
+    return found

@@ -1,0 +1,60 @@
+"""The SDK's floor for our job: a bare MCPServer tool that makes the same one POST and returns the same shape.
+
+python bench/sdk_upstream_server.py               # stdio
+python bench/sdk_upstream_server.py http PORT     # streamable HTTP on 127.0.0.1:PORT/mcp
+
+It reads ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY, posts ``{model, messages}`` to the counting endpoint with
+one shared httpx2 client (at most BENCH_BOUND at a time, 16 by default, like our in-flight bound) and returns
+a ``TokenCount``, so the SDK validates, serialises and sends the same result our tool does. What it leaves
+out is exactly what the product adds: argument models, the body builder, cache, single-flight, retries,
+pressure, deadline and the error mapping. ``ours - this`` is our own cost, with nothing of the SDK's in it.
+"""
+
+import os
+import sys
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import httpx2
+from mcp.server import MCPServer
+
+from token_counter.results import TokenCount
+
+_clients: list[httpx2.AsyncClient] = []
+_bound = anyio.CapacityLimiter(int(os.environ.get("BENCH_BOUND", "16")))
+
+
+@asynccontextmanager
+async def _lifespan(_server: MCPServer[Any]) -> AsyncGenerator[dict[str, Any]]:
+    headers = {"x-api-key": os.environ["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01"}
+    async with httpx2.AsyncClient(base_url=os.environ["ANTHROPIC_BASE_URL"], headers=headers) as client:
+        _clients.append(client)
+        yield {}
+
+
+server = MCPServer("sdk-upstream", log_level="WARNING", lifespan=_lifespan)
+
+
+@server.tool()
+async def count_upstream(model: str, messages: list[dict[str, Any]]) -> TokenCount:
+    """Count through the API, nothing else."""
+    async with _bound:
+        response = await _clients[0].post("/v1/messages/count_tokens", json={"model": model, "messages": messages})
+    response.raise_for_status()
+    return TokenCount(
+        input_tokens=response.json()["input_tokens"],
+        model=model,
+        source="api",
+        provider="anthropic",
+        ignored_fields=[],
+        request_id=response.headers.get("request-id"),
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "http":
+        server.run("streamable-http", port=int(sys.argv[2]))
+    else:
+        server.run("stdio")
