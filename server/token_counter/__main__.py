@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Final
 
-from . import __version__, cli, web
+from . import __version__, web
 from .app import TokenCounterServer, build_server, load_settings
 from .web import HttpOptions, HttpTransport
 
@@ -23,6 +23,7 @@ Connect it from Claude Desktop or Claude Code instead of a terminal, for example
   claude mcp add token-counter -- %s
 To serve HTTP instead: %s --transport http
 Press Ctrl-C to stop."""
+SUBCOMMANDS: Final = ("count", "count-files", "models")  # cli.parser() defines each
 TRANSPORTS: Final[dict[str, HttpTransport | None]] = {
     "stdio": None,
     "http": "streamable-http",
@@ -142,7 +143,9 @@ def run_http(server: TokenCounterServer, options: HttpOptions, *, provider: str 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the server, or one of the CLI's subcommands when the first argument names one."""
     words = list(sys.argv[1:] if argv is None else argv)
-    if words and words[0] in cli.SUBCOMMANDS:
+    if words and words[0] in SUBCOMMANDS:
+        from . import cli  # only here: the CLI's rich output is not needed to serve, and start-up is measured
+
         sys.exit(cli.run(words))
     args = parse_args(argv)
     transport = TRANSPORTS[args.transport]

@@ -24,7 +24,7 @@ import functools
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import anyio
 import anyio.to_thread
@@ -32,8 +32,10 @@ import anyio.to_thread
 from .catalog import ModelSpec
 from .counting import Counted, Counter
 from .errors import TokenCounterError
-from .offline import Estimate, MalformedRequest, estimate_request
 from .request import CountRequest
+
+if TYPE_CHECKING:
+    from .offline import Estimate
 
 SEED: Final[dict[str, Any]] = {"role": "user", "content": "."}
 # Bounds on the extra calls: seed + system + tools + 15 prefixes + 8 media blocks = 26 at most.
@@ -226,6 +228,8 @@ async def offline_parts(body: Mapping[str, Any], spec: ModelSpec | None) -> Brea
 
 
 def _offline_parts(body: Mapping[str, Any], spec: ModelSpec | None) -> Breakdown:
+    from .offline import MalformedRequest, estimate_request  # on first use, as in counting.Counter.estimate
+
     try:
         full = estimate_request(body, spec)
         media = media_blocks(body)[:MAX_MEDIA_PARTS]

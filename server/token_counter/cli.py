@@ -32,7 +32,6 @@ from .state import AppState
 from .tools import count_request
 from .upstream import make_http_client
 
-SUBCOMMANDS: Final = ("count", "count-files", "models")
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2

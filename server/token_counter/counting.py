@@ -16,7 +16,7 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import anyio.to_thread
 import pydantic_core
@@ -33,11 +33,13 @@ from .errors import (
     UpstreamOverloaded,
     UpstreamUnavailable,
 )
-from .offline import Estimate, MalformedRequest, estimate_request
 from .request import CountRequest
 from .results import Source
 from .single_flight import SingleFlight
 from .upstream import NESTING_MESSAGE, CountingClient, encode_body
+
+if TYPE_CHECKING:
+    from .offline import Estimate
 
 FallbackReason = Literal[
     "no_credentials", "offline_mode", "api_refused_shape", "model_not_countable", "api_unavailable"
@@ -143,6 +145,10 @@ class Counter:
         self, request: CountRequest, reason: FallbackReason, cause: TokenCounterError | None = None
     ) -> Counted:
         """An offline estimate, computed off the event loop (large texts take a while to tokenise)."""
+        # Imported on first use: the offline stack (ctok, pypdf) is not needed to serve API counts, and
+        # start-up time is measured (bench/).
+        from .offline import MalformedRequest, estimate_request
+
         spec = self._catalog.lookup(request.model)
         try:
             result: Estimate = await anyio.to_thread.run_sync(functools.partial(estimate_request, request.body, spec))

@@ -25,7 +25,6 @@ from .counting import Counter
 from .errors import TokenCounterError
 from .files import Collected, LocalFile, collect
 from .fit import compute_fit
-from .offline import estimate_request
 from .request import CountRequest
 from .results import Source
 from .windows import WindowResolver
@@ -111,6 +110,8 @@ async def _per_file(
         if via_api and len(files) <= MAX_FILE_CALLS:
             tokens = (await counter.count(replace(request, body=body))).input_tokens
         else:
+            from .offline import estimate_request  # on first use, as in counting.Counter.estimate
+
             spec = catalog.lookup(request.model)
             estimate = await anyio.to_thread.run_sync(functools.partial(estimate_request, body, spec))
             tokens = estimate.input_tokens

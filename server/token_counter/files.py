@@ -14,12 +14,13 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlparse
 
-import pathspec
-
 from .errors import TokenCounterError
+
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 MAX_FILE_BYTES: Final = 5_000_000  # the API's limit for one image; text files this large are rare
 MAX_TOTAL_BYTES: Final = 20_000_000  # base64 grows it by 4/3: stays under the 32 MB request limit
@@ -155,10 +156,12 @@ def _ignored(path: Path, roots: Sequence[Path], *, is_dir: bool = False) -> bool
     return False
 
 
-def _gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
+def _gitignore(directory: Path) -> GitIgnoreSpec | None:
     ignore = directory / ".gitignore"
     if not ignore.is_file():
         return None
+    import pathspec  # on first use: only count_files reads .gitignore, and start-up time is measured
+
     return pathspec.GitIgnoreSpec.from_lines(ignore.read_text(encoding="utf-8", errors="replace").splitlines())
 
 

@@ -1,0 +1,54 @@
+"""Start-up stays lean: serving needs neither the offline stack nor the CLI's terminal output.
+
+Cold start is a benchmark target (bench/, within 1.15x of a bare MCPServer); these modules together cost
+about a tenth of it, so they are imported when first used instead. A plain import here puts the cost back,
+and this test names the module that did.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Not rich: the SDK's MCPServer imports it for its own logging set-up, bare servers included.
+LATE_MODULES = ("ctok", "pathspec", "pypdf", "token_counter.offline", "token_counter.cli")
+
+BUILD_AND_LIST = """
+import json, sys
+import anyio
+from mcp import Client
+from token_counter.__main__ import parse_args
+from token_counter.app import build_server, load_settings
+
+parse_args([])
+settings, error = load_settings({"ANTHROPIC_API_KEY": "sk-test"})
+
+async def main():
+    async with Client(build_server(settings, config_error=error)) as client:
+        await client.list_tools()
+
+anyio.run(main)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_after(script: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("module", LATE_MODULES)
+def test_serving_does_not_import(module: str) -> None:
+    assert module not in loaded_after(BUILD_AND_LIST)
+
+
+def test_an_offline_count_imports_the_offline_stack_on_first_use() -> None:
+    # The counterpart: the lazy imports happen, and an estimate works, when a call needs them.
+    script = BUILD_AND_LIST.replace(
+        "await client.list_tools()",
+        "result = await client.call_tool('count_tokens', "
+        "{'model': 'claude-sonnet-4-6', 'messages': [{'role': 'user', 'content': 'hi'}]})\n"
+        "        assert not result.is_error, result",
+    ).replace('{"ANTHROPIC_API_KEY": "sk-test"}', "{}")
+    assert {"ctok", "token_counter.offline"} <= loaded_after(script)
