@@ -4,6 +4,7 @@ Four targets, timed in turn (``stats.interleaved``) against the stand-in in its 
 
 - ``direct``: a plain httpx2 POST to the stand-in, the upstream round trip itself;
 - ``floor``: a bare MCPServer tool that returns at once (``bare_server.py``), the SDK's cost of a call;
+- ``floor+shape``: a bare tool that returns a ``TokenCount`` at once, what our result's shape costs the SDK;
 - ``sdk+upstream``: a bare MCPServer tool that makes the same POST and returns a ``TokenCount``
   (``sdk_upstream_server.py``), the SDK and httpx2 doing our job with nothing of ours;
 - ``ours``: ``count_tokens`` on the installed console script.
@@ -34,7 +35,7 @@ HELLO: Final[dict[str, Any]] = {
 SCRIPT: Final = str(Path(sys.executable).with_name("mcp-token-counter"))
 BARE: Final = str(Path(__file__).with_name("bare_server.py"))
 SDK_UPSTREAM: Final = str(Path(__file__).with_name("sdk_upstream_server.py"))
-DIRECT, FLOOR, SDK_JOB, OURS = "direct", "floor", "sdk+upstream", "ours"
+DIRECT, FLOOR, SHAPE, SDK_JOB, OURS = "direct", "floor", "floor+shape", "sdk+upstream", "ours"
 
 
 def server_env(base_url: str, **extra: str) -> dict[str, str]:
@@ -83,16 +84,19 @@ async def stdio_client(command: str, args: list[str], env: Mapping[str, str]) ->
 
 
 async def stdio_latency(base_url: str, n: int) -> list[Sample]:
-    """The four stdio figures, in the order direct, floor, sdk+upstream, ours."""
+    """The stdio figures, in the order direct, floor, floor+shape, sdk+upstream, ours."""
     env = server_env(base_url)
     async with AsyncExitStack() as stack:
         direct = await stack.enter_async_context(direct_target(base_url))
         bare, bare_pid = await stack.enter_async_context(stdio_client(sys.executable, [BARE], env))
+        # Its own process, apart from sdk+upstream's, so each server's CPU time is one target's.
+        shape, shape_pid = await stack.enter_async_context(stdio_client(sys.executable, [SDK_UPSTREAM], env))
         job, job_pid = await stack.enter_async_context(stdio_client(sys.executable, [SDK_UPSTREAM], env))
         ours, ours_pid = await stack.enter_async_context(stdio_client(SCRIPT, [], env))
         targets = [
             direct,
             tool_target(FLOOR, bare, "echo", {"value": 1}, bare_pid),
+            tool_target(SHAPE, shape, "same_shape", HELLO, shape_pid),
             tool_target(SDK_JOB, job, "count_upstream", HELLO, job_pid),
             tool_target(OURS, ours, "count_tokens", HELLO, ours_pid),
         ]
@@ -100,12 +104,19 @@ async def stdio_latency(base_url: str, n: int) -> list[Sample]:
 
 
 def added_cost(samples: list[Sample]) -> dict[str, float | None]:
-    """What we add: the issue's formula, the part that is ours alone, and the same in server CPU per call."""
+    """What we add by the issue's formula, and the same gap taken apart step by step (all p50, ms).
+
+    floor -> floor+shape is the SDK returning our result; floor+shape -> sdk+upstream, less the direct call,
+    is the SDK hosting a tool that does I/O; sdk+upstream -> ours is ours alone, also in server CPU per call.
+    """
     by_name = {s.name: s for s in samples}
     ours, job = by_name[OURS], by_name[SDK_JOB]
+    floor, shape = by_name[FLOOR], by_name[SHAPE]
     cpu = None if ours.server_cpu_ms is None or job.server_cpu_ms is None else ours.server_cpu_ms - job.server_cpu_ms
     return {
-        "ours_minus_direct_minus_floor_ms": round(ours.p50_ms - by_name[DIRECT].p50_ms - by_name[FLOOR].p50_ms, 3),
+        "ours_minus_direct_minus_floor_ms": round(ours.p50_ms - by_name[DIRECT].p50_ms - floor.p50_ms, 3),
+        "shape_minus_floor_ms": round(shape.p50_ms - floor.p50_ms, 3),
+        "sdk_upstream_minus_shape_minus_direct_ms": round(job.p50_ms - shape.p50_ms - by_name[DIRECT].p50_ms, 3),
         "ours_minus_sdk_upstream_ms": round(ours.p50_ms - job.p50_ms, 3),
         "server_cpu_ours_minus_sdk_upstream_ms": None if cpu is None else round(cpu, 3),
     }

@@ -8,6 +8,9 @@ one shared httpx2 client (at most BENCH_BOUND at a time, 16 by default, like our
 a ``TokenCount``, so the SDK validates, serialises and sends the same result our tool does. What it leaves
 out is exactly what the product adds: argument models, the body builder, cache, single-flight, retries,
 pressure, deadline and the error mapping. ``ours - this`` is our own cost, with nothing of the SDK's in it.
+
+``same_shape`` returns that result without the POST: between the bare floor and ``count_upstream`` it
+separates what the result's shape costs the SDK from what a tool doing I/O costs it.
 """
 
 import os
@@ -51,6 +54,12 @@ async def count_upstream(model: str, messages: list[dict[str, Any]]) -> TokenCou
         ignored_fields=[],
         request_id=response.headers.get("request-id"),
     )
+
+
+@server.tool()
+async def same_shape(model: str, messages: list[dict[str, Any]]) -> TokenCount:
+    """The same result, made up at once."""
+    return TokenCount(input_tokens=len(messages), model=model, source="api", provider="anthropic", ignored_fields=[])
 
 
 if __name__ == "__main__":
