@@ -4,6 +4,7 @@
 fixed frame. ``ctok.tokenize`` documents that its list opens with that frame as ``⟨pad⟩`` tokens, so the
 frame's size is the number of leading pads of ``tokenize("")``, and a fragment of a larger request costs
 ``token_count(text) - frame``. Vocabularies load inside ctok on the first count, never at import.
+Counts go through ``ctok_fast``, which is ``ctok.token_count`` without rendering the tokens.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its public functions are annotated
 
+from . import ctok_fast
 from .cache import CacheInfo, LruCache
 
 PAD: Final = "⟨pad⟩"
@@ -53,7 +55,7 @@ def text_tokens(text: str, version: str) -> int:
     key = _key(version, text)
     hit = _cache.get(key)
     if hit is None:
-        hit = max(0, ctok.token_count(text, version) - frame_tokens(version))
+        hit = max(0, ctok_fast.token_count(text, version) - frame_tokens(version))
         _cache.put(key, hit)
     return hit
 
