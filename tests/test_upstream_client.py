@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 
 import httpx2
+import pydantic_core
 import pytest
 
 from token_counter import errors
@@ -163,3 +164,20 @@ async def test_betas_go_to_the_header_and_beta_query() -> None:
     assert seen[0].headers["anthropic-beta"] == "a-1,b-2"
     assert seen[0].url.params["beta"] == "true"
     assert json.loads(seen[0].content) == request.body
+
+
+@pytest.mark.anyio
+async def test_a_large_body_is_streamed_with_its_length_not_chunked() -> None:
+    seen: list[httpx2.Request] = []
+
+    def record(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, json={"input_tokens": 5})
+
+    data = "QUJD" * 1_000_000
+    body = {"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": data}]}]}
+    request = CountRequest(model="m", body=body, betas=(), ignored_fields=())
+    assert await count_with(record, request=request) == 5
+    assert seen[0].content == pydantic_core.to_json(body)
+    assert seen[0].headers["content-length"] == str(len(seen[0].content))
+    assert "transfer-encoding" not in seen[0].headers
