@@ -122,10 +122,14 @@ def print_table(report: dict[str, Any]) -> None:
         f"\ncold start to first tools/list: ours {cold['ours_s']} s, bare {cold['bare_s']} s, ratio {cold['ratio']}x\n"
     )
     mem = report["memory"]
-    out.write(
-        f"memory: idle {mem['idle_rss_mb']} MB; peak {mem['peak_rss_mb']} MB for a {mem['payload_mb']} MB "
-        f"payload ({mem['peak_over_idle_per_payload']}x the payload above idle)\n"
-    )
+    out.write(f"peak RSS for one {mem['payload_mb']} MB base64 payload over stdio (x = above idle per payload)\n")
+    for name, label in (("floor", "bare MCPServer tool"), ("ours", "count_tokens")):
+        row = mem[name]
+        out.write(
+            f"  {label:32} idle {row['idle_rss_mb']:6.1f} MB  peak {row['peak_rss_mb']:6.1f} MB  "
+            f"{row['peak_over_idle_per_payload']}x\n"
+        )
+    out.write(f"  ours / floor: {mem['ratio']}x\n")
     out.write("\nper-call latency over streamable HTTP (ms)\n")
     _latency_rows(out, report["http_latency"], report["http_added"])
     hit = report["cache_hit"]

@@ -5,7 +5,8 @@
 The stand-in runs in a child process (``python -m tests.standin``) so only this process is measured, with
 tracemalloc, from the moment the arguments exist to the result. Two paths:
 
-- ``counter``: ``Counter.count`` on a built ``CountRequest`` (encode once, hash, send, parse the count);
+- ``counter``: ``Counter.count`` on a built ``CountRequest`` (encode and hash a chunk at a time, stream the
+  same chunks, parse the count);
 - ``mcp``: a ``count_tokens`` call through the SDK's in-memory client, which adds argument validation and
   the tool's own body assembly (the SDK copies nothing large either, but it is measured, not assumed).
 """

@@ -1,6 +1,7 @@
 """The count cache: hits make no upstream request, the key covers what changes a count, bounds hold."""
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,5 +164,6 @@ async def test_large_payloads_are_kept_as_a_digest_only(standin: Standin) -> Non
     assert len(counts(standin)) == 1
     assert len(cache) == 1
     assert cache.size_bytes < 1_000 < len(data) // 1000
-    key = request_key(scope=client.scope, model="claude-sonnet-4-6", betas=(), body=counts(standin)[0].body)
+    on_the_wire = hashlib.sha256(counts(standin)[0].body).digest()
+    key = request_key(scope=client.scope, model="claude-sonnet-4-6", betas=(), body_sha256=on_the_wire)
     assert cache.get(key) is not None

@@ -21,8 +21,8 @@ from mcp.types import CallToolResult
 from tests.reliability import connected_with
 from tests.standin import Standin
 from tests.support import HELLO, env_for
+from token_counter.body import encode_body
 from token_counter.errors import TokenCounterError
-from token_counter.upstream import encode_body
 
 MAX_EXAMPLES = 100  # per mode; about 5 s each. Hunting bugs, 1,500 ran clean after the fixes below.
 SURROGATES = ("\ud800", "\udbff", "\udc00", "\udfff")

@@ -20,10 +20,11 @@ from token_counter.retry import RetryPolicy
 from token_counter.upstream import CountingClient, make_http_client
 
 PAYLOAD_BYTES = 30_000_000
-# Measured here: 1.08x (encoding writes bytes directly; the same bytes are hashed and sent); json.dumps and
-# .encode would be 2.25x. bench/payload_memory.py measures 1.01x for the whole MCP call with the stand-in in
-# another process. The bound leaves room for noise, not for another copy of the payload.
-MAX_PEAK_MULTIPLE = 1.5
+# Measured here: 0.09x. The body is encoded and sent a chunk at a time (token_counter.body), so no whole
+# copy exists; one to_json of the body was 1.08x, json.dumps and .encode 2.25x. bench/payload_memory.py
+# measures 0.03x for the counter and 0.18x for a first MCP call (its one-off setup included) with the
+# stand-in in another process. The bound leaves room for noise, not for a copy of the payload.
+MAX_PEAK_MULTIPLE = 0.5
 
 
 @pytest.mark.anyio
@@ -61,7 +62,7 @@ async def test_a_cancelled_call_aborts_its_upstream_request(standin: Standin, mo
 
 @pytest.mark.anyio
 async def test_a_30_mb_payload_is_not_copied_on_its_way_out(standin_factory: StandinFactory) -> None:
-    """Peak memory of counting a 30 MB base64 image stays near one copy of the payload.
+    """Peak memory of counting a 30 MB base64 image stays well under one copy of the payload.
 
     The stand-in shares this process, so it drains the body without keeping it (its limit is 1 MB and it
     answers 413): what is measured is the server's own path, from the request to the bytes on the socket.

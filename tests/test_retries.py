@@ -19,7 +19,7 @@ from tests.standin import (
     retry_headers,
     server_error,
 )
-from tests.support import HELLO, answered, env_for, error_text
+from tests.support import HELLO, answered, env_for, error_text, sent
 from token_counter.retry import backoff_delay
 
 NO_FALLBACK = {"TOKEN_COUNTER_FALLBACK": "error"}
@@ -211,3 +211,16 @@ async def test_model_info_is_retried_at_most_once(standin: Standin) -> None:
         fit = structured(await client.call_tool("check_context_fit", HELLO))
     assert fit["window_source"] == "table"
     assert len(standin.log.to("/v1/models/claude-sonnet-4-6")) == 2
+
+
+@pytest.mark.anyio
+async def test_a_large_body_is_sent_whole_on_every_attempt(standin: Standin) -> None:
+    """The body is streamed from the arguments, so each attempt re-reads it from the start."""
+    standin.faults.push(overloaded())
+    arguments = {**HELLO, "messages": [{"role": "user", "content": "QUJD" * 1_000_000}]}
+    async with connected_with(env_for(standin, **NO_FALLBACK), clock=FakeClock(), policy=no_jitter()) as client:
+        structured(await client.call_tool("count_tokens", arguments))
+    first, second = counts(standin)
+    assert first.body == second.body
+    assert first.headers["content-length"] == str(len(first.body))
+    assert sent(second)["messages"] == arguments["messages"]

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 
 import httpx2
+import pydantic_core
 import pytest
 
 from token_counter import errors
@@ -202,3 +203,20 @@ async def test_paths_are_joined_under_a_base_url_with_a_path(base_url: str, coun
         assert (await client.count(REQUEST)).input_tokens == 3
         assert await client.model_limits("anthropic.claude-x-v1:0") is not None
     assert seen == [count_url, model_url]
+
+
+@pytest.mark.anyio
+async def test_a_large_body_is_streamed_with_its_length_not_chunked() -> None:
+    seen: list[httpx2.Request] = []
+
+    def record(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, json={"input_tokens": 5})
+
+    data = "QUJD" * 1_000_000
+    body = {"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": data}]}]}
+    request = CountRequest(model="m", body=body, betas=(), ignored_fields=())
+    assert await count_with(record, request=request) == 5
+    assert seen[0].content == pydantic_core.to_json(body)
+    assert seen[0].headers["content-length"] == str(len(seen[0].content))
+    assert "transfer-encoding" not in seen[0].headers

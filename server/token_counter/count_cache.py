@@ -1,9 +1,9 @@
 """The count cache: an LRU with a TTL whose bound is in bytes, keyed by a digest of the canonical request.
 
 A request is keyed by SHA-256 over where it is counted (provider and base URL), the model, the sorted
-betas and the exact body bytes that are sent. Only that 32-byte digest and the small result are kept,
-never the body: a 30 MB base64 image costs the same ~300 bytes as "Hello", and the same image sent again
-is the same key, so it is never stored twice.
+betas and the SHA-256 of the exact body bytes that are sent. Only that 32-byte digest and the small result
+are kept, never the body: a 30 MB base64 image costs the same ~300 bytes as "Hello", and the same image sent
+again is the same key, so it is never stored twice.
 
 Counts are deterministic for a given model and body, so a hit is served without an upstream request. The
 TTL bounds how long a count can outlive a tokenizer change behind an unchanged model id.
@@ -31,13 +31,17 @@ class Sized(Protocol):
         ...
 
 
-def request_key(*, scope: str, model: str, betas: Iterable[str], body: bytes) -> bytes:
-    """The cache key: a digest over where, which model, which betas and the body bytes."""
+def request_key(*, scope: str, model: str, betas: Iterable[str], body_sha256: bytes) -> bytes:
+    """The cache key: a digest over where, which model, which betas and the body bytes' digest.
+
+    The body comes as its digest because it is hashed while it is encoded, a piece at a time
+    (``body.encode_body``), and is never whole in memory.
+    """
     digest = hashlib.sha256()
     header = "\0".join((scope, model, ",".join(sorted(betas))))
     digest.update(header.encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
-    digest.update(body)
+    digest.update(body_sha256)
     return digest.digest()
 
 

@@ -13,6 +13,7 @@ next call tries the API again.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 import anyio.to_thread
 import pydantic_core
 
+from .body import NESTING_MESSAGE, EncodedBody, encode_body
 from .catalog import Catalog
 from .config import Fallback
 from .count_cache import CountCache, request_key
@@ -36,7 +38,7 @@ from .errors import (
 from .request import CountRequest
 from .results import Source
 from .single_flight import SingleFlight
-from .upstream import NESTING_MESSAGE, CountingClient, encode_body
+from .upstream import CountingClient
 
 if TYPE_CHECKING:
     from .offline import Estimate
@@ -108,23 +110,24 @@ class Counter:
             return replace(hit, cached=True)
         return await self._flights.run(key, functools.partial(self._count_and_keep, request, content, key))
 
-    def _encode_and_key(self, request: CountRequest) -> tuple[bytes | None, bytes]:
-        """The bytes to send (None offline) and the cache key, from one encoding of the body."""
+    def _encode_and_key(self, request: CountRequest) -> tuple[EncodedBody | None, bytes]:
+        """The body to send (None offline) and the cache key, from one encoding of the body."""
         if self._client is None:
-            body, scope = _hashable_body(request.body), "offline"
+            content, scope = None, "offline"
+            body_sha256 = hashlib.sha256(_hashable_body(request.body)).digest()
         else:
-            body = encode_body(request.body)
-            scope = self._client.scope
-        key = request_key(scope=scope, model=request.model, betas=request.betas, body=body)
-        return (None if self._client is None else body), key
+            content, scope = encode_body(request.body), self._client.scope
+            body_sha256 = content.sha256
+        key = request_key(scope=scope, model=request.model, betas=request.betas, body_sha256=body_sha256)
+        return content, key
 
-    async def _count_and_keep(self, request: CountRequest, content: bytes | None, key: bytes) -> Counted:
+    async def _count_and_keep(self, request: CountRequest, content: EncodedBody | None, key: bytes) -> Counted:
         counted = await self._count_fresh(request, content)
         if self._cache is not None and counted.fallback_reason != "api_unavailable":
             self._cache.put(key, counted)
         return counted
 
-    async def _count_fresh(self, request: CountRequest, content: bytes | None) -> Counted:
+    async def _count_fresh(self, request: CountRequest, content: EncodedBody | None) -> Counted:
         if self._client is None or content is None:
             return await self.estimate(request, self._offline_reason)
         try:

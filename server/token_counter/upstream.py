@@ -1,7 +1,7 @@
 """The counting API client: the only module that talks HTTP.
 
 One ``httpx2.AsyncClient`` is shared for the whole server; this module adds the provider's headers,
-enforces the body limit, maps every failure onto ``errors`` and classifies it for ``retry``.
+streams the encoded body (``body``), maps every failure onto ``errors`` and classifies it for ``retry``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any, Final, cast
 
 import anyio
 import httpx2
-import pydantic_core
 
+from .body import EncodedBody, encode_body
 from .clock import SystemClock
-from .config import CONNECT_TIMEOUT_S, DEFAULT_DEADLINE_S, MAX_BODY_BYTES, Credential, Settings
-from .errors import PayloadTooLarge, RateLimited, TokenCounterError, UpstreamOverloaded, UpstreamUnavailable
+from .config import CONNECT_TIMEOUT_S, DEFAULT_DEADLINE_S, Credential, Settings
+from .errors import RateLimited, TokenCounterError, UpstreamOverloaded, UpstreamUnavailable
 from .pressure import Pressure
 from .request import CountRequest
 from .retry import Failure, RetryPolicy, call_with_retries, server_delay, should_retry
@@ -29,10 +29,6 @@ ANTHROPIC_VERSION: Final = "2023-06-01"
 COUNT_PATH: Final = "/v1/messages/count_tokens"
 # Model ids as providers spell them (claude-opus-4-6, anthropic.claude-x-v1:0, claude-x@20250101).
 _MODEL_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
-NESTING_MESSAGE: Final = (
-    "The request is nested too deeply to encode as JSON (over about 250 levels); the Messages API does not "
-    "take structures like this. Flatten the deeply nested field and call again."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,37 +63,6 @@ def make_http_client(settings: Settings, transport: httpx2.AsyncBaseTransport | 
         transport=transport,
         follow_redirects=False,
     )
-
-
-def encode_body(body: dict[str, Any]) -> bytes:
-    """Compact UTF-8 JSON, refused above the API's 32 MB limit before anything is sent.
-
-    This is the one copy of the body the server makes: the same bytes are hashed for the cache key, sent,
-    and re-sent on retries. ``pydantic_core.to_json`` writes bytes directly, where ``json.dumps`` builds a
-    str first and ``.encode`` then copies it: 1x the payload at peak instead of 2.25x.
-
-    Raises:
-        PayloadTooLarge: the body is over 32 MB.
-        TokenCounterError: lone surrogates (not valid Unicode), or nesting deeper than JSON encoding allows.
-    """
-    try:
-        content = pydantic_core.to_json(body)
-    except pydantic_core.PydanticSerializationError as exc:
-        raise TokenCounterError(_unencodable_message(str(exc))) from exc
-    if len(content) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(len(content), MAX_BODY_BYTES)
-    return content
-
-
-def _unencodable_message(reason: str) -> str:
-    if "surrogate" in reason:
-        return (
-            "The request contains text that is not valid Unicode (an unpaired surrogate, such as the escape "
-            "\\ud800); remove it and call again."
-        )
-    if "depth" in reason:
-        return NESTING_MESSAGE
-    return f"The request cannot be encoded as JSON ({reason}); fix the field and call again."
 
 
 class CountingClient:
@@ -162,7 +127,7 @@ class CountingClient:
         """
         return await self.count_body(encode_body(request.body), request.betas)
 
-    async def count_body(self, content: bytes, betas: tuple[str, ...]) -> UpstreamCount:
+    async def count_body(self, content: EncodedBody, betas: tuple[str, ...]) -> UpstreamCount:
         """POST an encoded body (from ``encode_body``) and return the count.
 
         Raises:
@@ -216,7 +181,7 @@ class CountingClient:
         url: httpx2.URL,
         *,
         retries: int,
-        content: bytes | None = None,
+        content: EncodedBody | None = None,
         params: dict[str, str] | None = None,
         betas: tuple[str, ...] = (),
     ) -> httpx2.Response:
@@ -242,15 +207,19 @@ class CountingClient:
         method: str,
         url: httpx2.URL,
         *,
-        content: bytes | None,
+        content: EncodedBody | None,
         params: dict[str, str] | None,
         betas: tuple[str, ...],
     ) -> httpx2.Response | Failure:
         """One request: the response, or a ``Failure`` saying whether another attempt may help."""
+        headers = self.headers(betas)
+        stream = None
+        if content is not None:
+            # Streamed so that no whole copy of a large body is held; the length keeps it from going out chunked.
+            headers["content-length"] = str(content.size)
+            stream = content.stream()
         try:
-            response = await self._http.request(
-                method, url, content=content, params=params, headers=self.headers(betas)
-            )
+            response = await self._http.request(method, url, content=stream, params=params, headers=headers)
         except httpx2.TimeoutException as exc:
             return _transport_failure(
                 UpstreamUnavailable(
