@@ -58,7 +58,7 @@ class Sizes:
     rounds: int
 
 
-FULL = Sizes(calls=600, cold_runs=7, payload_mb=30.0, offline_mb=2.0, levels=(1, 10, 100, 1000), rounds=5)
+FULL = Sizes(calls=600, cold_runs=15, payload_mb=30.0, offline_mb=2.0, levels=(1, 10, 100, 1000), rounds=5)
 QUICK = Sizes(calls=20, cold_runs=1, payload_mb=1.0, offline_mb=0.02, levels=(1, 10), rounds=1)
 
 

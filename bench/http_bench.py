@@ -38,7 +38,7 @@ class HttpServer:
     pid: int
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -48,7 +48,7 @@ def _free_port() -> int:
 @contextmanager
 def script_http(script: str, env: Mapping[str, str]) -> Generator[HttpServer]:
     """``python <script> http PORT`` (the bench's bare servers); yields once the endpoint answers."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, script, "http", str(port)], env=dict(env), stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/mcp"
     try:

@@ -19,13 +19,14 @@ from .count_cache import CountCache
 from .counting import Counted, Counter
 from .errors import ConfigError
 from .filetool import register_file_tools
+from .ondemand import HttpClient
 from .pressure import Pressure
 from .resources import register_resources
 from .retry import RetryPolicy
 from .schema import compact_input_schema, compact_output_schema
 from .state import AppState
 from .tools import register_tools
-from .upstream import CountingClient, make_http_client
+from .upstream import CountingClient, make_on_demand_client
 from .windows import WindowResolver
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def build_server(
     """The server; tests may replace the network (``transport``), time (``clock``) and jitter (``policy``)."""
 
     async def open_state() -> tuple[AppState, Callable[[], Awaitable[None]]]:
-        http = make_http_client(settings, transport)
+        http = make_on_demand_client(settings, transport)
         _log_source(settings)
         return build_state(settings, http, config_error=config_error, clock=clock, policy=policy), http.aclose
 
@@ -133,7 +134,7 @@ class SharedLifespan:
 
 def build_state(
     settings: Settings,
-    http: httpx2.AsyncClient,
+    http: HttpClient,
     *,
     config_error: ConfigError | None = None,
     clock: Clock | None = None,

@@ -18,6 +18,7 @@ from .body import EncodedBody, encode_body
 from .clock import SystemClock
 from .config import CONNECT_TIMEOUT_S, DEFAULT_DEADLINE_S, Credential, Settings
 from .errors import RateLimited, TokenCounterError, UpstreamOverloaded, UpstreamUnavailable
+from .ondemand import HttpClient, OnDemandClient
 from .pressure import Pressure
 from .request import CountRequest
 from .retry import Failure, RetryPolicy, call_with_retries, server_delay, should_retry
@@ -56,13 +57,26 @@ def make_http_client(settings: Settings, transport: httpx2.AsyncBaseTransport | 
     url = httpx2.URL(settings.base_url)
     auth = httpx2.BasicAuth(url.username, url.password) if url.userinfo else None
     return httpx2.AsyncClient(
-        base_url=url.copy_with(userinfo=b"") if url.userinfo else url,
+        base_url=api_base_url(settings),
         auth=auth,
         timeout=httpx2.Timeout(settings.timeout_s, connect=min(CONNECT_TIMEOUT_S, settings.timeout_s)),
         limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
         transport=transport,
         follow_redirects=False,
     )
+
+
+def api_base_url(settings: Settings) -> httpx2.URL:
+    """The base URL requests go to: without user info, and ending in ``/`` as httpx2 makes a base URL."""
+    url = httpx2.URL(settings.base_url)
+    if url.userinfo:
+        url = url.copy_with(userinfo=b"")
+    return url if url.raw_path.endswith(b"/") else url.copy_with(raw_path=url.raw_path + b"/")
+
+
+def make_on_demand_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> OnDemandClient:
+    """``make_http_client``'s client, made on the first request (the server's; see ``ondemand``)."""
+    return OnDemandClient(lambda: make_http_client(settings, transport), api_base_url(settings))
 
 
 class CountingClient:
@@ -74,7 +88,7 @@ class CountingClient:
 
     def __init__(
         self,
-        http: httpx2.AsyncClient,
+        http: HttpClient,
         credential: Credential,
         *,
         policy: RetryPolicy | None = None,
