@@ -35,11 +35,12 @@ PY_SPY: Final = str(Path(sys.executable).with_name("py-spy"))
 LATENCY_MS: Final = 20.0
 BOUND: Final = 16
 # Innermost match wins; the order only matters for packages whose names nest (mcp_types before mcp).
+# py-spy names files relative to their sys.path entry: "count_tokens (token_counter/tools.py:82)".
 OWNERS: Final = (
-    ("ours (token_counter)", re.compile(r"/token_counter/")),
-    ("SDK (mcp, mcp_types)", re.compile(r"/site-packages/mcp(_types)?/")),
-    ("HTTP server (uvicorn, starlette, h11, sse_starlette)", re.compile(r"/(uvicorn|starlette|h11|sse_starlette)/")),
-    ("HTTP client (httpx2, httpcore2)", re.compile(r"/(httpx2|httpcore2)/")),
+    ("ours (token_counter)", re.compile(r"\(token_counter/")),
+    ("SDK (mcp, mcp_types)", re.compile(r"\((mcp|mcp_types)/")),
+    ("HTTP server (uvicorn, starlette, h11, sse_starlette)", re.compile(r"\((uvicorn|starlette|h11|sse_starlette)/")),
+    ("HTTP client (httpx2, httpcore2)", re.compile(r"\((httpx2|httpcore2)/")),
 )
 STARTUP: Final = "<frozen importlib"  # imports at start-up: measured by the cold-start figure instead
 IDLE: Final = re.compile(r"\((selectors|threading|queue)\.py|epoll|select\.poll")
