@@ -124,8 +124,9 @@ async def sweep(
 ) -> dict[str, list[dict[str, float]]]:
     """Wall time of N simultaneous distinct calls on each target, against ceil(N / bound) upstream round trips.
 
-    The targets take turns at every level, and levels below 1,000 are run ``rounds`` times and the median
-    kept, so that a noisy moment on a shared machine does not land on one target only.
+    The targets take turns at every level, and every level is run ``rounds`` times (at most 3 from 1,000 up,
+    where one round takes seconds) and the median kept, so that a noisy moment on a shared machine does not
+    land on one target only.
     """
     rows: dict[str, list[dict[str, float]]] = {t.name: [] for t in targets}
     async with AsyncExitStack() as stack:
@@ -135,7 +136,7 @@ async def sweep(
                 await client.call_tool(target.tool, {**HELLO, "messages": [{"role": "user", "content": f"warm {i}"}]})
         for n in levels:
             runs: dict[str, list[tuple[float, int, float]]] = {t.name: [] for t in targets}
-            for r in range(1 if n >= 1000 else rounds):
+            for r in range(min(rounds, 3) if n >= 1000 else rounds):
                 for target, client in zip(targets, clients, strict=True):
                     runs[target.name].append(await _burst(client, target, n, f"{n}-{r}"))
             for target in targets:

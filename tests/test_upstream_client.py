@@ -220,3 +220,19 @@ async def test_a_large_body_is_streamed_with_its_length_not_chunked() -> None:
     assert seen[0].content == pydantic_core.to_json(body)
     assert seen[0].headers["content-length"] == str(len(seen[0].content))
     assert "transfer-encoding" not in seen[0].headers
+
+
+@pytest.mark.anyio
+async def test_a_small_body_goes_out_whole_with_its_length() -> None:
+    seen: list[httpx2.Request] = []
+
+    def record(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, json={"input_tokens": 5})
+
+    body = {"model": "m", "messages": [{"role": "user", "content": "héllo 🌍"}]}
+    request = CountRequest(model="m", body=body, betas=(), ignored_fields=())
+    assert await count_with(record, request=request) == 5
+    assert seen[0].content == pydantic_core.to_json(body)
+    assert seen[0].headers["content-length"] == str(len(seen[0].content))
+    assert "transfer-encoding" not in seen[0].headers

@@ -49,6 +49,12 @@ class EncodedBody:
     size: int
     sha256: bytes
 
+    @property
+    def whole(self) -> bytes | None:
+        """The bytes themselves when nothing was lifted out (they are then already one object), else None."""
+        only = self.parts[0] if len(self.parts) == 1 else None
+        return only if isinstance(only, bytes) else None
+
     def chunks(self) -> Iterator[bytes]:
         """The body's bytes in order: literal parts whole, lifted strings escaped ``CHUNK_CHARS`` at a time."""
         return _chunks(self.parts)

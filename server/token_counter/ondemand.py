@@ -26,7 +26,7 @@ class HttpClient(Protocol):
         method: str,
         url: httpx2.URL,
         *,
-        content: AsyncIterator[bytes] | None = None,
+        content: bytes | AsyncIterator[bytes] | None = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx2.Response:
@@ -63,7 +63,7 @@ class OnDemandClient:
         method: str,
         url: httpx2.URL,
         *,
-        content: AsyncIterator[bytes] | None = None,
+        content: bytes | AsyncIterator[bytes] | None = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx2.Response:
