@@ -5,9 +5,10 @@ python bench/sdk_upstream_server.py http PORT     # streamable HTTP on 127.0.0.1
 
 It reads ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY, posts ``{model, messages}`` to the counting endpoint with
 one shared httpx2 client (at most BENCH_BOUND at a time, 16 by default, like our in-flight bound) and returns
-a ``TokenCount``, so the SDK validates, serialises and sends the same result our tool does. What it leaves
-out is exactly what the product adds: argument models, the body builder, cache, single-flight, retries,
-pressure, deadline and the error mapping. ``ours - this`` is our own cost, with nothing of the SDK's in it.
+a ``TokenCount`` built as our tools build it (``tool_result``), so the SDK validates, serialises and sends the
+same result our tool does. What it leaves out is exactly what the product
+adds: argument models, the body builder, cache, single-flight, retries, pressure, deadline and the error
+mapping. ``ours - this`` is our own cost, with nothing of the SDK's in it.
 
 ``same_shape`` returns that result without the POST: between the bare floor and ``count_upstream`` it
 separates what the result's shape costs the SDK from what a tool doing I/O costs it.
@@ -17,13 +18,14 @@ import os
 import sys
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import httpx2
 from mcp.server import MCPServer
+from mcp.types import CallToolResult
 
-from token_counter.results import TokenCount
+from token_counter.results import TokenCount, tool_result
 
 _clients: list[httpx2.AsyncClient] = []
 _bound = anyio.CapacityLimiter(int(os.environ.get("BENCH_BOUND", "16")))
@@ -41,12 +43,12 @@ server = MCPServer("sdk-upstream", log_level="WARNING", lifespan=_lifespan)
 
 
 @server.tool()
-async def count_upstream(model: str, messages: list[dict[str, Any]]) -> TokenCount:
+async def count_upstream(model: str, messages: list[dict[str, Any]]) -> Annotated[CallToolResult, TokenCount]:
     """Count through the API, nothing else."""
     async with _bound:
         response = await _clients[0].post("/v1/messages/count_tokens", json={"model": model, "messages": messages})
     response.raise_for_status()
-    return TokenCount(
+    counted = TokenCount(
         input_tokens=response.json()["input_tokens"],
         model=model,
         source="api",
@@ -54,12 +56,14 @@ async def count_upstream(model: str, messages: list[dict[str, Any]]) -> TokenCou
         ignored_fields=[],
         request_id=response.headers.get("request-id"),
     )
+    return tool_result(counted)
 
 
 @server.tool()
-async def same_shape(model: str, messages: list[dict[str, Any]]) -> TokenCount:
+async def same_shape(model: str, messages: list[dict[str, Any]]) -> Annotated[CallToolResult, TokenCount]:
     """The same result, made up at once."""
-    return TokenCount(input_tokens=len(messages), model=model, source="api", provider="anthropic", ignored_fields=[])
+    made_up = TokenCount(input_tokens=len(messages), model=model, source="api", provider="anthropic", ignored_fields=[])
+    return tool_result(made_up)
 
 
 if __name__ == "__main__":

@@ -113,5 +113,5 @@ async def test_without_breakdown_no_extra_call_is_made(standin: Standin) -> None
     async with connected(env_for(standin)) as client:
         result = await client.call_tool("count_tokens", PAYLOAD)
     assert result.structured_content is not None
-    assert result.structured_content["breakdown"] is None
+    assert "breakdown" not in result.structured_content
     assert len(standin.log) == 1

@@ -1,10 +1,12 @@
 """count_tokens and check_context_fit through the in-memory client, against the loopback stand-in."""
 
+import json
 import socket
 from typing import Any
 
 import anyio
 import pytest
+from mcp.types import TextContent
 
 from tests.standin import (
     DEFAULT_KEY,
@@ -70,13 +72,17 @@ async def test_result_and_forwarded_body_match_what_the_api_saw(standin: Standin
         "ignored_fields": ["max_tokens", "metadata", "stop_sequences", "stream", "temperature", "top_k", "top_p"],
         "request_id": seen.request_id,
         "uncertainty_tokens": 0,
-        "estimate_method": None,
-        "fallback_reason": None,
         "cached": False,
         "notes": [],
         "estimated_input_cost_usd": round(answered(seen)["input_tokens"] * 5 / 1e6, 6),  # opus-4-6: $5/MTok
-        "breakdown": None,
     }
+    # Fields that do not apply are left out rather than sent as null; the text is the same JSON, compact.
+    text = result.content[0]
+    assert isinstance(text, TextContent)
+    assert json.loads(text.text) == result.structured_content
+    assert "null" not in text.text
+    assert "\n" not in text.text
+    assert ", " not in text.text
 
 
 @pytest.mark.anyio

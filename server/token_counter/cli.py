@@ -27,7 +27,7 @@ from .errors import TokenCounterError
 from .filecount import FileCount, count_files
 from .request import BODY_FIELDS, Message, build_request
 from .resources import catalog_document
-from .results import TokenCount
+from .results import TokenCount, wire_json
 from .state import AppState
 from .tools import count_request
 from .upstream import make_http_client
@@ -181,7 +181,7 @@ class _progress:
 
 def _emit(out: Console, result: BaseModel, *, as_json: bool, table: Callable[[Any], tuple[str, Table]]) -> None:
     if as_json:
-        out.print_json(result.model_dump_json())
+        out.print_json(data=wire_json(result))
         return
     # The heading stays a plain line: as a table title rich would wrap it to the table's width.
     heading, body = table(result)

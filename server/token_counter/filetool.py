@@ -7,11 +7,12 @@ from typing import Annotated, Any, Final
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context, ListRoots, Resolve
-from mcp.types import ListRootsResult, ToolAnnotations
+from mcp.types import CallToolResult, ListRootsResult, ToolAnnotations
 from pydantic import Field
 
 from .filecount import FileCount, count_files
 from .files import roots_from_uris
+from .results import tool_result
 from .state import AppState
 
 FILES_DESCRIPTION: Final = (
@@ -39,13 +40,13 @@ def register_file_tools(server: MCPServer[AppState]) -> None:
         ctx: Context[AppState, Any],
         roots: Annotated[ListRootsResult | None, Resolve(roots_request)],
         max_tokens: int | None = None,
-    ) -> FileCount:
+    ) -> Annotated[CallToolResult, FileCount]:
         state = ctx.request_context.lifespan_context
 
         async def progress(done: int, total: int) -> None:
             await ctx.report_progress(done, total)
 
-        return await count_files(
+        counted = await count_files(
             paths,
             _roots(roots, state.allowed_dirs),
             model=model,
@@ -55,6 +56,7 @@ def register_file_tools(server: MCPServer[AppState]) -> None:
             windows=state.windows,
             progress=progress,
         )
+        return tool_result(counted)
 
 
 def _roots(listed: ListRootsResult | None, allowed_dirs: tuple[str, ...]) -> list[Path]:

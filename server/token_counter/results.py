@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+import pydantic_core
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 Source = Literal["api", "estimate"]
@@ -36,4 +38,24 @@ class ContextFit(TokenCount):
     reserved_output_tokens: int
     remaining_tokens: int = Field(description="May be negative.")
     utilization: float = Field(description="(input + reserved output) / window.")
-    max_output_tokens: int | None
+    max_output_tokens: int | None = None
+
+
+def wire_json(result: BaseModel) -> dict[str, Any]:
+    """The result as JSON data, with the fields that do not apply (``None``) left out.
+
+    A null says nothing an absent field does not, and every result an agent reads costs it context; the
+    output schemas list no ``required`` fields, so both forms are valid.
+    """
+    return result.model_dump(mode="json", exclude_none=True)
+
+
+def tool_result(result: BaseModel) -> CallToolResult:
+    """The result as structured content, and the same JSON as compact text for clients that read text only.
+
+    Built here rather than by the SDK, whose conversion keeps the nulls and indents the text; the SDK still
+    validates the structured content against the tool's output model before sending it.
+    """
+    data = wire_json(result)
+    text = pydantic_core.to_json(data).decode()
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)

@@ -11,14 +11,14 @@ from typing import Annotated, Any, Final
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from .breakdown import biggest, breakdown_for
 from .cost import input_cost_usd
 from .fit import compute_fit, output_warnings, reserve_output
 from .request import BODY_FIELDS, CountRequest, Message, build_request
-from .results import ContextFit, TokenCount
+from .results import ContextFit, TokenCount, tool_result
 from .state import AppState
 
 # Only read_only: the spec's defaults already say open world, and idempotence is defined for writing tools only.
@@ -70,7 +70,7 @@ def register_tools(server: MCPServer[AppState]) -> None:
         mcp_servers: list[dict[str, Any]] | None = None,
         betas: Betas = None,
         breakdown: Breakdown = False,
-    ) -> TokenCount:
+    ) -> Annotated[CallToolResult, TokenCount]:
         request = build_request(
             model=model,
             messages=messages,
@@ -79,7 +79,7 @@ def register_tools(server: MCPServer[AppState]) -> None:
             raw_arguments=_raw_arguments(ctx),
             used_locally=("breakdown",),
         )
-        return await _count(ctx, request, breakdown=breakdown)
+        return tool_result(await _count(ctx, request, breakdown=breakdown))
 
     @server.tool(title="Check context fit", description=FIT_DESCRIPTION, annotations=ANNOTATIONS)
     async def check_context_fit(
@@ -98,7 +98,7 @@ def register_tools(server: MCPServer[AppState]) -> None:
         mcp_servers: list[dict[str, Any]] | None = None,
         betas: Betas = None,
         breakdown: Breakdown = False,
-    ) -> ContextFit:
+    ) -> Annotated[CallToolResult, ContextFit]:
         request = build_request(
             model=model,
             messages=messages,
@@ -113,7 +113,7 @@ def register_tools(server: MCPServer[AppState]) -> None:
         reserved = reserve_output(max_tokens, thinking)
         fit = compute_fit(counted.input_tokens, reserved, window.context_window, margin=counted.uncertainty_tokens)
         warnings = output_warnings(max_tokens, thinking, window.max_output_tokens)
-        return ContextFit(
+        fitted = ContextFit(
             **counted.model_dump(exclude={"notes"}),
             notes=[*counted.notes, *warnings, *_consumers(fit.fits, counted.breakdown)],
             fits=fit.fits,
@@ -124,6 +124,7 @@ def register_tools(server: MCPServer[AppState]) -> None:
             utilization=fit.utilization,
             max_output_tokens=window.max_output_tokens,
         )
+        return tool_result(fitted)
 
 
 async def _count(ctx: Context[AppState, Any], request: CountRequest, *, breakdown: bool = False) -> TokenCount:
