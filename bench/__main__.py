@@ -21,7 +21,7 @@ from bench import offline_throughput
 from bench.cache_bench import cache_hit
 from bench.chart import sweep_chart
 from bench.http_bench import SweepTarget, http_latency, http_servers, ours_http, script_http, sweep
-from bench.latency import SDK_UPSTREAM, added_cost, server_env, stdio_latency
+from bench.latency import BARE, SDK_UPSTREAM, added_cost, server_env, stdio_latency
 from bench.procs import standin_process
 from bench.startup import cold_starts, memory
 
@@ -88,12 +88,25 @@ def run(sizes: Sizes) -> dict[str, Any]:
 
 
 def _sweep(levels: list[int], rounds: int) -> dict[str, list[dict[str, float]]]:
-    """Ours and the SDK doing our job, taking turns against a stand-in that adds SWEEP_LATENCY_MS."""
+    """Ours, the SDK doing our job, and the SDK's floor, taking turns; the stand-in adds SWEEP_LATENCY_MS.
+
+    The floor is a bare tool that only sleeps that long in one of the same number of slots: no upstream at
+    all, so its wall time is the best any MCPServer reaches at that concurrency on this machine.
+    """
     latency_s = SWEEP_LATENCY_MS / 1000
     with standin_process(SWEEP_LATENCY_MS) as base_url:
-        env = server_env(base_url, TOKEN_COUNTER_MAX_CONCURRENCY=str(SWEEP_BOUND), BENCH_BOUND=str(SWEEP_BOUND))
-        with ours_http(env) as ours, script_http(SDK_UPSTREAM, env) as job:
-            targets = [SweepTarget("ours", ours, "count_tokens"), SweepTarget("sdk_upstream", job, "count_upstream")]
+        env = server_env(
+            base_url,
+            TOKEN_COUNTER_MAX_CONCURRENCY=str(SWEEP_BOUND),
+            BENCH_BOUND=str(SWEEP_BOUND),
+            BENCH_SLEEP_MS=str(SWEEP_LATENCY_MS),
+        )
+        with ours_http(env) as ours, script_http(SDK_UPSTREAM, env) as job, script_http(BARE, env) as bare:
+            targets = [
+                SweepTarget("ours", ours, "count_tokens"),
+                SweepTarget("sdk_upstream", job, "count_upstream"),
+                SweepTarget("sdk_floor", bare, "wait"),
+            ]
             return anyio.run(sweep, targets, levels, latency_s, SWEEP_BOUND, rounds)
 
 
@@ -138,11 +151,13 @@ def print_table(report: dict[str, Any]) -> None:
         f"upstream requests for {hit['n']} hits: {hit['upstream_requests_for_all_hits']}\n"
     )
     out.write(f"\nconcurrency sweep (stand-in +{SWEEP_LATENCY_MS:g} ms, {SWEEP_BOUND} in flight upstream)\n")
-    for ours, job in zip(report["sweep"]["ours"], report["sweep"]["sdk_upstream"], strict=True):
+    sweep = report["sweep"]
+    for ours, job, floor in zip(sweep["ours"], sweep["sdk_upstream"], sweep["sdk_floor"], strict=True):
         out.write(
             f"  {ours['concurrency']:>5} calls: {ours['answered']:>5} answered, ideal {ours['ideal_s']} s; "
             f"ours {ours['wall_s']} s ({ours['ratio']}x ideal, server CPU {ours['server_cpu_s']} s); "
-            f"sdk+upstream {job['wall_s']} s ({job['ratio']}x, CPU {job['server_cpu_s']} s)\n"
+            f"sdk+upstream {job['wall_s']} s ({job['ratio']}x, CPU {job['server_cpu_s']} s); "
+            f"sdk floor {floor['wall_s']} s ({floor['ratio']}x, CPU {floor['server_cpu_s']} s)\n"
         )
     off = report["offline_throughput"]
     out.write(

@@ -4,10 +4,15 @@ python bench/bare_server.py                 # stdio
 python bench/bare_server.py http PORT       # streamable HTTP on 127.0.0.1:PORT/mcp
 """
 
+import os
 import sys
 from typing import Any
 
+import anyio
+import uvicorn
 from mcp.server import MCPServer
+
+from token_counter.web import KEEP_ALIVE_S
 
 server = MCPServer("bare", log_level="WARNING")
 
@@ -24,8 +29,26 @@ async def take(model: str, messages: list[dict[str, Any]]) -> int:
     return len(model) + len(messages)
 
 
+_bound = anyio.CapacityLimiter(int(os.environ.get("BENCH_BOUND", "16")))
+
+
+@server.tool()
+async def wait(model: str, messages: list[dict[str, Any]]) -> int:
+    """Hold one of BENCH_BOUND slots for BENCH_SLEEP_MS, as an upstream call would: the sweep's SDK floor."""
+    async with _bound:
+        await anyio.sleep(float(os.environ.get("BENCH_SLEEP_MS", "0")) / 1000)
+    return len(model) + len(messages)
+
+
+def serve_http(bare: MCPServer[Any], port: int) -> None:
+    """What ``bare.run("streamable-http")`` does, with our keep-alive time, so that all servers close idle
+    connections alike (at uvicorn's default, a sweep's pause between bursts can race the client's)."""
+    app = bare.streamable_http_app(host="127.0.0.1")
+    uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)).run()
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "http":
-        server.run("streamable-http", port=int(sys.argv[2]))
+        serve_http(server, int(sys.argv[2]))
     else:
         server.run("stdio")

@@ -1,6 +1,6 @@
 # pyright: reportUnknownMemberType=false
 # (matplotlib annotates its **kwargs as untyped; every call here passes plain values)
-"""The PNG chart: wall time against concurrency for ours and the SDK doing our job, beside the ideal."""
+"""The PNG chart: wall time against concurrency for ours, the SDK doing our job and its floor, beside the ideal."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def sweep_chart(sweep: dict[str, list[dict[str, float]]], path: Path, *, bound: 
         [row["wall_s"] for row in job],
         marker="s",
         label="baseline: bare MCPServer tool, one httpx2 POST",
+    )
+    axes.plot(
+        levels,
+        [row["wall_s"] for row in sweep["sdk_floor"]],
+        marker="^",
+        label="SDK floor: bare MCPServer tool that only waits as long",
     )
     axes.plot(
         levels,

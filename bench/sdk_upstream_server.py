@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import anyio
 import httpx2
+from bare_server import serve_http  # a sibling script: its folder is first on sys.path
 from mcp.server import MCPServer
 from mcp.types import CallToolResult
 
@@ -68,6 +69,6 @@ async def same_shape(model: str, messages: list[dict[str, Any]]) -> Annotated[Ca
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "http":
-        server.run("streamable-http", port=int(sys.argv[2]))
+        serve_http(server, int(sys.argv[2]))
     else:
         server.run("stdio")

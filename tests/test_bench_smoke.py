@@ -32,6 +32,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path) -> None:
         assert {s["name"] for s in samples} == LATENCY_TARGETS
         assert all(s["n"] == samples[0]["n"] > 0 and s["p50_ms"] > 0 for s in samples)
         assert set(report[f"{transport}_added"]) >= {"ours_minus_direct_minus_floor_ms", "ours_minus_sdk_upstream_ms"}
+    assert set(report["sweep"]) == {"ours", "sdk_upstream", "sdk_floor"}
     for rows in report["sweep"].values():
         assert [row["answered"] for row in rows] == [row["concurrency"] for row in rows]
     assert report["cache_hit"]["upstream_requests_for_all_hits"] == 0

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import httpx2
 import pytest
 from pydantic import SecretStr
 from starlette.types import Message, Receive, Scope, Send
@@ -17,6 +18,7 @@ from token_counter.web import (
     is_loopback,
     transport_security,
     unsafe_bind,
+    uvicorn_config,
 )
 
 TOKEN = SecretStr("s3cret")
@@ -192,3 +194,15 @@ async def test_an_unfinished_stream_gets_its_last_chunk() -> None:
 async def test_a_whole_response_passes_unchanged_and_nothing_follows_it() -> None:
     sent = await guarded(start(404), body(b"no", more=False), body(b"late", more=False))
     assert sent == [start(404), body(b"no", more=False)]
+
+
+def test_the_server_keeps_idle_connections_longer_than_clients_do() -> None:
+    """The client closes an idle connection first; the other way round, a call sent as the server closes it
+    fails with a read error (the Python SDK's client is httpx2, 5 s; aiohttp keeps 15 s)."""
+    config = uvicorn_config(_no_app, HttpOptions(transport="streamable-http", port=0))
+    assert config.timeout_keep_alive > max(httpx2.Limits().keepalive_expiry or 0, 15)
+    assert (config.host, config.port, config.log_config) == ("127.0.0.1", 0, None)
+
+
+async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:
+    raise AssertionError("not served")

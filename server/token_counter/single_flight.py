@@ -44,7 +44,8 @@ class SingleFlight[K: Hashable, V]:
         return await self._lead(key, work)
 
     async def _lead(self, key: K, work: Callable[[], Awaitable[V]]) -> V:
-        flight = _Flight[V]()
+        # Not _Flight[V](): calling the subscripted alias goes through typing on every call.
+        flight: _Flight[V] = _Flight()
         self._flights[key] = flight
         try:
             value = await work()

@@ -60,6 +60,11 @@ MESSAGE_PATH: Final = "/messages/"
 MAX_REQUEST_BODY_BYTES: Final = 40 * 1024 * 1024
 # At shutdown, a call still waiting on the counting API gets this long before it is cut; idle streams close at once.
 GRACEFUL_SHUTDOWN_S: Final = 3
+# Longer than the idle timeout of the clients' HTTP stacks (httpx 5 s, Node's undici 4 s, aiohttp 15 s), so
+# that the client, not the server, closes an idle connection. With uvicorn's 5 s default on both sides, a
+# call sent on a connection that the server is closing at that moment fails with a read error (seen in the
+# bench's sweep, where a server sits idle for about 5 s between bursts).
+KEEP_ALIVE_S: Final = 30
 LOOPBACK_NAMES: Final = frozenset({"localhost"})
 WILDCARD_ADDRESSES: Final = frozenset({"", "0.0.0.0", "::"})
 # The SDK's own defaults for a loopback bind; kept whatever else is allowed, so local clients still work.
@@ -250,12 +255,17 @@ def serve(app: ASGIApp, options: HttpOptions, *, on_listening: Callable[[int], N
     uvicorn handles the signals: open requests get ``GRACEFUL_SHUTDOWN_S`` to finish, the app's lifespan
     (the server's HTTP client) closes, then the signal is raised again, so Ctrl-C ends in KeyboardInterrupt.
     """
-    config = uvicorn.Config(
+    _Server(uvicorn_config(app, options), on_listening).run()
+
+
+def uvicorn_config(app: ASGIApp, options: HttpOptions) -> uvicorn.Config:
+    """How uvicorn serves ``app``: the address, our lifespan and logging, shutdown and keep-alive times."""
+    return uvicorn.Config(
         app,
         host=options.host,
         port=options.port,
         lifespan="on",  # streamable HTTP: the session manager, and inside it the server's lifespan
         log_config=None,  # uvicorn's default config logs requests to stdout; ours sends everything to stderr
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
-    _Server(config, on_listening).run()
