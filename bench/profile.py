@@ -25,10 +25,9 @@ from typing import Final
 
 import anyio
 import httpx2
-from mcp import Client, StdioServerParameters
 
 from bench.http_bench import HttpServer, SweepTarget, free_port, sweep
-from bench.latency import HELLO, SCRIPT, server_env
+from bench.latency import HELLO, SCRIPT, server_env, stdio_client
 from bench.procs import standin_process
 
 PY_SPY: Final = str(Path(sys.executable).with_name("py-spy"))
@@ -36,10 +35,11 @@ LATENCY_MS: Final = 20.0
 BOUND: Final = 16
 # Innermost match wins; the order only matters for packages whose names nest (mcp_types before mcp).
 # py-spy names files relative to their sys.path entry: "count_tokens (token_counter/tools.py:82)".
+# h11 is named by no owner: uvicorn and httpcore2 both drive it, so its samples go to whichever called it.
 OWNERS: Final = (
     ("ours (token_counter)", re.compile(r"\(token_counter/")),
     ("SDK (mcp, mcp_types)", re.compile(r"\((mcp|mcp_types)/")),
-    ("HTTP server (uvicorn, starlette, h11, sse_starlette)", re.compile(r"\((uvicorn|starlette|h11|sse_starlette)/")),
+    ("HTTP server (uvicorn, starlette, sse_starlette)", re.compile(r"\((uvicorn|starlette|sse_starlette)/")),
     ("HTTP client (httpx2, httpcore2)", re.compile(r"\((httpx2|httpcore2)/")),
 )
 STARTUP: Final = "<frozen importlib"  # imports at start-up: measured by the cold-start figure instead
@@ -101,12 +101,19 @@ def profile_http(calls: int, output: Path, env: dict[str, str]) -> None:
 
 
 async def _stdio_calls(calls: int, env: dict[str, str], output: Path) -> None:
-    spy = _spy([SCRIPT], output)
-    async with Client(StdioServerParameters(command=spy[0], args=spy[1:], env=env)) as client:
+    # py-spy attaches to the running server rather than starting it: as its parent, py-spy would print its
+    # banner on the server's stdout, which is the JSON-RPC channel.
+    async with stdio_client(SCRIPT, [], env) as (client, pid):
+        command = [PY_SPY, "record", "--pid", str(pid), "--rate", "500", "--format", "raw", "--output", str(output)]
+        spy = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
+        assert spy.stdout is not None
+        spy.stdout.readline()  # the banner: sampling has started
         for i in range(calls):
             arguments = {**HELLO, "messages": [{"role": "user", "content": f"call {i}"}]}
             result = await client.call_tool("count_tokens", arguments)
             assert not result.is_error, result
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
 
 
 def main() -> None:
