@@ -143,3 +143,21 @@ def test_unpacked_bundle_counts_through_the_configured_provider(
     name, value = auth_header
     assert seen.headers[name] == value
     assert sent(seen) == HELLO
+
+
+def test_unpacked_bundle_reads_files_in_the_configured_folder(
+    node_tools: NodeTools, unpacked: Path, tmp_path: Path
+) -> None:
+    """The folder setting travels user_config -> TOKEN_COUNTER_ALLOWED_DIRS, so count_files works with no roots."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "notes.md").write_text("Token counting keeps prompts inside the window.\n", encoding="utf-8")
+    config = inspector_config(unpacked, tmp_path, {"allowed_directory": str(folder)})
+    arguments = {"paths": ["notes.md"], "model": "claude-sonnet-4-6"}
+    result = inspect(node_tools, config, "--method", "tools/call", "--tool-name", "count_files",
+                     "--tool-args-json", json.dumps(arguments))  # fmt: skip
+    assert not result.get("isError"), result
+    counted = result["structuredContent"]
+    assert list(counted["files"]) == ["notes.md"]
+    assert counted["files"]["notes.md"] > 0
+    assert counted["source"] == "estimate"  # no key configured
