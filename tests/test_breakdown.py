@@ -61,6 +61,21 @@ async def test_api_breakdown_sums_exactly_and_reports_its_calls(standin: Standin
 
 
 @pytest.mark.anyio
+async def test_breakdown_calls_answered_by_the_cache_are_not_reported_as_sent(standin: Standin) -> None:
+    """A repeated breakdown is answered from the count cache: the same parts, and a note that says so."""
+    async with connected(env_for(standin)) as client:
+        first = await client.call_tool("count_tokens", {**PAYLOAD, "breakdown": True})
+        again = await client.call_tool("count_tokens", {**PAYLOAD, "breakdown": True})
+    assert first.structured_content is not None
+    assert again.structured_content is not None
+    assert again.structured_content["breakdown"] == first.structured_content["breakdown"]
+    assert again.structured_content["cached"] is True
+    note = "breakdown: 0 extra count_tokens calls, 6 more answered from the cache"
+    assert again.structured_content["notes"] == [note]
+    assert len(standin.log) == 7
+
+
+@pytest.mark.anyio
 async def test_offline_breakdown_sums_exactly_to_the_estimate(mode: Mode) -> None:
     """Without a key the estimator's parts are used, under the same names, and still sum exactly."""
     async with connected({}, mode) as client:

@@ -199,20 +199,30 @@ async def breakdown_for(
     if counted.source != "api":
         offline = await offline_parts(request.body, spec)
         return offline.parts, "breakdown: offline estimate, no extra calls"
+    tally = _Tally()
     try:
-        result = await api_breakdown(request.body, counted.input_tokens, _api_count(counter, request))
+        result = await api_breakdown(request.body, counted.input_tokens, _api_count(counter, request, tally))
     except TokenCounterError as exc:
         offline = await offline_parts(request.body, spec)
         note = f"breakdown: offline estimate, overhead holds the difference to the API total ({exc})"
         return reconcile(offline.parts, counted.input_tokens), note
-    return result.parts, f"breakdown: {result.calls} extra count_tokens calls"
+    note = f"breakdown: {result.calls - tally.cached} extra count_tokens calls"
+    return result.parts, note + (f", {tally.cached} more answered from the cache" if tally.cached else "")
 
 
-def _api_count(counter: Counter, request: CountRequest) -> CountFn:
+@dataclass(slots=True)
+class _Tally:
+    """How many partial counts the cache answered: those cost no request (nor rate-limit budget)."""
+
+    cached: int = 0
+
+
+def _api_count(counter: Counter, request: CountRequest, tally: _Tally) -> CountFn:
     async def count(body: dict[str, Any]) -> int:
         counted = await counter.count(replace(request, body=body))
         if counted.source != "api":
             raise BreakdownUnavailable(f"a partial count fell back to an estimate ({counted.fallback_reason})")
+        tally.cached += counted.cached
         return counted.input_tokens
 
     return count
