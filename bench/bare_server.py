@@ -30,13 +30,14 @@ async def take(model: str, messages: list[dict[str, Any]]) -> int:
 
 
 _bound = anyio.CapacityLimiter(int(os.environ.get("BENCH_BOUND", "16")))
+_sleep_s = float(os.environ.get("BENCH_SLEEP_MS", "0")) / 1000
 
 
 @server.tool()
 async def wait(model: str, messages: list[dict[str, Any]]) -> int:
     """Hold one of BENCH_BOUND slots for BENCH_SLEEP_MS, as an upstream call would: the sweep's SDK floor."""
     async with _bound:
-        await anyio.sleep(float(os.environ.get("BENCH_SLEEP_MS", "0")) / 1000)
+        await anyio.sleep(_sleep_s)
     return len(model) + len(messages)
 
 
