@@ -12,7 +12,7 @@ import anyio
 import uvicorn
 from mcp.server import MCPServer
 
-from token_counter.web import KEEP_ALIVE_S
+from mcp_token_counter.serving.web import KEEP_ALIVE_S
 
 server = MCPServer("bare", log_level="WARNING")
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its public functions are annotated
 
-from token_counter.catalog import builtin_catalog
-from token_counter.offline import clear_text_cache, estimate_request, text_cache_info
+from mcp_token_counter.catalog import builtin_catalog
+from mcp_token_counter.offline import clear_text_cache, estimate_request, text_cache_info
 
 _VOCABULARY = (
     "the of and to in a is that for it as was with be by on not he this are or his from at which but have an "
@@ -53,7 +53,7 @@ def _emoji(rng: random.Random, chars: int) -> str:
 
 
 def _source_lines() -> list[str]:
-    package = resources.files("token_counter").joinpath("offline")
+    package = resources.files("mcp_token_counter").joinpath("offline")
     sources = sorted((e for e in package.iterdir() if e.name.endswith(".py")), key=lambda e: e.name)
     return [line for entry in sources for line in entry.read_text(encoding="utf-8").splitlines()]
 

@@ -5,7 +5,7 @@
 The stand-in runs in a child process (``python -m tests.standin``) so only this process is measured, with
 tracemalloc, from the moment the arguments exist to the result. Two paths:
 
-- ``counter``: ``Counter.count`` on a built ``CountRequest`` (encode and hash a chunk at a time, stream the
+- ``counter``: ``RequestCounter.measure`` on a built ``CountRequest`` (encode and hash a chunk at a time, stream the
   same chunks, parse the count);
 - ``mcp``: a ``count_tokens`` call through the SDK's in-memory client, which adds argument validation and
   the tool's own body assembly (the SDK copies nothing large either, but it is measured, not assumed).
@@ -27,11 +27,13 @@ from typing import Any
 import anyio
 from mcp import Client
 
-from token_counter.app import build_server, load_settings
-from token_counter.catalog import builtin_catalog
-from token_counter.counting import Counter
-from token_counter.request import CountRequest
-from token_counter.upstream import CountingClient, make_http_client
+from mcp_token_counter.app import build_server
+from mcp_token_counter.catalog import builtin_catalog
+from mcp_token_counter.config import load_settings
+from mcp_token_counter.core.counter import RequestCounter
+from mcp_token_counter.core.request import CountRequest
+from mcp_token_counter.upstream.client import CountingClient
+from mcp_token_counter.upstream.http import make_http_client
 
 KEY = "sk-standin-test-key"
 MODEL = "claude-sonnet-4-6"
@@ -65,8 +67,8 @@ async def _measure(base_url: str, size: int) -> None:
     arguments = _arguments(size)
     request = CountRequest(model=MODEL, body=arguments, betas=(), ignored_fields=())
     async with make_http_client(settings) as http:
-        counter = Counter(CountingClient(http, settings.credential), builtin_catalog())
-        counter_peak, counter_s = await _peak(lambda: counter.count(request))
+        counter = RequestCounter(CountingClient(http, settings.credential), builtin_catalog())
+        counter_peak, counter_s = await _peak(lambda: counter.measure(request))
     async with Client(build_server(settings)) as client:
 
         async def call() -> None:

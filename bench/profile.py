@@ -34,10 +34,10 @@ PY_SPY: Final = str(Path(sys.executable).with_name("py-spy"))
 LATENCY_MS: Final = 20.0
 BOUND: Final = 16
 # Innermost match wins; the order only matters for packages whose names nest (mcp_types before mcp).
-# py-spy names files relative to their sys.path entry: "count_tokens (token_counter/tools.py:82)".
+# py-spy names files relative to their sys.path entry: "count_tokens (mcp_token_counter/tools/count.py:82)".
 # h11 is named by no owner: uvicorn and httpcore2 both drive it, so its samples go to whichever called it.
 OWNERS: Final = (
-    ("ours (token_counter)", re.compile(r"\(token_counter/")),
+    ("ours (mcp_token_counter)", re.compile(r"\(mcp_token_counter/")),
     ("SDK (mcp, mcp_types)", re.compile(r"\((mcp|mcp_types)/")),
     ("HTTP server (uvicorn, starlette, sse_starlette)", re.compile(r"\((uvicorn|starlette|sse_starlette)/")),
     ("HTTP client (httpx2, httpcore2)", re.compile(r"\((httpx2|httpcore2)/")),

@@ -26,7 +26,8 @@ from bare_server import serve_http  # a sibling script: its folder is first on s
 from mcp.server import MCPServer
 from mcp.types import CallToolResult
 
-from token_counter.results import TokenCount, tool_result
+from mcp_token_counter.core.results import TokenCount
+from mcp_token_counter.tools.result import tool_result
 
 _clients: list[httpx2.AsyncClient] = []
 _bound = anyio.CapacityLimiter(int(os.environ.get("BENCH_BOUND", "16")))

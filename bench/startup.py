@@ -145,7 +145,7 @@ def peak_rss(command: list[str], env: dict[str, str], tool: str, arguments: dict
 #   outside tracemalloc's view (buffers pydantic-core takes from malloc, allocator overhead); glibc's trim
 #   and mmap thresholds do not change it. The tool's argument validation (FuncMetadata, our Message
 #   models) copies no large string.
-# - Ours adds nothing measurable since the body is encoded and sent a chunk at a time (token_counter.body):
+# - Ours adds nothing measurable since the body is encoded and sent a chunk at a time (mcp_token_counter.body):
 #   under 1 MB traced, 3.63x against the floor's 3.63x. Before, one to_json of the whole body made it 4.58x
 #   (its Rust buffer and the bytes copied from it, side by side): with that call made and its bytes dropped
 #   at once it was still 4.57x, without it 3.63x. What remains is the SDK's.

@@ -72,7 +72,7 @@ def _short(filename: str) -> str:
 def load(which: str) -> Callable[[], None]:
     """The chosen server, imported but not yet serving: imports under a deep trace take half a minute."""
     if which == "ours":
-        from token_counter.__main__ import main
+        from mcp_token_counter.__main__ import main
 
         return lambda: main([])
     server = runpy.run_path(str(BARE), run_name="bare_server")["server"]

@@ -9,10 +9,11 @@ import anyio.lowlevel
 from mcp import Client
 from mcp.types import CallToolResult
 
+from mcp_token_counter.app import TokenCounterServer, build_server
+from mcp_token_counter.config import load_settings
+from mcp_token_counter.upstream.retry import RetryPolicy
 from tests.standin import COUNT_PATH, RecordedRequest, Standin
 from tests.support import Mode
-from token_counter.app import TokenCounterServer, build_server, load_settings
-from token_counter.retry import RetryPolicy
 
 WALL_START = 1_800_000_000.0  # a whole second, so HTTP dates (1 s resolution) convert exactly
 

@@ -7,8 +7,9 @@ from typing import Any, Literal
 from mcp import Client
 from mcp.types import CallToolResult
 
+from mcp_token_counter.app import TokenCounterServer, build_server
+from mcp_token_counter.config import load_settings
 from tests.standin import DEFAULT_KEY, RecordedRequest, Standin
-from token_counter.app import TokenCounterServer, build_server, load_settings
 
 Mode = Literal["auto", "legacy"]
 HELLO: dict[str, Any] = {

@@ -6,8 +6,8 @@ from typing import Any
 import pydantic_core
 import pytest
 
-from token_counter.body import CHUNK_CHARS, LIFT_CHARS, encode_body
-from token_counter.errors import PayloadTooLarge, TokenCounterError
+from mcp_token_counter.errors import PayloadTooLarge, TokenCounterError
+from mcp_token_counter.upstream.body import CHUNK_CHARS, LIFT_CHARS, encode_body
 
 MARK = "\0token-counter:lifted:"
 BASE64 = "QUJD" * (LIFT_CHARS // 2)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from mcp_token_counter.core.breakdown import MAX_MEDIA_PARTS, MAX_MESSAGE_PARTS, message_groups
 from tests.standin import Standin, expected_count
 from tests.support import Mode, connected, env_for
-from token_counter.breakdown import MAX_MEDIA_PARTS, MAX_MESSAGE_PARTS, message_groups
 
 
 def _png(width: int, height: int) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from token_counter.catalog import builtin_catalog, normalize_model_id
+from mcp_token_counter.catalog import builtin_catalog, normalize_model_id
 
 
 @pytest.mark.parametrize(

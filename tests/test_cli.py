@@ -116,3 +116,29 @@ def test_server_help_points_at_the_subcommands() -> None:
     done = cli("--help")
     assert done.returncode == 0
     assert "count, count-files, models" in " ".join(done.stdout.split())
+
+
+def test_count_files_refuses_a_negative_reserve_instead_of_reporting_extra_room(tmp_path: Path) -> None:
+    """The same bound as the tools: -100000 would have read as 100,000 more tokens of room than the window has."""
+    (tmp_path / "a.md").write_text("# Title\n", encoding="utf-8")
+    done = cli("count-files", "a.md", "--max-tokens", "-100000", "--json", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "max_tokens must be a number of tokens >= 1, got -100000" in done.stderr
+
+
+def test_count_files_names_its_own_flag_for_an_unknown_window(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# Title\n", encoding="utf-8")
+    unknown = cli("count-files", "a.md", "--model", "claude-future-9", cwd=tmp_path)
+    assert unknown.returncode == 1
+    assert "--context-window" in unknown.stderr
+    given = cli("count-files", "a.md", "--model", "claude-future-9", "--context-window", "9000", "--json", cwd=tmp_path)
+    assert given.returncode == 0, given.stderr
+    assert json.loads(given.stdout)["context_window"] == 9000
+
+
+def test_count_notes_a_retired_model() -> None:
+    request = {**HELLO, "model": "claude-3-opus-20240229"}
+    done = cli("count", "-", "--json", stdin=json.dumps(request))
+    assert done.returncode == 0, done.stderr
+    assert any("retired on 2026-01-05" in note for note in json.loads(done.stdout)["notes"])

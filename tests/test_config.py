@@ -2,8 +2,8 @@
 
 import pytest
 
-from token_counter.config import ACEDATACLOUD_BASE_URL, ANTHROPIC_BASE_URL, Settings
-from token_counter.errors import ConfigError
+from mcp_token_counter.config import ACEDATACLOUD_BASE_URL, ANTHROPIC_BASE_URL, Settings
+from mcp_token_counter.errors import ConfigError
 
 
 @pytest.mark.parametrize(

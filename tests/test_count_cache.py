@@ -7,16 +7,17 @@ from typing import Any
 
 import pytest
 
+from mcp_token_counter.catalog import builtin_catalog
+from mcp_token_counter.config import load_settings
+from mcp_token_counter.core.cache import ENTRY_OVERHEAD_BYTES, CountCache, request_key
+from mcp_token_counter.core.counter import Counted, RequestCounter
+from mcp_token_counter.core.request import CountRequest
+from mcp_token_counter.upstream.client import CountingClient
+from mcp_token_counter.upstream.http import make_http_client
+from mcp_token_counter.upstream.retry import RetryPolicy
 from tests.reliability import FakeClock, connected_with, counts, structured, user_says
 from tests.standin import Reply, Standin, overloaded
 from tests.support import HELLO, env_for, sent
-from token_counter.app import load_settings
-from token_counter.catalog import builtin_catalog
-from token_counter.count_cache import ENTRY_OVERHEAD_BYTES, CountCache, request_key
-from token_counter.counting import Counted, Counter
-from token_counter.request import CountRequest
-from token_counter.retry import RetryPolicy
-from token_counter.upstream import CountingClient, make_http_client
 
 
 @pytest.mark.anyio
@@ -130,16 +131,20 @@ class Text:
 
 def test_cache_bounds_ttl_and_lru_order() -> None:
     clock = FakeClock()
-    cache = CountCache[Text](max_bytes=3 * (ENTRY_OVERHEAD_BYTES + 2), ttl_s=10, clock=clock)
-    for key in (b"a", b"b", b"c"):
-        cache.put(key, Text(key.decode()))
-    assert cache.get(b"a") == Text("a")  # a is now the most recently used
-    cache.put(b"d", Text("d"))
-    assert (cache.get(b"b"), len(cache), cache.size_bytes) == (None, 3, 3 * (ENTRY_OVERHEAD_BYTES + 2))
-    cache.put(b"big", Text("x" * 10_000))  # larger than the whole bound: not stored, nothing evicted
-    assert (cache.get(b"big"), len(cache)) == (None, 3)
-    clock.advance(10)
-    assert (cache.get(b"a"), len(cache)) == (None, 2)
+    entry = ENTRY_OVERHEAD_BYTES + 32 + 1  # a 32-byte digest as the key, and one character of text
+    cache = CountCache[Text](max_bytes=3 * entry, ttl_s=10, clock=clock)
+    a, b, c, d = (name * 32 for name in (b"a", b"b", b"c", b"d"))
+    for key in (a, b, c):
+        cache.put(key, Text(key[:1].decode()))
+    assert cache.get(a) == Text("a")  # a is now the most recently used
+    clock.advance(5)
+    cache.put(d, Text("d"))
+    assert (cache.get(b), len(cache), cache.size_bytes) == (None, 3, 3 * entry)
+    big = b"e" * 32
+    cache.put(big, Text("x" * 10_000))  # larger than the whole bound: not stored, nothing evicted
+    assert (cache.get(big), len(cache)) == (None, 3)
+    clock.advance(5)  # a and c are 10 s old, d only 5
+    assert (cache.get(a), cache.get(d), len(cache)) == (None, Text("d"), 1)
 
 
 def image_request(data: str) -> CountRequest:
@@ -158,8 +163,8 @@ async def test_large_payloads_are_kept_as_a_digest_only(standin: Standin) -> Non
     cache = CountCache[Counted](max_bytes=10_000_000, ttl_s=60, clock=clock)
     async with make_http_client(settings) as http:
         client = CountingClient(http, settings.credential, policy=RetryPolicy(max_retries=0))
-        counter = Counter(client, builtin_catalog(), cache=cache)
-        results = [await counter.count(image_request(data)) for _ in range(3)]
+        counter = RequestCounter(client, builtin_catalog(), cache=cache)
+        results = [await counter.measure(image_request(data)) for _ in range(3)]
     assert [r.cached for r in results] == [False, True, True]
     assert len(counts(standin)) == 1
     assert len(cache) == 1

@@ -16,9 +16,9 @@ from mcp.types import CallToolResult, ListRootsResult, Root
 from PIL import Image
 from pydantic import FileUrl
 
+from mcp_token_counter.files import collect as files
 from tests.standin import Standin
-from tests.support import Mode, env_for, error_text, server_for
-from token_counter import files
+from tests.support import Mode, env_for, error_text, sent, server_for
 
 
 def _png() -> bytes:
@@ -189,3 +189,58 @@ def test_pdf_and_image_blocks_carry_base64(project: Path) -> None:
     ]
     assert base64.b64decode(collected.files[0].block["source"]["data"]) == b"%PDF-1.4 tiny"
     assert os.sep not in collected.files[0].name or os.sep == "/"
+
+
+@pytest.mark.anyio
+async def test_the_model_id_is_normalised_as_count_tokens_does(project: Path, standin: Standin, mode: Mode) -> None:
+    """Claude Code's spelling of a model id reaches the API as its API id (the stand-in 404s on the raw one)."""
+    async with with_roots(env_for(standin), mode, project) as client:
+        result = await client.call_tool("count_files", {"paths": ["src/main.py"], "model": "claude-opus-4.6[1m]"})
+    content = result.structured_content
+    assert content is not None, result
+    assert content["model"] == "claude-opus-4-6"
+    assert {sent(r)["model"] for r in standin.log.to("/v1/messages/count_tokens")} == {"claude-opus-4-6"}
+
+
+@pytest.mark.anyio
+async def test_an_unknown_window_is_reported_before_any_file_is_read(project: Path, mode: Mode) -> None:
+    """A model without a known window fails before the paths are looked at (a missing one would fail too),
+    naming an argument count_files has; with that argument the files count."""
+    async with with_roots({}, mode, project) as client:
+        refused = await client.call_tool("count_files", {"paths": ["missing.txt"], "model": "claude-future-9"})
+        counted = await client.call_tool(
+            "count_files", {"paths": ["src"], "model": "claude-future-9", "context_window": 123_456}
+        )
+    assert "The context window of model 'claude-future-9' is unknown" in error_text(refused)
+    assert "`context_window` argument" in error_text(refused)
+    assert counted.structured_content is not None, counted
+    assert counted.structured_content["context_window"] == 123_456
+
+
+@pytest.mark.parametrize("max_tokens", [0, -100_000])
+@pytest.mark.anyio
+async def test_a_reserve_below_one_token_is_refused(project: Path, mode: Mode, max_tokens: int) -> None:
+    """A negative reserve would report more room than the window has."""
+    async with with_roots({}, mode, project) as client:
+        result = await _count(client, "src/main.py", max_tokens=max_tokens)
+    assert result.is_error, result
+    assert result.structured_content is None
+
+
+@pytest.mark.anyio
+async def test_a_repeat_answered_by_the_cache_reports_no_extra_calls(
+    project: Path, standin: Standin, mode: Mode
+) -> None:
+    """The second run sends nothing, and its note says the cache answered the per-file counts."""
+    async with with_roots(env_for(standin), mode, project) as client:
+        first = await _count(client, "src/main.py", "src/deep/notes.md")
+        sent_before = len(standin.log.to("/v1/messages/count_tokens"))
+        second = await _count(client, "src/main.py", "src/deep/notes.md")
+    assert first.structured_content is not None, first
+    assert second.structured_content is not None, second
+    assert "per-file counts: 3 extra count_tokens calls" in first.structured_content["notes"]
+    assert len(standin.log.to("/v1/messages/count_tokens")) == sent_before
+    assert (
+        "per-file counts: 0 extra count_tokens calls, 3 more answered from the cache"
+        in (second.structured_content["notes"])
+    )

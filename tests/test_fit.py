@@ -2,7 +2,7 @@
 
 import pytest
 
-from token_counter.fit import compute_fit, output_warnings, reserve_output
+from mcp_token_counter.core.fit import compute_fit, output_warnings, reserve_output
 
 
 def test_fit_counts_reserved_output_and_allows_negative_remaining() -> None:

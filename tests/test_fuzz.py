@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp.types import CallToolResult
 
+from mcp_token_counter.errors import TokenCounterError
+from mcp_token_counter.upstream.body import encode_body
 from tests.reliability import connected_with
 from tests.standin import Standin
 from tests.support import HELLO, env_for
-from token_counter.body import encode_body
-from token_counter.errors import TokenCounterError
 
 MAX_EXAMPLES = 100  # per mode; about 5 s each. Hunting bugs, 1,500 ran clean after the fixes below.
 SURROGATES = ("\ud800", "\udbff", "\udc00", "\udfff")

@@ -19,11 +19,11 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
+from mcp_token_counter import __version__
+from mcp_token_counter.serving.web import TOKEN_VARIABLE
 from tests.served import SCRIPT, Served, base_env, interrupt, serve_cli
 from tests.standin import COUNT_PATH, DEFAULT_KEY, Standin, run_standin
 from tests.support import HELLO, Mode, answered, env_for
-from token_counter import __version__
-from token_counter.web import TOKEN_VARIABLE
 
 Kind = Literal["http", "http-stateless", "sse"]
 

@@ -13,11 +13,11 @@ from typing import Any, Final, Literal
 
 import pytest
 
+from mcp_token_counter.serving.web import TOKEN_VARIABLE
 from tests.nodetools import NodeTools
 from tests.served import SCRIPT, Served, base_env, serve_cli
 from tests.standin import COUNT_PATH, DEFAULT_KEY, Standin, run_standin
 from tests.support import HELLO, answered, env_for
-from token_counter.web import TOKEN_VARIABLE
 
 pytestmark = pytest.mark.node
 

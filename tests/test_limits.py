@@ -7,20 +7,21 @@ import tracemalloc
 import anyio
 import pytest
 
+from mcp_token_counter.catalog import builtin_catalog
+from mcp_token_counter.config import load_settings
+from mcp_token_counter.core.counter import RequestCounter
+from mcp_token_counter.core.request import CountRequest
+from mcp_token_counter.errors import UpstreamError
+from mcp_token_counter.upstream.client import CountingClient
+from mcp_token_counter.upstream.http import make_http_client
+from mcp_token_counter.upstream.retry import RetryPolicy
 from tests.reliability import connected_with, counts, structured
 from tests.standin import Stall, Standin, StandinConfig
 from tests.standin.fixtures import StandinFactory
 from tests.support import HELLO, Mode, env_for, error_text
-from token_counter.app import load_settings
-from token_counter.catalog import builtin_catalog
-from token_counter.counting import Counter
-from token_counter.errors import UpstreamError
-from token_counter.request import CountRequest
-from token_counter.retry import RetryPolicy
-from token_counter.upstream import CountingClient, make_http_client
 
 PAYLOAD_BYTES = 30_000_000
-# Measured here: 0.09x. The body is encoded and sent a chunk at a time (token_counter.body), so no whole
+# Measured here: 0.09x. The body is encoded and sent a chunk at a time (mcp_token_counter.body), so no whole
 # copy exists; one to_json of the body was 1.08x, json.dumps and .encode 2.25x. bench/payload_memory.py
 # measures 0.03x for the counter and 0.18x for a first MCP call (its one-off setup included) with the
 # stand-in in another process. The bound leaves room for noise, not for a copy of the payload.
@@ -75,14 +76,14 @@ async def test_a_30_mb_payload_is_not_copied_on_its_way_out(standin_factory: Sta
     body = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": [image]}]}
     request = CountRequest(model="claude-sonnet-4-6", body=body, betas=(), ignored_fields=())
     async with make_http_client(settings) as http:
-        counter = Counter(
+        counter = RequestCounter(
             CountingClient(http, settings.credential, policy=RetryPolicy(max_retries=0)), builtin_catalog()
         )
         tracemalloc.start()
         try:
             before, _ = tracemalloc.get_traced_memory()
             with pytest.raises(UpstreamError, match="413"):
-                await counter.count(request)
+                await counter.measure(request)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from mcp import Client
 
-import token_counter
+import mcp_token_counter
+from mcp_token_counter.app import build_server
+from mcp_token_counter.config import CREDENTIAL_VARIABLES, Settings
 from tests.mcpb_host import ROOT, UserValue, launch, load_manifest, referenced_user_config
-from token_counter.app import build_server
-from token_counter.config import CREDENTIAL_VARIABLES, Settings
 
 SERVER_JSON = ROOT / "server.json"
 BUNDLE_DIR = Path("/opt/bundles/mcp-token-counter")
@@ -82,7 +82,7 @@ def test_entry_point_runs_as_a_script() -> None:
     """Hosts run the entry point as a file, not as ``python -m``."""
     entry_point = ROOT / load_manifest()["server"]["entry_point"]
     done = subprocess.run([sys.executable, entry_point, "--version"], capture_output=True, text=True, check=False)
-    assert (done.returncode, done.stdout) == (0, f"mcp-token-counter {token_counter.__version__}\n")
+    assert (done.returncode, done.stdout) == (0, f"mcp-token-counter {mcp_token_counter.__version__}\n")
 
 
 def test_every_user_config_field_is_used_and_secrets_are_masked() -> None:
@@ -100,7 +100,7 @@ def test_versions_agree() -> None:
     server_json = load_server_json()
     versions = {
         "pyproject": pyproject["version"],
-        "package": token_counter.__version__,
+        "package": mcp_token_counter.__version__,
         "manifest": load_manifest()["version"],
         "server.json": server_json["version"],
         "server.json package": server_json["packages"][0]["version"],

@@ -3,10 +3,10 @@
 import httpx2
 import pytest
 
-from token_counter.app import build_state
-from token_counter.config import Settings
-from token_counter.request import Message, build_request
-from token_counter.upstream import make_http_client, make_on_demand_client
+from mcp_token_counter.config import Settings
+from mcp_token_counter.core.request import BodyFields, Message, build_request
+from mcp_token_counter.core.state import build_state
+from mcp_token_counter.upstream.http import make_http_client, make_on_demand_client
 
 
 @pytest.mark.parametrize(
@@ -43,14 +43,14 @@ async def test_the_client_is_made_by_the_first_count_and_closed_with_the_state()
     request = build_request(
         model="claude-sonnet-4-6",
         messages=[Message.model_validate({"role": "user", "content": "hi"})],
-        fields={},
+        body_fields=BodyFields(),
         betas=None,
         raw_arguments=None,
     )
-    assert (await state.counter.count(request)).input_tokens == 9
+    assert (await state.counter.measure(request)).input_tokens == 9
     assert http.made
     client = http.client()
-    assert (await state.counter.count(request)).input_tokens == 9
+    assert (await state.counter.measure(request)).input_tokens == 9
     assert http.client() is client  # one client for the process, not one per call
     assert len(requests) == 2
     await http.aclose()

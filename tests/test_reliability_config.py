@@ -2,8 +2,8 @@
 
 import pytest
 
-from token_counter.config import Settings, display_url
-from token_counter.errors import ConfigError
+from mcp_token_counter.config import Settings, display_url, load_settings
+from mcp_token_counter.errors import ConfigError
 
 
 def test_defaults() -> None:
@@ -47,6 +47,11 @@ def test_rpm_zero_or_empty_means_no_limit(value: str, rpm: int | None) -> None:
         ("TOKEN_COUNTER_CACHE", "maybe"),
         ("TOKEN_COUNTER_CACHE_BYTES", "8MB"),
         ("TOKEN_COUNTER_CACHE_TTL", "-5"),
+        # Digits that str.isdigit() accepts and int() refuses.
+        ("TOKEN_COUNTER_MAX_RETRIES", "²"),
+        ("TOKEN_COUNTER_MAX_CONCURRENCY", "³"),
+        ("TOKEN_COUNTER_RPM", "①"),
+        ("TOKEN_COUNTER_CACHE_BYTES", "٣"),
     ],
 )
 def test_bad_values_name_the_variable(variable: str, value: str) -> None:
@@ -67,3 +72,11 @@ def test_bad_values_name_the_variable(variable: str, value: str) -> None:
 )
 def test_urls_are_shown_without_credentials(url: str, shown: str) -> None:
     assert display_url(url) == shown
+
+
+def test_a_bad_whole_number_is_reported_and_the_server_still_starts() -> None:
+    """The README's promise: a bad value never stops the server; it is named on each call instead."""
+    settings, error = load_settings({"TOKEN_COUNTER_MAX_RETRIES": "²"})
+    assert settings == Settings()
+    assert error is not None
+    assert error.variable == "TOKEN_COUNTER_MAX_RETRIES"

@@ -1,6 +1,6 @@
 """Building the forwarded body: pass-through, stripping and ignored fields."""
 
-from token_counter.request import Message, build_request
+from mcp_token_counter.core.request import BodyFields, Message, build_request
 
 
 def test_unknown_block_types_and_fields_pass_through_unchanged() -> None:
@@ -15,7 +15,7 @@ def test_unknown_block_types_and_fields_pass_through_unchanged() -> None:
     request = build_request(
         model="claude-sonnet-4-6",
         messages=[Message.model_validate(raw)],
-        fields={"system": None, "tools": None},
+        body_fields=BodyFields(),
         betas=None,
         raw_arguments=None,
     )
@@ -34,7 +34,7 @@ def test_sampling_fields_and_unknown_arguments_are_reported_not_forwarded() -> N
     request = build_request(
         model="claude-opus-4.6[1m]",
         messages=[Message(role="user", content="hi")],
-        fields={"system": "s", "tool_choice": None},
+        body_fields=BodyFields(system="s"),
         betas=raw_arguments["betas"],  # type: ignore[arg-type]
         raw_arguments=raw_arguments,
     )
@@ -52,7 +52,7 @@ def test_locally_used_fields_are_not_reported_as_ignored() -> None:
     request = build_request(
         model="m",
         messages=[Message(role="user", content="hi")],
-        fields={},
+        body_fields=BodyFields(),
         betas=None,
         raw_arguments={"model": "m", "messages": [], "max_tokens": 5, "context_window": 9, "stream": True},
         used_locally=("max_tokens", "context_window"),

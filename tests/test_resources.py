@@ -6,8 +6,8 @@ import pytest
 from mcp import MCPError
 from mcp.types import TextResourceContents
 
+from mcp_token_counter.catalog import builtin_catalog
 from tests.support import Mode, connected
-from token_counter.catalog import builtin_catalog
 
 
 async def _read_json(uri: str, mode: Mode) -> dict[str, object]:

@@ -5,6 +5,7 @@ from email.utils import formatdate
 import anyio
 import pytest
 
+from mcp_token_counter.upstream.retry import backoff_delay
 from tests.reliability import WALL_START, FakeClock, connected_with, counts, no_jitter, structured
 from tests.standin import (
     DEFAULT_KEY,
@@ -20,7 +21,6 @@ from tests.standin import (
     server_error,
 )
 from tests.support import HELLO, answered, env_for, error_text, sent
-from token_counter.retry import backoff_delay
 
 NO_FALLBACK = {"TOKEN_COUNTER_FALLBACK": "error"}
 

@@ -54,7 +54,7 @@ FAULTS: tuple[Fault, ...] = (
 @pytest.fixture
 def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     """Every logger at DEBUG, httpx2 and the SDK included, for the duration of the test."""
-    loggers = [logging.getLogger(name) for name in ("", "httpx2", "httpcore2", "mcp", "token_counter")]
+    loggers = [logging.getLogger(name) for name in ("", "httpx2", "httpcore2", "mcp", "mcp_token_counter")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.DEBUG)

@@ -12,14 +12,15 @@ import sys
 import pytest
 
 # Not rich: the SDK's MCPServer imports it for its own logging set-up, bare servers included.
-LATE_MODULES = ("ctok", "pathspec", "pypdf", "token_counter.offline", "token_counter.cli")
+LATE_MODULES = ("ctok", "pathspec", "pypdf", "mcp_token_counter.offline", "mcp_token_counter.cli")
 
 BUILD_AND_LIST = """
 import json, sys
 import anyio
 from mcp import Client
-from token_counter.__main__ import parse_args
-from token_counter.app import build_server, load_settings
+from mcp_token_counter.__main__ import parse_args
+from mcp_token_counter.app import build_server
+from mcp_token_counter.config import load_settings
 
 parse_args([])
 settings, error = load_settings({"ANTHROPIC_API_KEY": "sk-test"})
@@ -51,4 +52,4 @@ def test_an_offline_count_imports_the_offline_stack_on_first_use() -> None:
         "{'model': 'claude-sonnet-4-6', 'messages': [{'role': 'user', 'content': 'hi'}]})\n"
         "        assert not result.is_error, result",
     ).replace('{"ANTHROPIC_API_KEY": "sk-test"}', "{}")
-    assert {"ctok", "token_counter.offline"} <= loaded_after(script)
+    assert {"ctok", "mcp_token_counter.offline"} <= loaded_after(script)

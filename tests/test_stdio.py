@@ -79,8 +79,8 @@ async def test_console_script_speaks_only_json_rpc_on_stdout() -> None:
 
 @pytest.mark.anyio
 async def test_python_m_and_sdk_client_over_stdio() -> None:
-    """``python -m token_counter`` serves the SDK's stdio client."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "token_counter"], env=minimal_env())
+    """``python -m mcp_token_counter`` serves the SDK's stdio client."""
+    params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_token_counter"], env=minimal_env())
     with anyio.fail_after(30):
         async with Client(params) as client:
             tools = await client.list_tools()

@@ -10,11 +10,13 @@ import httpx2
 import pydantic_core
 import pytest
 
-from token_counter import errors
-from token_counter.config import Settings
-from token_counter.request import CountRequest
-from token_counter.retry import RetryPolicy
-from token_counter.upstream import CountingClient, make_http_client
+from mcp_token_counter import errors
+from mcp_token_counter.config import Settings
+from mcp_token_counter.core.request import CountRequest
+from mcp_token_counter.upstream.body import encode_body
+from mcp_token_counter.upstream.client import CountingClient
+from mcp_token_counter.upstream.http import make_http_client
+from mcp_token_counter.upstream.retry import RetryPolicy
 
 Handler = Callable[[httpx2.Request], httpx2.Response]
 REQUEST = CountRequest(
@@ -30,7 +32,7 @@ async def count_with(handler: Handler, env: dict[str, str] | None = None, reques
     assert settings.credential is not None
     async with make_http_client(settings, httpx2.MockTransport(handler)) as http:
         client = CountingClient(http, settings.credential, policy=RetryPolicy(max_retries=0))
-        return (await client.count(request)).input_tokens
+        return (await client.count_body(encode_body(request.body), request.betas)).input_tokens
 
 
 def reply(status: int, body: object = None, headers: dict[str, str] | None = None, raw: bytes | None = None) -> Handler:
@@ -200,7 +202,7 @@ async def test_paths_are_joined_under_a_base_url_with_a_path(base_url: str, coun
     assert settings.credential is not None
     async with make_http_client(settings, httpx2.MockTransport(record)) as http:
         client = CountingClient(http, settings.credential, policy=RetryPolicy(max_retries=0))
-        assert (await client.count(REQUEST)).input_tokens == 3
+        assert (await client.count_body(encode_body(REQUEST.body), ())).input_tokens == 3
         assert await client.model_limits("anthropic.claude-x-v1:0") is not None
     assert seen == [count_url, model_url]
 

@@ -7,9 +7,9 @@ import pytest
 from pydantic import SecretStr
 from starlette.types import Message, Receive, Scope, Send
 
-from token_counter.__main__ import parse_args
-from token_counter.asgi import WholeResponses
-from token_counter.web import (
+from mcp_token_counter.__main__ import parse_args
+from mcp_token_counter.serving.asgi import BearerAuth, WholeResponses
+from mcp_token_counter.serving.web import (
     LOOPBACK_HOSTS,
     LOOPBACK_ORIGINS,
     HttpOptions,
@@ -206,3 +206,39 @@ def test_the_server_keeps_idle_connections_longer_than_clients_do() -> None:
 
 async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:
     raise AssertionError("not served")
+
+
+async def _through_bearer_auth(scope: dict[str, Any]) -> tuple[bool, list[Message]]:
+    """Whether the app behind ``BearerAuth`` was reached with ``scope``, and what was sent back."""
+    reached = False
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal reached
+        reached = True
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await BearerAuth(app, token=TOKEN, open_paths=frozenset({"/health"}))(scope, receive, send)
+    return reached, sent
+
+
+@pytest.mark.parametrize("path", ["/mcp", "/health"])
+@pytest.mark.anyio
+async def test_a_websocket_without_the_token_is_closed_before_it_reaches_the_app(path: str) -> None:
+    """Only lifespan events pass unchecked; a websocket is not an HTTP request, and /health is open to HTTP only."""
+    scope: dict[str, Any] = {"type": "websocket", "path": path, "headers": []}
+    reached, sent = await _through_bearer_auth(scope)
+    assert not reached
+    assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}]
+
+
+@pytest.mark.anyio
+async def test_a_websocket_with_the_token_and_lifespan_events_pass() -> None:
+    authorised = [(b"authorization", b"Bearer " + TOKEN.get_secret_value().encode())]
+    assert (await _through_bearer_auth({"type": "websocket", "path": "/mcp", "headers": authorised}))[0]
+    assert (await _through_bearer_auth({"type": "lifespan"}))[0]

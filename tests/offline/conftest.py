@@ -10,7 +10,7 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from PIL import Image
 
-from token_counter.catalog import ModelSpec, builtin_catalog
+from mcp_token_counter.catalog import ModelSpec, builtin_catalog
 
 type ImageFactory = Callable[..., str]
 type PdfFactory = Callable[[Sequence[tuple[float, float, str]]], str]

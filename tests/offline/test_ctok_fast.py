@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from token_counter.catalog import builtin_catalog
-from token_counter.offline import ctok_fast
-from token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter, public_counter
+from mcp_token_counter.catalog import builtin_catalog
+from mcp_token_counter.offline import ctok_fast
+from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter, public_counter
 
 VERSIONS = sorted({spec.ctok_version for spec in builtin_catalog().models})
-LOGGER = "token_counter.offline.ctok_fast"
+LOGGER = "mcp_token_counter.offline.ctok_fast"
 
 CORPUS = [
     "",

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from token_counter.catalog import ModelSpec
-from token_counter.offline import Estimate, estimate_request
+from mcp_token_counter.catalog import ModelSpec
+from mcp_token_counter.offline import Estimate, estimate_request
 
 GET_WEATHER: dict[str, Any] = {
     "name": "get_weather",

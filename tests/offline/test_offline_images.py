@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from token_counter.catalog import ModelSpec
-from token_counter.offline import estimate_request
-from token_counter.offline import images as images_module
+from mcp_token_counter.catalog import ModelSpec
+from mcp_token_counter.offline import estimate_request
+from mcp_token_counter.offline import images as images_module
 
 # (width, height, standard tier, high-res tier): the vision page (2026-07), counting-api.md §15.2.
 DOCUMENTED = [
@@ -121,7 +121,7 @@ def test_method_names_the_image_formula(make_image: Callable[..., str], opus_4_6
 def test_import_loads_neither_pillow_nor_pypdf_nor_a_vocabulary() -> None:
     # A fresh interpreter: what the import itself pulls in is the thing under test.
     code = (
-        "import sys, token_counter.offline as o, token_counter.offline.text as t;"
+        "import sys, mcp_token_counter.offline as o, mcp_token_counter.offline.text as t;"
         "assert 'PIL' not in sys.modules and 'pypdf' not in sys.modules, 'eager import';"
         "assert t.frame_tokens.cache_info().currsize == 0, 'tokenizer used at import'"
     )

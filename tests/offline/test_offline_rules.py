@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from token_counter.catalog import ModelSpec, builtin_catalog
-from token_counter.offline import (
+from mcp_token_counter.catalog import ModelSpec, builtin_catalog
+from mcp_token_counter.offline import (
     Estimate,
     MalformedRequest,
     clear_text_cache,

@@ -1,0 +1,124 @@
+"""The composition root: settings → shared state → the MCP server with its tools and resources.
+
+One state (one HTTP client to the counting API, one cache, one in-flight bound) serves the whole process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Final
+
+import anyio
+from mcp.server import MCPServer
+from mcp.types import Tool
+
+from . import __version__, tools
+from .clock import Clock
+from .config import Settings, display_url
+from .core.state import AppState, build_state
+from .errors import ConfigError
+from .tools.schema import compact_input_schema, compact_output_schema
+from .upstream.http import make_on_demand_client
+from .upstream.retry import RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+INSTRUCTIONS: Final = (
+    "Count the input tokens of a Claude Messages API request before sending it (count_tokens), "
+    "and check whether it fits the model's context window with room for the output (check_context_fit). "
+    "Pass the same model, messages, system, tools and other fields you would send to the Messages API."
+)
+
+
+class TokenCounterServer(MCPServer[AppState]):
+    """MCPServer whose tools/list carries compact schemas."""
+
+    async def list_tools(self) -> list[Tool]:
+        """The tools, with schemas stripped of what costs context and tells a model nothing."""
+        return [_compact_tool(tool) for tool in await super().list_tools()]
+
+
+def _compact_tool(tool: Tool) -> Tool:
+    output = compact_output_schema(tool.output_schema) if tool.output_schema else None
+    return tool.model_copy(update={"input_schema": compact_input_schema(tool.input_schema), "output_schema": output})
+
+
+def build_server(
+    settings: Settings,
+    *,
+    config_error: ConfigError | None = None,
+    clock: Clock | None = None,
+    policy: RetryPolicy | None = None,
+) -> TokenCounterServer:
+    """The server; tests may replace time (``clock``) and jitter (``policy``)."""
+
+    async def open_state() -> tuple[AppState, Callable[[], Awaitable[None]]]:
+        http = make_on_demand_client(settings)
+        _log_source(settings)
+        return build_state(settings, http, config_error=config_error, clock=clock, policy=policy), http.aclose
+
+    shared = SharedLifespan(open_state)
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+        async with shared.enter() as state:
+            yield state
+
+    server = TokenCounterServer(
+        "mcp-token-counter",
+        title="Token Counter",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+    )
+    tools.register(server)
+    return server
+
+
+class SharedLifespan:
+    """One state for every concurrent entry of the server's lifespan.
+
+    Streamable HTTP and stdio run the lifespan once, but the SDK's SSE app runs it per connection; sharing
+    keeps one HTTP client, one cache, one single-flight table and one in-flight bound for the whole process.
+    The first entry opens the state, the last exit closes it.
+    """
+
+    def __init__(self, opener: Callable[[], Awaitable[tuple[AppState, Callable[[], Awaitable[None]]]]]) -> None:
+        self._opener = opener
+        self._lock = anyio.Lock()
+        self._users = 0
+        self._state: AppState | None = None
+        self._close: Callable[[], Awaitable[None]] | None = None
+
+    @asynccontextmanager
+    async def enter(self) -> AsyncGenerator[AppState]:
+        """The shared state, opened if this is the first user."""
+        async with self._lock:
+            if self._state is None:
+                self._state, self._close = await self._opener()
+            self._users += 1
+            state = self._state
+        try:
+            yield state
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._leave()
+
+    async def _leave(self) -> None:
+        async with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._close is not None:
+                close, self._state, self._close = self._close, None, None
+                await close()
+
+
+def _log_source(settings: Settings) -> None:
+    credential = settings.active_credential
+    if credential is None:
+        logger.info("No provider configured: counts are offline estimates")
+    else:
+        logger.info(
+            "Counting with %s via %s (%s)", credential.provider, display_url(settings.base_url), credential.variable
+        )

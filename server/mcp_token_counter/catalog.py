@@ -1,0 +1,164 @@
+"""The built-in model table (``data/models.json``) and model-id normalisation.
+
+The table is data, not code: windows, output caps, prices, tokenizer families and the rules the offline
+estimator needs all live in the JSON file, with the date the prices were taken.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Final, Literal, cast
+
+ImageTier = Literal["standard", "high-res"]
+ThinkingRule = Literal["kept", "stripped"]
+
+_DEFAULT_GROUP: Final = "claude-4"
+_DATE_SUFFIX: Final = re.compile(r"-\d{8}$")
+_ONE_M_SUFFIX: Final = re.compile(r"\[1m\]$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageCaps:
+    """One image tier's limits: the image is downscaled until both hold."""
+
+    max_long_edge: int
+    max_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """One row of the model table."""
+
+    id: str
+    aliases: tuple[str, ...]
+    context_window: int
+    max_output_tokens: int
+    input_usd_per_mtok: float | None
+    output_usd_per_mtok: float | None
+    status: str
+    ctok_version: str
+    ctok_confirmed: bool
+    image_tier: ImageTier
+    prior_turn_thinking: ThinkingRule
+    tool_use_system_prompt: dict[str, int]
+    image_caps: ImageCaps
+    anthropic_tool_tokens: dict[str, int]
+    thinking_overhead: dict[str, int]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The whole table plus the lookup index."""
+
+    models: tuple[ModelSpec, ...]
+    prices_as_of: str
+    price_multipliers: dict[str, float]
+    retired: dict[str, str]
+    _index: dict[str, ModelSpec]
+
+    def lookup(self, model: str) -> ModelSpec | None:
+        """The row for ``model`` (an id, an alias or a dated id), or None when the table lacks it."""
+        key = normalize_model_id(model).lower()
+        return self._index.get(key) or self._index.get(_DATE_SUFFIX.sub("", key))
+
+    def retired_on(self, model: str) -> str | None:
+        """The retirement date of a retired model id, or None."""
+        return self.retired.get(normalize_model_id(model))
+
+
+def normalize_model_id(model: str) -> str:
+    """The API id for what a user typed: trims, drops Claude Code's ``[1m]`` suffix, dots become dashes.
+
+    ``claude-opus-4.6[1m]`` becomes ``claude-opus-4-6``; ids that are already API ids are unchanged.
+    """
+    stripped = _ONE_M_SUFFIX.sub("", model.strip())
+    return re.sub(r"(?<=\d)\.(?=\d)", "-", stripped)
+
+
+def _groups(doc: dict[str, Any], section: str) -> dict[str, dict[str, int]]:
+    """A section of named groups of integers; its string-valued ``note`` is skipped."""
+    table = cast(dict[str, Any], doc[section])
+    return {k: cast(dict[str, int], v) for k, v in table.items() if isinstance(v, dict)}
+
+
+def _image_tiers(doc: dict[str, Any]) -> dict[str, ImageCaps]:
+    return {name: ImageCaps(**caps) for name, caps in _groups(doc, "image_tiers").items()}
+
+
+def _spec(row: dict[str, Any], doc: dict[str, Any]) -> ModelSpec:
+    return ModelSpec(
+        id=row["id"],
+        aliases=tuple(row["aliases"]),
+        context_window=row["context_window"],
+        max_output_tokens=row["max_output_tokens"],
+        input_usd_per_mtok=row["input_usd_per_mtok"],
+        output_usd_per_mtok=row["output_usd_per_mtok"],
+        status=row["status"],
+        ctok_version=row["ctok_version"],
+        ctok_confirmed=row["ctok_confirmed"],
+        image_tier=row["image_tier"],
+        prior_turn_thinking=row["prior_turn_thinking"],
+        tool_use_system_prompt=_groups(doc, "tool_use_system_prompt")[
+            row.get("tool_use_system_prompt", _DEFAULT_GROUP)
+        ],
+        image_caps=_image_tiers(doc)[row["image_tier"]],
+        anthropic_tool_tokens=_groups(doc, "anthropic_tool_tokens")[row.get("anthropic_tools", _DEFAULT_GROUP)],
+        thinking_overhead=_groups(doc, "thinking_overhead")[row.get("thinking_overhead", _DEFAULT_GROUP)],
+        note=row.get("note"),
+    )
+
+
+def parse_catalog(doc: dict[str, Any]) -> Catalog:
+    """Build a catalog from the JSON document's structure."""
+    models = tuple(_spec(row, doc) for row in doc["models"])
+    index = {name.lower(): spec for spec in models for name in (spec.id, *spec.aliases)}
+    return Catalog(
+        models=models,
+        prices_as_of=doc["prices_as_of"],
+        price_multipliers=doc["price_multipliers"],
+        retired=doc["retired"],
+        _index=index,
+    )
+
+
+@cache
+def builtin_catalog() -> Catalog:
+    """The table shipped inside the package, parsed once."""
+    text = resources.files("mcp_token_counter").joinpath("data/models.json").read_text(encoding="utf-8")
+    return parse_catalog(json.loads(text))
+
+
+CATALOG_URI: Final = "models://catalog"
+PRICE_NOTE: Final = (
+    "estimated_input_cost_usd uses the base input price. Multiply by a price_multipliers entry for batch "
+    "(0.5), cache writes (1.25 for 5 minutes, 2 for 1 hour), cache reads (0.1) or US-only inference (1.1)."
+)
+
+
+def model_row(spec: ModelSpec) -> dict[str, Any]:
+    """What a client needs to plan a request for one model."""
+    return {
+        "id": spec.id,
+        "aliases": list(spec.aliases),
+        "context_window": spec.context_window,
+        "max_output_tokens": spec.max_output_tokens,
+        "input_usd_per_mtok": spec.input_usd_per_mtok,
+        "output_usd_per_mtok": spec.output_usd_per_mtok,
+        "tokenizer": spec.ctok_version,
+        "status": spec.status,
+    }
+
+
+def catalog_document(catalog: Catalog) -> dict[str, Any]:
+    """The whole table, with the date its prices were taken and the billing multipliers."""
+    return {
+        "prices_as_of": catalog.prices_as_of,
+        "price_multipliers": catalog.price_multipliers,
+        "price_note": PRICE_NOTE,
+        "models": [model_row(spec) for spec in catalog.models],
+    }

@@ -1,0 +1,233 @@
+"""Settings, read once from an injectable mapping (``os.environ`` by default).
+
+Which credential wins, highest first:
+
+1. ``TOKEN_COUNTER_PROVIDER`` (``anthropic`` or ``acedatacloud``) picks the provider explicitly;
+2. ``ANTHROPIC_API_KEY`` (sent as ``x-api-key``);
+3. ``ANTHROPIC_AUTH_TOKEN`` (sent as ``Authorization: Bearer``);
+4. ``ACEDATACLOUD_API_TOKEN`` (sent as ``Authorization: Bearer`` to Ace Data Cloud).
+
+With none of them the server still starts and answers with offline estimates. Empty values count as unset,
+because bundle hosts substitute empty strings for optional fields the user left blank.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal, TypedDict
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import SecretStr
+
+from .errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+Provider = Literal["anthropic", "acedatacloud"]
+AuthStyle = Literal["x-api-key", "bearer"]
+Fallback = Literal["estimate", "error"]
+
+ANTHROPIC_BASE_URL: Final = "https://api.anthropic.com"
+ACEDATACLOUD_BASE_URL: Final = "https://api.acedata.cloud"
+DEFAULT_TIMEOUT_S: Final = 30.0
+CONNECT_TIMEOUT_S: Final = 5.0
+DEFAULT_MAX_RETRIES: Final = 2
+DEFAULT_DEADLINE_S: Final = 60.0
+DEFAULT_MAX_CONCURRENCY: Final = 16
+DEFAULT_CACHE_BYTES: Final = 8_000_000
+DEFAULT_CACHE_TTL_S: Final = 3600.0
+MAX_BODY_BYTES: Final = 32_000_000
+CREDENTIAL_VARIABLES: Final = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ACEDATACLOUD_API_TOKEN")
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off"})
+# ASCII digits only: str.isdigit() also accepts "²" and other digits that int() refuses.
+_WHOLE_NUMBER: Final = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A secret plus where it came from; ``variable`` is safe to show, ``secret`` never is."""
+
+    provider: Provider
+    secret: SecretStr
+    auth_style: AuthStyle
+    variable: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server reads from its environment."""
+
+    credential: Credential | None = None
+    base_url: str = ANTHROPIC_BASE_URL
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_retries: int = DEFAULT_MAX_RETRIES
+    offline: bool = False
+    fallback: Fallback = "estimate"
+    # count_files reads only under these when the client lists no roots (os.pathsep-separated).
+    allowed_dirs: tuple[str, ...] = ()
+    deadline_s: float = DEFAULT_DEADLINE_S
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    rpm: int | None = None
+    cache: bool = True
+    cache_bytes: int = DEFAULT_CACHE_BYTES
+    cache_ttl_s: float = DEFAULT_CACHE_TTL_S
+
+    @property
+    def active_credential(self) -> Credential | None:
+        """The credential counts are made with: none when offline, whatever is set (``TOKEN_COUNTER_OFFLINE``)."""
+        return None if self.offline else self.credential
+
+    @property
+    def provider(self) -> Provider | None:
+        """The provider calls go to, or None when counting offline."""
+        credential = self.active_credential
+        return None if credential is None else credential.provider
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read the settings; bad values raise ``ConfigError`` naming the variable."""
+        env = {k: v.strip() for k, v in environ.items() if v.strip()}
+        credential = _credential(env)
+        timeout_s = _positive_float(env, "TOKEN_COUNTER_TIMEOUT", DEFAULT_TIMEOUT_S)
+        return cls(
+            credential=credential,
+            base_url=_base_url(env, credential),
+            timeout_s=timeout_s,
+            max_retries=_non_negative_int(env, "TOKEN_COUNTER_MAX_RETRIES", DEFAULT_MAX_RETRIES),
+            offline=env.get("TOKEN_COUNTER_OFFLINE", "").lower() in _TRUE,
+            fallback=_fallback(env),
+            allowed_dirs=tuple(d for d in env.get("TOKEN_COUNTER_ALLOWED_DIRS", "").split(os.pathsep) if d.strip()),
+            **_pressure_and_cache(env, timeout_s),
+        )
+
+
+def load_settings(environ: Mapping[str, str]) -> tuple[Settings, ConfigError | None]:
+    """Settings from the environment; a bad value is kept to report on each call, never fatal at start."""
+    try:
+        return Settings.from_env(environ), None
+    except ConfigError as exc:
+        logger.warning("Configuration problem, reported on every tool call: %s", exc)
+        return Settings(), exc
+
+
+def display_url(url: str) -> str:
+    """``url`` without its user info: a base URL may carry credentials, which no message or log may show."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    netloc += f":{parts.port}" if parts.port is not None else ""
+    return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
+
+
+def _credential(env: Mapping[str, str]) -> Credential | None:
+    forced = env.get("TOKEN_COUNTER_PROVIDER", "").lower()
+    if forced not in ("", "anthropic", "acedatacloud"):
+        raise ConfigError(
+            f"TOKEN_COUNTER_PROVIDER={forced!r} is not a provider; use 'anthropic' or 'acedatacloud'.",
+            variable="TOKEN_COUNTER_PROVIDER",
+        )
+    styles: tuple[tuple[str, AuthStyle], ...] = (
+        ("ANTHROPIC_API_KEY", "x-api-key"),
+        ("ANTHROPIC_AUTH_TOKEN", "bearer"),
+    )
+    candidates = [
+        Credential("anthropic", SecretStr(env[name]), style, name)
+        for name, style in styles
+        if name in env and forced != "acedatacloud"
+    ]
+    if "ACEDATACLOUD_API_TOKEN" in env and forced != "anthropic":
+        candidates.append(
+            Credential("acedatacloud", SecretStr(env["ACEDATACLOUD_API_TOKEN"]), "bearer", "ACEDATACLOUD_API_TOKEN")
+        )
+    return candidates[0] if candidates else None
+
+
+def _base_url(env: Mapping[str, str], credential: Credential | None) -> str:
+    if credential is not None and credential.provider == "acedatacloud":
+        variable, default = "ACEDATACLOUD_API_BASE_URL", ACEDATACLOUD_BASE_URL
+    else:
+        variable, default = "ANTHROPIC_BASE_URL", ANTHROPIC_BASE_URL
+    url = env.get(variable, default).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{variable} must be an http(s) URL, got {url!r}.", variable=variable)
+    # A base URL copied from an SDK example often ends in /v1; the paths below add it themselves.
+    return url.removesuffix("/v1")
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigError(f"{name} must be a positive number of seconds, got {env[name]!r}.", variable=name)
+    return value
+
+
+class _Reliability(TypedDict):
+    deadline_s: float
+    max_concurrency: int
+    rpm: int | None
+    cache: bool
+    cache_bytes: int
+    cache_ttl_s: float
+
+
+def _pressure_and_cache(env: Mapping[str, str], timeout_s: float) -> _Reliability:
+    """The reliability settings (README, "Behaviour under failure")."""
+    rpm = _non_negative_int(env, "TOKEN_COUNTER_RPM", 0)
+    return _Reliability(
+        # A deadline below the per-request timeout would cut every slow answer short; default to the larger.
+        deadline_s=_positive_float(env, "TOKEN_COUNTER_DEADLINE", max(DEFAULT_DEADLINE_S, timeout_s)),
+        max_concurrency=_positive_int(env, "TOKEN_COUNTER_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY),
+        rpm=rpm or None,
+        cache=_switch(env, "TOKEN_COUNTER_CACHE", default=True),
+        cache_bytes=_non_negative_int(env, "TOKEN_COUNTER_CACHE_BYTES", DEFAULT_CACHE_BYTES),
+        cache_ttl_s=_positive_float(env, "TOKEN_COUNTER_CACHE_TTL", DEFAULT_CACHE_TTL_S),
+    )
+
+
+def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = env.get(name, "").lower()
+    if not value:
+        return default
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    raise ConfigError(f"{name} must be 1 or 0 (on or off), got {env[name]!r}.", variable=name)
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _whole_number(env, name, default)
+    if value == 0:
+        raise ConfigError(f"{name} must be a whole number >= 1, got {env[name]!r}.", variable=name)
+    return value
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _whole_number(env, name, default)
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if not _WHOLE_NUMBER.fullmatch(raw):
+        raise ConfigError(f"{name} must be a whole number written in the digits 0-9, got {raw!r}.", variable=name)
+    return int(raw)
+
+
+def _fallback(env: Mapping[str, str]) -> Fallback:
+    value = env.get("TOKEN_COUNTER_FALLBACK", "estimate").lower()
+    if value == "estimate" or value == "error":
+        return value
+    raise ConfigError(
+        f"TOKEN_COUNTER_FALLBACK={value!r} is not valid; use 'estimate' or 'error'.",
+        variable="TOKEN_COUNTER_FALLBACK",
+    )

@@ -1,0 +1,77 @@
+"""The count cache: LRU with a TTL, bounded in bytes, keyed by a digest of the canonical request.
+
+A request is keyed by SHA-256 over where it is counted (provider and base URL), the model, the sorted
+betas and the SHA-256 of the exact body bytes that are sent. Only that 32-byte digest and the small result
+are kept, never the body: a 30 MB base64 image costs the same ~300 bytes as "Hello", and the same image sent
+again is the same key, so it is never stored twice.
+
+Counts are deterministic for a given model and body, so a hit is served without an upstream request. The
+TTL bounds how long a count can outlive a tokenizer change behind an unchanged model id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Final, Protocol
+
+from cachetools import TTLCache
+
+from ..clock import Clock
+
+# Bookkeeping per entry beyond its strings: the cache's slots, the key, the result object.
+ENTRY_OVERHEAD_BYTES: Final = 400
+KEY_BYTES: Final = 32
+
+
+class Sized(Protocol):
+    """A cached value that can say roughly how many bytes of text it holds."""
+
+    def text_bytes(self) -> int:
+        """The length of the strings it carries, in bytes (approximately)."""
+        ...
+
+
+def request_key(*, scope: str, model: str, betas: Iterable[str], body_sha256: bytes) -> bytes:
+    """The cache key: a digest over where, which model, which betas and the body bytes' digest.
+
+    The body comes as its digest because it is hashed while it is encoded, a piece at a time
+    (``upstream.body.encode_body``), and is never whole in memory.
+    """
+    digest = hashlib.sha256()
+    header = "\0".join((scope, model, ",".join(sorted(betas))))
+    digest.update(header.encode("utf-8", "surrogatepass"))
+    digest.update(b"\0")
+    digest.update(body_sha256)
+    return digest.digest()
+
+
+def entry_bytes(value: Sized) -> int:
+    """What one entry is charged against the byte bound."""
+    return ENTRY_OVERHEAD_BYTES + KEY_BYTES + value.text_bytes()
+
+
+class CountCache[V: Sized]:
+    """Least-recently-used results, dropped after ``ttl_s`` or when the total passes ``max_bytes``."""
+
+    def __init__(self, *, max_bytes: int, ttl_s: float, clock: Clock) -> None:
+        self._entries = TTLCache[bytes, V](maxsize=max_bytes, ttl=ttl_s, timer=clock.now, getsizeof=entry_bytes)
+
+    @property
+    def size_bytes(self) -> int:
+        """The accounted size of every live entry."""
+        self._entries.expire()
+        return int(self._entries.currsize)
+
+    def __len__(self) -> int:
+        self._entries.expire()
+        return len(self._entries)
+
+    def get(self, key: bytes) -> V | None:
+        """The live value for ``key``, or None; a hit becomes the most recently used."""
+        return self._entries.get(key)
+
+    def put(self, key: bytes, value: V) -> None:
+        """Store ``value``, evicting least recently used entries beyond the byte bound."""
+        if entry_bytes(value) <= self._entries.maxsize:
+            self._entries[key] = value

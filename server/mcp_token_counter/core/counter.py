@@ -1,0 +1,219 @@
+"""Counting one request: through the provider when one is configured, offline otherwise.
+
+The offline estimate also stands in when the API refuses a shape it cannot count (url/file sources,
+server tools, ``mcp_servers``, a model it does not count) and, with ``TOKEN_COUNTER_FALLBACK=estimate``,
+when the API stays unreachable after retries. Every estimate says why in ``fallback_reason``.
+
+Before anything is counted, the request is keyed (``cache.request_key``): a cached count is returned
+with ``cached=True`` and no upstream request, and concurrent identical requests share one count
+(``SingleFlight``). Errors are never cached, nor are estimates made because the API was unavailable, so the
+next call tries the API again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Final, Literal, cast
+
+import pydantic_core
+
+from ..catalog import Catalog
+from ..config import Fallback
+from ..errors import (
+    ConfigError,
+    CountingRejected,
+    ModelNotFound,
+    RateLimited,
+    TokenCounterError,
+    UpstreamOverloaded,
+    UpstreamUnavailable,
+)
+from ..upstream.body import NESTING_MESSAGE, EncodedBody, encode_body
+from ..upstream.client import CountingClient
+from .cache import CountCache, request_key
+from .estimate import estimate
+from .request import CountRequest
+from .results import Source
+from .single_flight import SingleFlight
+
+FallbackReason = Literal[
+    "no_credentials", "offline_mode", "api_refused_shape", "model_not_countable", "api_unavailable"
+]
+
+ACEDATA_NOTE: Final = (
+    "Ace Data Cloud's count endpoint is its own estimate, not Anthropic's tokenizer; do not use it for billing."
+)
+_SERVER_TOOL_PREFIXES: Final = ("web_search_", "web_fetch_", "code_execution_", "tool_search_tool_")
+_NOT_COUNTABLE_PHRASES: Final = ("not supported", "does not support", "doesn't support", "cannot count")
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A count and how it was produced."""
+
+    input_tokens: int
+    source: Source
+    provider: str
+    request_id: str | None = None
+    notes: tuple[str, ...] = ()
+    uncertainty_tokens: int = 0
+    estimate_method: str | None = None
+    fallback_reason: FallbackReason | None = None
+    cached: bool = False
+
+    def text_bytes(self) -> int:
+        """Roughly how much text this result holds, for the cache's byte bound."""
+        texts = (self.provider, self.request_id, self.estimate_method, self.fallback_reason, *self.notes)
+        return sum(len(text) for text in texts if text is not None)
+
+
+class RequestCounter:
+    """Counts requests; holds the configuration problem, if any, to report it on each call."""
+
+    def __init__(
+        self,
+        client: CountingClient | None,
+        catalog: Catalog,
+        *,
+        fallback: Fallback = "estimate",
+        offline_reason: FallbackReason = "no_credentials",
+        config_error: ConfigError | None = None,
+        cache: CountCache[Counted] | None = None,
+    ) -> None:
+        self._client = client
+        self._catalog = catalog
+        self._fallback = fallback
+        self._offline_reason: FallbackReason = offline_reason
+        self._config_error = config_error
+        self._cache = cache
+        self._flights = SingleFlight[bytes, Counted]()
+
+    @property
+    def via_api(self) -> bool:
+        """Whether counts go to a provider (otherwise every count is an offline estimate)."""
+        return self._client is not None
+
+    async def measure(self, request: CountRequest) -> Counted:
+        """Count ``request``: from the cache, by joining an identical count in progress, or afresh.
+
+        Raises:
+            ConfigError: a configuration value is invalid.
+            PayloadTooLarge: the body is over the API's 32 MB limit (nothing is sent).
+            TokenCounterError: the API failed in a way an estimate should not hide.
+        """
+        if self._config_error is not None:
+            raise self._config_error
+        content, key = self._encode_and_key(request)
+        if self._cache is not None and (hit := self._cache.get(key)) is not None:
+            return replace(hit, cached=True)
+        return await self._flights.run(key, functools.partial(self._count_and_keep, request, content, key))
+
+    def _encode_and_key(self, request: CountRequest) -> tuple[EncodedBody | None, bytes]:
+        """The body to send (None offline) and the cache key, from one encoding of the body."""
+        if self._client is None:
+            content, scope = None, "offline"
+            body_sha256 = hashlib.sha256(_hashable_body(request.body)).digest()
+        else:
+            content, scope = encode_body(request.body), self._client.scope
+            body_sha256 = content.sha256
+        key = request_key(scope=scope, model=request.model, betas=request.betas, body_sha256=body_sha256)
+        return content, key
+
+    async def _count_and_keep(self, request: CountRequest, content: EncodedBody | None, key: bytes) -> Counted:
+        counted = await self._count_fresh(request, content)
+        if self._cache is not None and counted.fallback_reason != "api_unavailable":
+            self._cache.put(key, counted)
+        return counted
+
+    async def _count_fresh(self, request: CountRequest, content: EncodedBody | None) -> Counted:
+        if self._client is None or content is None:
+            return await self._estimate(request, self._offline_reason)
+        try:
+            counted = await self._client.count_body(content, request.betas)
+        except (CountingRejected, ModelNotFound) as exc:
+            reason = _refusal_reason(request.body, exc)
+            if reason is None:
+                raise
+            return await self._estimate(request, reason, exc)
+        except (UpstreamUnavailable, UpstreamOverloaded, RateLimited) as exc:
+            if self._fallback != "estimate":
+                raise
+            return await self._estimate(request, "api_unavailable", exc)
+        notes = (ACEDATA_NOTE,) if self._client.provider == "acedatacloud" else ()
+        return Counted(counted.input_tokens, "api", self._client.provider, counted.request_id, notes)
+
+    async def _estimate(
+        self, request: CountRequest, reason: FallbackReason, cause: TokenCounterError | None = None
+    ) -> Counted:
+        result = await estimate(request.body, self._catalog.lookup(request.model))
+        why = (f"Counted offline because the API said: {cause}",) if cause is not None else ()
+        return Counted(
+            input_tokens=result.input_tokens,
+            source="estimate",
+            provider="offline",
+            notes=(*why, *result.notes),
+            uncertainty_tokens=result.uncertainty_tokens,
+            estimate_method=result.method,
+            fallback_reason=reason,
+        )
+
+
+def _hashable_body(body: Mapping[str, Any]) -> bytes:
+    """The body as bytes for the offline cache key. It is never sent, so text that is not valid Unicode
+    (lone surrogates, which only the slower json.dumps can write) is keyed rather than refused."""
+    try:
+        return pydantic_core.to_json(body)
+    except pydantic_core.PydanticSerializationError:
+        pass
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    except RecursionError as exc:
+        raise TokenCounterError(NESTING_MESSAGE) from exc
+
+
+def _refusal_reason(body: Mapping[str, Any], exc: CountingRejected | ModelNotFound) -> FallbackReason | None:
+    """Why a 400/404 is a shape the API cannot count (so an estimate helps), or None for a real error."""
+    if isinstance(exc, CountingRejected) and _has_uncountable_shape(body):
+        return "api_refused_shape"
+    message = (exc.upstream_message or "").lower()
+    if "model" in message and any(phrase in message for phrase in _NOT_COUNTABLE_PHRASES):
+        return "model_not_countable"
+    return None
+
+
+def _has_uncountable_shape(body: Mapping[str, Any]) -> bool:
+    """Whether the body uses something the count endpoint documents as refused."""
+    if body.get("mcp_servers"):
+        return True
+    tools = cast(list[Any], body.get("tools") or [])
+    if any(
+        isinstance(t, dict) and str(cast(dict[str, Any], t).get("type", "")).startswith(_SERVER_TOOL_PREFIXES)
+        for t in tools
+    ):
+        return True
+    return any(_is_remote_source(block) for block in _blocks(body))
+
+
+def _blocks(body: Mapping[str, Any]) -> list[Any]:
+    blocks: list[Any] = []
+    for message in cast(list[Any], body.get("messages") or []):
+        content = cast(dict[str, Any], message).get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            blocks.extend(cast(list[Any], content))
+    return blocks
+
+
+def _is_remote_source(block: Any) -> bool:
+    if not isinstance(block, dict):
+        return False
+    fields = cast(dict[str, Any], block)
+    source = fields.get("source")
+    return (
+        fields.get("type") in ("image", "document")
+        and isinstance(source, dict)
+        and cast(dict[str, Any], source).get("type") in ("url", "file")
+    )

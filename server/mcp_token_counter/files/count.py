@@ -1,0 +1,161 @@
+"""count_files in the core, shared by the tool and the CLI: local files counted as one user message of blocks.
+
+The model id is normalised and the window looked up before any file is read, so a bad model costs no I/O.
+The total is that message counted once, through the same counter as count_tokens. Each file's own figure is
+its block counted alone minus the count of a one-character seed message, so it leaves out the framing every
+request pays once. Up to ``MAX_FILE_CALLS`` files are counted that way through the API; past that the
+per-file figures are offline estimates (the total still comes from the API), to keep the calls bounded.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final
+
+import anyio
+import anyio.to_thread
+from pydantic import BaseModel
+
+from ..core.breakdown import SEED, MeasureFn, gather_counts
+from ..core.cost import input_cost_usd
+from ..core.estimate import estimate
+from ..core.fit import check_tokens, compute_fit
+from ..core.operations import retirement_notes
+from ..core.request import CountRequest, model_id
+from ..core.results import Source
+from ..core.state import AppState
+from ..core.tally import CallTally
+from ..errors import TokenCounterError
+from .collect import Collected, LocalFile, collect
+
+MAX_FILE_CALLS: Final = 32
+CONCURRENCY: Final = 4
+
+type Progress = Callable[[int, int], Awaitable[None]]
+
+
+class FileCount(BaseModel):
+    """Result of count_files."""
+
+    files: dict[str, int]
+    skipped: dict[str, str]
+    input_tokens: int
+    model: str
+    source: Source
+    fits: bool
+    context_window: int
+    remaining_tokens: int
+    estimated_input_cost_usd: float | None = None
+    notes: list[str] = []
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileQuery:
+    """What to count: ``patterns`` under ``roots``, for ``model``, reserving ``max_tokens`` of output."""
+
+    patterns: Sequence[str]
+    roots: Sequence[Path]
+    model: str
+    max_tokens: int | None = None
+    context_window: int | None = None
+    window_argument: str = "the `context_window` argument"
+
+
+async def count_files(state: AppState, query: FileQuery, progress: Progress | None = None) -> FileCount:
+    """Count the files ``query`` names.
+
+    Raises:
+        PathRefused: a pattern leaves the roots.
+        UnknownWindow: no window is known for the model (before any file is read).
+        TokenCounterError: a bound is broken, counting failed, or no readable file was found.
+    """
+    model = model_id(query.model)
+    check_tokens("max_tokens", query.max_tokens, when_absent="to reserve nothing")
+    check_tokens("context_window", query.context_window, when_absent="to use the model's own window")
+    window = await state.windows.resolve(model, query.context_window, argument=query.window_argument)
+    collected = await anyio.to_thread.run_sync(functools.partial(collect, query.patterns, query.roots))
+    if not collected.files:
+        raise _nothing_to_count(collected)
+    request = CountRequest(model, {"model": model, "messages": [_message(collected.files)]}, (), ())
+    counted = await state.counter.measure(request)
+    per_file, how = await _per_file(state, collected.files, request, counted.source == "api", progress)
+    reserved = query.max_tokens or 0
+    fit = compute_fit(counted.input_tokens, reserved, window.context_window, margin=counted.uncertainty_tokens)
+    return FileCount(
+        files=per_file,
+        skipped=collected.skipped,
+        input_tokens=counted.input_tokens,
+        model=model,
+        source=counted.source,
+        fits=fit.fits,
+        context_window=window.context_window,
+        remaining_tokens=fit.remaining_tokens,
+        estimated_input_cost_usd=input_cost_usd(state.catalog.lookup(model), counted.input_tokens),
+        notes=[*counted.notes, *retirement_notes(state, model), how],
+    )
+
+
+def _message(files: Sequence[LocalFile]) -> dict[str, Any]:
+    return {"role": "user", "content": [file.block for file in files]}
+
+
+async def _per_file(
+    state: AppState, files: Sequence[LocalFile], request: CountRequest, via_api: bool, progress: Progress | None
+) -> tuple[dict[str, int], str]:
+    bodies = [{**request.body, "messages": [message]} for message in (SEED, *map(_single, files))]
+    use_api = via_api and len(files) <= MAX_FILE_CALLS
+    tally = CallTally()
+    measure = _api_measure(state, request, tally) if use_api else _offline_measure(state, request)
+    seed, *alone = await gather_counts(bodies, _reporting(measure, len(bodies), progress), limit=CONCURRENCY)
+    per_file = {file.name: tokens - seed for file, tokens in zip(files, alone, strict=True)}
+    if use_api:
+        return per_file, tally.note("per-file counts")
+    if via_api:
+        return per_file, f"per-file counts: offline estimates (over {MAX_FILE_CALLS} files); total from the API"
+    return per_file, "per-file counts: offline estimates"
+
+
+def _api_measure(state: AppState, request: CountRequest, tally: CallTally) -> MeasureFn:
+    async def measure(body: dict[str, Any]) -> int:
+        counted = await state.counter.measure(replace(request, body=body))
+        tally.record(counted)
+        return counted.input_tokens
+
+    return measure
+
+
+def _offline_measure(state: AppState, request: CountRequest) -> MeasureFn:
+    spec = state.catalog.lookup(request.model)
+
+    async def measure(body: dict[str, Any]) -> int:
+        return (await estimate(body, spec)).input_tokens
+
+    return measure
+
+
+def _reporting(measure: MeasureFn, total: int, progress: Progress | None) -> MeasureFn:
+    """``measure``, reporting ``(done, total)`` to ``progress`` after each count."""
+    if progress is None:
+        return measure
+    done = 0
+
+    async def reported(body: dict[str, Any]) -> int:
+        nonlocal done
+        tokens = await measure(body)
+        done += 1
+        await progress(done, total)
+        return tokens
+
+    return reported
+
+
+def _single(file: LocalFile) -> dict[str, Any]:
+    return {"role": "user", "content": [file.block]}
+
+
+def _nothing_to_count(collected: Collected) -> TokenCounterError:
+    reasons = ", ".join(f"{name}: {why}" for name, why in list(collected.skipped.items())[:5])
+    return TokenCounterError(f"No readable file to count{f' (skipped {reasons})' if reasons else ''}.")

@@ -1,0 +1,271 @@
+"""Serving over HTTP: streamable HTTP at ``/mcp`` or legacy SSE at ``/sse`` (posts to ``/messages/``).
+
+Both also answer ``GET /health``. What a request passes through, outermost first:
+
+1. the bearer check, when ``TOKEN_COUNTER_HTTP_TOKEN`` is set: every path but ``/health`` needs
+   ``Authorization: Bearer <token>``, else 401 with ``WWW-Authenticate: Bearer``;
+2. the SDK's DNS-rebinding check on the MCP endpoints: ``Host`` must be a loopback name, the bind address or
+   an ``--allowed-host`` (else 421), and ``Origin``, when sent, one of those (else 403);
+3. the SDK's body limit, raised here to ``MAX_REQUEST_BODY_BYTES`` (413 above it).
+
+The client's bearer token ends its journey in step 1: the counting API is called with the server's own
+credentials, and tools never see HTTP headers.
+
+The server's lifespan (its one HTTP client to the counting API, cache and in-flight bound) runs once for
+streamable HTTP, in the app's lifespan. The SDK's SSE app has none and enters the server's lifespan per SSE
+connection instead; the server shares one state among concurrent entries, and the SSE app here holds one entry
+for its whole life, so every SSE session uses the same state.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import re
+import socket
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+from urllib.parse import urlsplit
+
+import uvicorn
+from mcp.server import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from .. import __version__
+from .asgi import BearerAuth, WholeResponses
+
+logger = logging.getLogger(__name__)
+
+HttpTransport = Literal["streamable-http", "sse"]
+
+TOKEN_VARIABLE: Final = "TOKEN_COUNTER_HTTP_TOKEN"
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 8000
+HEALTH_PATH: Final = "/health"
+MCP_PATH: Final = "/mcp"
+SSE_PATH: Final = "/sse"
+MESSAGE_PATH: Final = "/messages/"
+# The counting API takes bodies up to 32 MB (config.MAX_BODY_BYTES); the JSON-RPC envelope around the same
+# payload, and clients that escape non-ASCII text as \uXXXX, need room on top. The SDK's 4 MiB default would
+# refuse ordinary base64 images and PDFs.
+MAX_REQUEST_BODY_BYTES: Final = 40 * 1024 * 1024
+# At shutdown, a call still waiting on the counting API gets this long before it is cut; idle streams close at once.
+GRACEFUL_SHUTDOWN_S: Final = 3
+# Longer than the idle timeout of the clients' HTTP stacks (httpx 5 s, Node's undici 4 s, aiohttp 15 s), so
+# that the client, not the server, closes an idle connection. With uvicorn's 5 s default on both sides, a
+# call sent on a connection that the server is closing at that moment fails with a read error (seen in the
+# bench's sweep, where a server sits idle for about 5 s between bursts).
+KEEP_ALIVE_S: Final = 30
+LOOPBACK_NAMES: Final = frozenset({"localhost"})
+WILDCARD_ADDRESSES: Final = frozenset({"", "0.0.0.0", "::"})
+# The SDK's own defaults for a loopback bind; kept whatever else is allowed, so local clients still work.
+LOOPBACK_HOSTS: Final = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+LOOPBACK_ORIGINS: Final = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+_HOSTNAME: Final = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpOptions:
+    """How to serve over HTTP; ``allowed_hosts`` are normalised by ``allowed_host()``."""
+
+    transport: HttpTransport
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    stateless: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    token: SecretStr | None = None
+
+
+def http_token(environ: Mapping[str, str] = os.environ) -> SecretStr | None:
+    """The bearer token HTTP clients must send, or None; empty counts as unset, as for every variable."""
+    token = environ.get(TOKEN_VARIABLE, "").strip()
+    return SecretStr(token) if token else None
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1); any other name may be reachable."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def unsafe_bind(options: HttpOptions) -> str | None:
+    """Why serving ``options`` would expose the server to its network without a token, or None if it would not."""
+    if options.token is not None or is_loopback(options.host):
+        return None
+    return (
+        f"refusing to serve on {options.host}, which other machines can reach, without a bearer token. "
+        f"Set {TOKEN_VARIABLE} to a long random secret (clients then send 'Authorization: Bearer <token>'), "
+        f"or bind --host {DEFAULT_HOST}."
+    )
+
+
+def allowed_host(value: str) -> str:
+    """``HOST`` or ``HOST:PORT`` as a ``Host`` header carries it: lower case, IPv6 in brackets.
+
+    Raises:
+        ValueError: ``value`` is not a host name or address with an optional port.
+    """
+    text = value.strip().lower()
+    if text.count(":") > 1 and not text.startswith("["):
+        text = f"[{text}]"  # a bare IPv6 address
+    parts = urlsplit(f"//{text}")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} has an invalid port") from exc
+    host = parts.hostname or ""
+    if parts.path or parts.query or parts.fragment or parts.username is not None or not _valid_host(host):
+        raise ValueError(f"{value!r} is not HOST or HOST:PORT")
+    host = f"[{host}]" if ":" in host else host
+    return host if port is None else f"{host}:{port}"
+
+
+def _valid_host(host: str) -> bool:
+    if _HOSTNAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def transport_security(options: HttpOptions) -> TransportSecuritySettings:
+    """DNS-rebinding protection, always on: loopback, the bind address unless a wildcard, and ``--allowed-host``.
+
+    The SDK switches the check off for any non-loopback bind; keeping it on with the real names listed means
+    a page on another site cannot reach the server through a rebound DNS name.
+    """
+    extra = list(options.allowed_hosts)
+    if options.host not in WILDCARD_ADDRESSES and not is_loopback(options.host):
+        extra.append(allowed_host(options.host))
+    hosts: list[str] = [*LOOPBACK_HOSTS]
+    origins: list[str] = [*LOOPBACK_ORIGINS]
+    for netloc in dict.fromkeys(extra):
+        names = [netloc] if _has_port(netloc) else [netloc, f"{netloc}:*"]
+        hosts += names
+        origins += [f"{scheme}://{name}" for name in names for scheme in ("https", "http")]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def _has_port(netloc: str) -> bool:
+    return re.search(r":\d+$", netloc) is not None
+
+
+def health(*, transport: HttpTransport, provider: str | None) -> dict[str, str]:
+    """What ``GET /health`` answers: liveness and what the server is, never settings values or secrets."""
+    return {
+        "status": "ok",
+        "name": "mcp-token-counter",
+        "version": __version__,
+        "transport": transport,
+        "provider": provider or "offline",
+    }
+
+
+def build_http_app(server: MCPServer[Any], options: HttpOptions, *, provider: str | None) -> ASGIApp:
+    """The ASGI app serving ``server`` as ``options`` say; adds ``/health`` to ``server``, so call it once."""
+    _add_health_route(server, health(transport=options.transport, provider=provider))
+    app = WholeResponses(_mcp_app(server, options))
+    if options.token is None:
+        return app
+    return BearerAuth(app, token=options.token, open_paths=frozenset({HEALTH_PATH}))
+
+
+def _add_health_route(server: MCPServer[Any], payload: Mapping[str, str]) -> None:
+    body = json.dumps(payload).encode()
+
+    @server.custom_route(HEALTH_PATH, methods=["GET"])
+    async def _health(_request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
+        return Response(body, media_type="application/json")
+
+
+def _holding(
+    server_lifespan: Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]], server: MCPServer[Any]
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """An app lifespan that keeps one entry of the server's lifespan open while the app runs."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncGenerator[None]:
+        async with server_lifespan(server):
+            yield
+
+    return lifespan
+
+
+def _mcp_app(server: MCPServer[Any], options: HttpOptions) -> Starlette:
+    security = transport_security(options)
+    if options.transport == "sse":
+        app = server.sse_app(
+            sse_path=SSE_PATH,
+            message_path=MESSAGE_PATH,
+            max_request_body_size=MAX_REQUEST_BODY_BYTES,
+            transport_security=security,
+            host=options.host,
+        )
+        if server.settings.lifespan is not None:
+            app.router.lifespan_context = _holding(server.settings.lifespan, server)
+        return app
+    return server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=options.stateless,
+        max_request_body_size=MAX_REQUEST_BODY_BYTES,
+        transport_security=security,
+        host=options.host,
+    )
+
+
+def endpoint_url(options: HttpOptions, port: int) -> str:
+    """The MCP endpoint's URL on ``port`` (the bound one, which differs from ``options.port`` for 0)."""
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    path = SSE_PATH if options.transport == "sse" else MCP_PATH
+    return f"http://{host}:{port}{path}"
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that reports its port once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, on_listening: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self._on_listening = on_listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start as uvicorn does, then report the bound port."""
+        await super().startup(sockets)
+        if self.started:
+            self._on_listening(self.servers[0].sockets[0].getsockname()[1])
+
+
+def serve(app: ASGIApp, options: HttpOptions, *, on_listening: Callable[[int], None]) -> None:
+    """Serve ``app`` with uvicorn until SIGINT or SIGTERM; ``on_listening(port)`` once it accepts connections.
+
+    uvicorn handles the signals: open requests get ``GRACEFUL_SHUTDOWN_S`` to finish, the app's lifespan
+    (the server's HTTP client) closes, then the signal is raised again, so Ctrl-C ends in KeyboardInterrupt.
+    """
+    _Server(uvicorn_config(app, options), on_listening).run()
+
+
+def uvicorn_config(app: ASGIApp, options: HttpOptions) -> uvicorn.Config:
+    """How uvicorn serves ``app``: the address, our lifespan and logging, shutdown and keep-alive times."""
+    return uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.port,
+        lifespan="on",  # streamable HTTP: the session manager, and inside it the server's lifespan
+        log_config=None,  # uvicorn's default config logs requests to stdout; ours sends everything to stderr
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )

@@ -1,0 +1,26 @@
+"""The MCP door: one module-level function per tool, the models resources, and the compact schemas."""
+
+from __future__ import annotations
+
+from mcp.server import MCPServer
+
+from ..core.state import AppState
+from . import count, files
+from .resources import register_resources
+
+
+def register(server: MCPServer[AppState]) -> None:
+    """Add every tool and resource to ``server``."""
+    server.add_tool(
+        count.count_tokens, title="Count tokens", description=count.COUNT_DESCRIPTION, annotations=count.ANNOTATIONS
+    )
+    server.add_tool(
+        count.check_context_fit,
+        title="Check context fit",
+        description=count.FIT_DESCRIPTION,
+        annotations=count.ANNOTATIONS,
+    )
+    server.add_tool(
+        files.count_files, title="Count files", description=files.FILES_DESCRIPTION, annotations=files.ANNOTATIONS
+    )
+    register_resources(server)

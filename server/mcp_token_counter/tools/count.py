@@ -1,0 +1,118 @@
+"""The ``count_tokens`` and ``check_context_fit`` tools: parse the arguments, call the core, shape the result.
+
+The argument lists mirror the Messages API so an agent can pass what it would send. Descriptions are short
+because every client pays for them in context on every turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Final
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from ..core import operations
+from ..core.request import BodyFields, CountRequest, Message, build_request
+from ..core.results import ContextFit, TokenCount
+from ..core.state import AppState
+from .result import tool_result
+
+# Only read_only: the spec's defaults already say open world, and idempotence is defined for writing tools only.
+ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True)
+
+COUNT_DESCRIPTION: Final = (
+    "Count a Claude Messages API request's input tokens without sending it; pass its fields. "
+    "breakdown=true adds tokens per part."
+)
+FIT_DESCRIPTION: Final = (
+    "Check a Messages API request fits the model's window, reserving max_tokens (or the thinking budget). "
+    "breakdown=true names the biggest parts."
+)
+
+Model = Annotated[str, Field(description="Model id, e.g. claude-sonnet-4-6.")]
+Messages = Annotated[list[Message], Field(min_length=1)]
+Obj = dict[str, Any] | None
+Betas = Annotated[list[str] | None, Field(description="Sent as the anthropic-beta header.")]
+# ``breakdown`` is described in the tool descriptions instead: a field description would cost context in every
+# tools/list.
+
+
+async def count_tokens(
+    model: Model,
+    messages: Messages,
+    ctx: Context[AppState, Any],
+    system: str | list[dict[str, Any]] | None = None,
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: Obj = None,
+    thinking: Obj = None,
+    output_config: Obj = None,
+    cache_control: Obj = None,
+    context_management: Obj = None,
+    mcp_servers: list[dict[str, Any]] | None = None,
+    betas: Betas = None,
+    breakdown: bool = False,
+) -> Annotated[CallToolResult, TokenCount]:
+    body = BodyFields(
+        system, tools, tool_choice, thinking, output_config, cache_control, context_management, mcp_servers
+    )
+    request = _request(ctx, model, messages, body, betas, used_locally=("breakdown",))
+    return tool_result(await operations.count(_state(ctx), request, breakdown=breakdown))
+
+
+async def check_context_fit(
+    model: Model,
+    messages: Messages,
+    ctx: Context[AppState, Any],
+    max_tokens: Annotated[int | None, Field(ge=1, description="Output tokens to reserve.")] = None,
+    context_window: Annotated[int | None, Field(ge=1, description="Overrides the model's window.")] = None,
+    system: str | list[dict[str, Any]] | None = None,
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: Obj = None,
+    thinking: Obj = None,
+    output_config: Obj = None,
+    cache_control: Obj = None,
+    context_management: Obj = None,
+    mcp_servers: list[dict[str, Any]] | None = None,
+    betas: Betas = None,
+    breakdown: bool = False,
+) -> Annotated[CallToolResult, ContextFit]:
+    body = BodyFields(
+        system, tools, tool_choice, thinking, output_config, cache_control, context_management, mcp_servers
+    )
+    request = _request(ctx, model, messages, body, betas, used_locally=("max_tokens", "context_window", "breakdown"))
+    fitted = await operations.fit(
+        _state(ctx), request, max_tokens=max_tokens, context_window=context_window, breakdown=breakdown
+    )
+    return tool_result(fitted)
+
+
+def _request(
+    ctx: Context[AppState, Any],
+    model: str,
+    messages: list[Message],
+    fields: BodyFields,
+    betas: list[str] | None,
+    *,
+    used_locally: tuple[str, ...],
+) -> CountRequest:
+    return build_request(
+        model=model,
+        messages=messages,
+        body_fields=fields,
+        betas=betas,
+        raw_arguments=_raw_arguments(ctx),
+        used_locally=used_locally,
+    )
+
+
+def _state(ctx: Context[AppState, Any]) -> AppState:
+    return ctx.request_context.lifespan_context
+
+
+def _raw_arguments(ctx: Context[AppState, Any]) -> Mapping[str, Any]:
+    """The arguments as the client sent them, to report those that were not used."""
+    params = ctx.request_context.params or {}
+    arguments = params.get("arguments")
+    return arguments if isinstance(arguments, Mapping) else {}  # pyright: ignore[reportUnknownVariableType]
