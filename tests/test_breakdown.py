@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from mcp_token_counter.core.breakdown import MAX_MEDIA_PARTS, MAX_MESSAGE_PARTS, message_groups
-from tests.standin import Standin, expected_count
+from tests.standin import Standin, expected_count, garbage
 from tests.support import Mode, connected, env_for
 
 
@@ -130,3 +130,22 @@ async def test_without_breakdown_no_extra_call_is_made(standin: Standin) -> None
     assert result.structured_content is not None
     assert "breakdown" not in result.structured_content
     assert len(standin.log) == 1
+
+
+@pytest.mark.anyio
+async def test_one_failed_partial_count_leaves_the_total_and_says_why(standin: Standin, mode: Mode) -> None:
+    """A garbage answer to one differential count: the API's total stays, the parts come from the estimate
+    with the difference in overhead, and the note names the cause (not the SDK's bare error)."""
+    async with connected(env_for(standin), mode) as client:
+        await client.call_tool("count_tokens", PAYLOAD)  # the total is now cached; the next request is a part
+        standin.faults.push(garbage())
+        result = await client.call_tool("count_tokens", {**PAYLOAD, "breakdown": True})
+    content = result.structured_content
+    assert content is not None, result
+    assert content["source"] == "api"
+    assert content["input_tokens"] == expected_count(PAYLOAD) == sum(content["breakdown"].values())
+    assert any(
+        note.startswith("breakdown: offline estimate, overhead holds the difference to the API total")
+        and "fell back to an estimate (api_unavailable)" in note
+        for note in content["notes"]
+    ), content["notes"]

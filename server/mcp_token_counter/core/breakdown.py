@@ -154,7 +154,12 @@ def carve_media(parts: dict[str, int], media: Sequence[tuple[int, int]], shares:
 
 
 async def gather_counts(bodies: Sequence[dict[str, Any]], measure: MeasureFn, *, limit: int) -> list[int]:
-    """Count every body, at most ``limit`` at a time, results in order."""
+    """Count every body, at most ``limit`` at a time, results in order.
+
+    Raises:
+        TokenCounterError: the first failure among the counts (the others are cancelled); the task group's
+            ``ExceptionGroup`` is unwrapped, since the SDK would hide it behind a bare "Error executing tool".
+    """
     results = [0] * len(bodies)
     limiter = anyio.CapacityLimiter(limit)
 
@@ -162,10 +167,24 @@ async def gather_counts(bodies: Sequence[dict[str, Any]], measure: MeasureFn, *,
         async with limiter:
             results[index] = await measure(bodies[index])
 
-    async with anyio.create_task_group() as group:
-        for index in range(len(bodies)):
-            group.start_soon(one, index)
+    try:
+        async with anyio.create_task_group() as group:
+            for index in range(len(bodies)):
+                group.start_soon(one, index)
+    except ExceptionGroup as failures:
+        raise _first_domain_error(failures) from None
     return results
+
+
+def _first_domain_error(failures: ExceptionGroup[Exception]) -> Exception:
+    """The first ``TokenCounterError`` in ``failures`` (nested groups included), else the group itself."""
+    ours = failures.subgroup(TokenCounterError)
+    while ours is not None:
+        first = ours.exceptions[0]
+        if not isinstance(first, ExceptionGroup):
+            return first
+        ours = cast(ExceptionGroup[Exception], first)
+    return failures
 
 
 def biggest(parts: Mapping[str, int], n: int = 3) -> str:
