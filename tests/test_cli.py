@@ -1,6 +1,7 @@
 """The CLI through its console script, as a subprocess with an explicit environment."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,25 @@ def test_count_notes_a_retired_model() -> None:
     done = cli("count", "-", "--json", stdin=json.dumps(request))
     assert done.returncode == 0, done.stderr
     assert any("retired on 2026-01-05" in note for note in json.loads(done.stdout)["notes"])
+
+
+def test_count_refuses_an_endless_input_while_reading_it() -> None:
+    """/dev/zero never ends: the read stops past the request limit instead of running out of memory."""
+    done = cli("count", "/dev/zero")
+    assert done.returncode == 2
+    assert "holds more than 40 MiB" in done.stderr
+
+
+def test_count_files_skips_pipes_devices_and_loops_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# Title\n", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    done = cli("count-files", ".", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert list(result["files"]) == ["a.md"]
+    assert result["skipped"] == {"loop": "symlink loop", "pipe": "not a regular file (named pipe)"}
+    device = cli("count-files", "/dev/zero")
+    assert device.returncode == 1
+    assert "Traceback" not in device.stderr
+    assert "dev/zero: not a regular file (device)" in " ".join(device.stderr.split())

@@ -3,11 +3,13 @@
 import base64
 import io
 import os
+import socket
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.client import ClientRequestContext
@@ -17,6 +19,7 @@ from PIL import Image
 from pydantic import FileUrl
 
 from mcp_token_counter.files import collect as files
+from mcp_token_counter.files import count as filecount
 from tests.standin import Standin
 from tests.support import Mode, env_for, error_text, sent, server_for
 
@@ -244,3 +247,53 @@ async def test_a_repeat_answered_by_the_cache_reports_no_extra_calls(
         "per-file counts: 0 extra count_tokens calls, 3 more answered from the cache"
         in (second.structured_content["notes"])
     )
+
+
+@pytest.mark.anyio
+async def test_pipes_sockets_and_symlink_loops_are_skipped_and_the_rest_counted(project: Path, mode: Mode) -> None:
+    """Opening a named pipe would wait for a writer forever, and a symlink loop cannot be resolved."""
+    os.mkfifo(project / "src" / "pipe")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(project / "src" / "sock"))
+        (project / "src" / "loop").symlink_to(project / "src" / "loop")
+        (project / "src" / "ping").symlink_to(project / "src" / "pong")
+        (project / "src" / "pong").symlink_to(project / "src" / "ping")
+        async with with_roots({}, mode, project) as client:
+            with anyio.fail_after(30):
+                walked = await _count(client, "src")
+                named = await _count(client, "src/pipe", "src/loop", "src/main.py")
+    assert walked.structured_content is not None, walked
+    assert list(walked.structured_content["files"]) == ["src/main.py", "src/deep/.gitignore", "src/deep/notes.md"]
+    assert walked.structured_content["skipped"] == {
+        "src/loop": "symlink loop",
+        "src/ping": "symlink loop",
+        "src/pipe": "not a regular file (named pipe)",
+        "src/pong": "symlink loop",
+        "src/sock": "not a regular file (socket)",
+    }
+    assert named.structured_content is not None, named
+    assert list(named.structured_content["files"]) == ["src/main.py"]
+    assert set(named.structured_content["skipped"]) == {"src/pipe", "src/loop"}
+
+
+@pytest.mark.anyio
+async def test_a_huge_folder_gives_a_bounded_result_and_says_what_was_capped(
+    tmp_path: Path, mode: Mode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading stops at the file limit, at most the largest files are listed by name, and skips are summarised."""
+    monkeypatch.setattr(files, "MAX_FILES", 30)
+    monkeypatch.setattr(files, "MAX_LISTED_SKIPS", 5)
+    monkeypatch.setattr(filecount, "MAX_LISTED_FILES", 10)
+    for index in range(40):
+        (tmp_path / f"text{index:02}.md").write_text("word " * (index + 1), encoding="utf-8")
+        (tmp_path / f"blob{index:02}.bin").write_bytes(b"\0" * 10)
+    async with with_roots({}, mode, tmp_path) as client:
+        result = await _count(client, ".")
+    content = result.structured_content
+    assert content is not None, result
+    assert len(content["files"]) == 10
+    assert len(content["skipped"]) == 5
+    notes = " | ".join(content["notes"])
+    assert "files: the 10 largest are listed; the other 20: .md " in notes
+    assert "skipped: 35 more not listed: binary (35)" in notes  # every blob sorts before the texts
+    assert "stopped reading at the 30-file limit" in notes

@@ -41,6 +41,10 @@ DEFAULT_MAX_CONCURRENCY: Final = 16
 DEFAULT_CACHE_BYTES: Final = 8_000_000
 DEFAULT_CACHE_TTL_S: Final = 3600.0
 MAX_BODY_BYTES: Final = 32_000_000
+# The counting API takes bodies up to 32 MB (MAX_BODY_BYTES); the JSON-RPC envelope around the same
+# payload, and clients that escape non-ASCII text as \uXXXX, need room on top. The SDK's 4 MiB default would
+# refuse ordinary base64 images and PDFs.
+MAX_REQUEST_BODY_BYTES: Final = 40 * 1024 * 1024
 CREDENTIAL_VARIABLES: Final = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ACEDATACLOUD_API_TOKEN")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from ..catalog import builtin_catalog, catalog_document
-from ..config import load_settings
+from ..config import MAX_REQUEST_BODY_BYTES, load_settings
 from ..core import operations
 from ..core.request import BODY_FIELDS, BodyFields, CountRequest, Message, build_request
 from ..core.state import AppState, build_state
@@ -119,8 +119,7 @@ def _read_request(source: str) -> CountRequest:
         UsageError: unreadable, not JSON, or not a request with a model and messages.
     """
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        payload: object = json.loads(text)
+        payload: object = json.loads(_read_bounded(source))
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read a JSON request from {source}: {exc}") from exc
     fields = cast(dict[str, Any], payload) if isinstance(payload, dict) else {}
@@ -139,6 +138,26 @@ def _read_request(source: str) -> CountRequest:
         betas=fields.get("betas"),
         raw_arguments=fields,
     )
+
+
+def _read_bounded(source: str) -> bytes:
+    """The payload's bytes, refused while reading once past the request limit (``/dev/zero`` never ends).
+
+    Raises:
+        UsageError: the payload is larger than a request the server would take.
+        OSError: it cannot be read.
+    """
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_REQUEST_BODY_BYTES + 1)
+    else:
+        with Path(source).open("rb") as handle:
+            data = handle.read(MAX_REQUEST_BODY_BYTES + 1)
+    if len(data) > MAX_REQUEST_BODY_BYTES:
+        raise UsageError(
+            f"{source} holds more than {MAX_REQUEST_BODY_BYTES // (1024 * 1024)} MiB, more than any request the "
+            "counting API takes; split it or shrink its images and PDFs."
+        )
+    return data
 
 
 async def _count_files(state: AppState, args: argparse.Namespace) -> FileCount:

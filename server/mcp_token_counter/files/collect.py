@@ -4,13 +4,22 @@ Every path is confined to the allowed roots (the client's MCP roots, or ``TOKEN_
 a ``..`` component, an absolute path outside the roots, or a symlink resolving outside them is refused with
 ``PathRefused``. Folders are walked with ``.gitignore`` files applied (those of the folder's ancestors up to
 its root, and its own), ``.git`` left out; symlinks met in a walk that point outside the roots are skipped.
-Binary files are skipped; so are files over the per-file size limit and files past the total limit.
+Binary files are skipped; so are files over the per-file size limit and files past the total limit, and
+anything that is not a regular file (named pipes, sockets, devices, symlink loops): a file is ``stat``-ed
+before it is opened, and opened without blocking, so a pipe swapped in between cannot hang the call.
+
+Collection stops at ``MAX_FILES`` files read or ``MAX_ENTRIES`` entries looked at, and names at most
+``MAX_LISTED_SKIPS`` skipped entries (the rest are counted by reason), so a huge folder costs bounded time and
+gives a bounded result.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import os
+import stat
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +34,8 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES: Final = 5_000_000  # the API's limit for one image; text files this large are rare
 MAX_TOTAL_BYTES: Final = 20_000_000  # base64 grows it by 4/3: stays under the 32 MB request limit
 MAX_FILES: Final = 1_000
+MAX_ENTRIES: Final = 10_000  # files read or skipped before collection stops
+MAX_LISTED_SKIPS: Final = 100
 IMAGE_TYPES: Final = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"} | {
     ".webp": "image/webp"
 }
@@ -47,7 +58,26 @@ class Collected:
 
     files: list[LocalFile] = field(default_factory=list[LocalFile])
     skipped: dict[str, str] = field(default_factory=dict[str, str])
+    # Skipped entries past MAX_LISTED_SKIPS, counted by reason.
+    unlisted_skips: Counter[str] = field(default_factory=Counter[str])
     total_bytes: int = 0
+    # Why collection stopped early, if it did.
+    stopped: str | None = None
+
+    def skip(self, name: str, reason: str) -> None:
+        """Record an entry left out, by name while the list is short, else by reason only."""
+        if len(self.skipped) < MAX_LISTED_SKIPS:
+            self.skipped[name] = reason
+        else:
+            self.unlisted_skips[reason] += 1
+
+    def full(self) -> bool:
+        """Whether a limit on what is read or looked at was reached (``stopped`` says which)."""
+        if self.stopped is None and len(self.files) >= MAX_FILES:
+            self.stopped = f"the {MAX_FILES:,}-file limit"
+        elif self.stopped is None and len(self.files) + len(self.skipped) + self.unlisted_skips.total() >= MAX_ENTRIES:
+            self.stopped = f"the {MAX_ENTRIES:,}-entry limit"
+        return self.stopped is not None
 
 
 def roots_from_uris(uris: Iterable[str]) -> list[Path]:
@@ -75,6 +105,8 @@ def collect(patterns: Sequence[str], roots: Sequence[Path]) -> Collected:
     seen: set[Path] = set()
     for pattern in patterns:
         for path in _expand(pattern, roots):
+            if collected.full():
+                return collected
             if path not in seen:
                 seen.add(path)
                 _add(collected, path, roots)
@@ -88,20 +120,27 @@ def _expand(pattern: str, roots: Sequence[Path]) -> Iterator[Path]:
         raise PathRefused(f"{pattern!r} contains '..'; name paths inside the roots without going up.")
     target = raw if raw.is_absolute() else roots[0] / raw
     if _GLOB_CHARS & set(pattern):
-        anchor = Path(target.anchor)
-        matches = sorted(anchor.glob(str(target.relative_to(anchor))))
-        for match in matches:
-            resolved = match.resolve()
-            if match.is_file() and within(resolved, roots) and not _ignored(resolved, roots):
-                yield resolved
+        yield from _glob(target, roots)
         return
-    resolved = confine(target, roots, pattern)
+    try:
+        resolved = confine(target, roots, pattern)
+    except _UNRESOLVABLE:
+        yield target  # a symlink loop: _add skips it with the reason
+        return
     if resolved.is_dir():
         yield from _walk(resolved, roots)
-    elif resolved.is_file():
-        yield resolved
+    elif os.path.lexists(resolved):
+        yield resolved  # a file, or something else that _add skips with the reason
     else:
         raise PathRefused(f"{pattern!r} does not exist under the roots ({', '.join(map(str, roots))}).")
+
+
+def _glob(target: Path, roots: Sequence[Path]) -> Iterator[Path]:
+    """The entries a glob matches inside the roots, folders left out (``**`` does not follow symlinks)."""
+    anchor = Path(target.anchor)
+    for match in sorted(anchor.glob(str(target.relative_to(anchor)))):
+        if not match.is_dir() and within(match, roots) and not _ignored(match, roots):
+            yield match
 
 
 def confine(path: Path, roots: Sequence[Path], shown: str) -> Path:
@@ -163,25 +202,60 @@ def _gitignore(directory: Path) -> GitIgnoreSpec | None:
 
 def _add(collected: Collected, path: Path, roots: Sequence[Path]) -> None:
     name = _display(path, roots)
-    if not within(path.resolve(), roots):
-        collected.skipped[name] = "symlink outside the roots"
+    data = _read(path, roots, collected)
+    if isinstance(data, str):
+        collected.skip(name, data)
         return
-    size = path.stat().st_size
-    reason = _size_problem(collected, size)
-    if reason is None:
-        block = to_block(path)
-        if isinstance(block, str):
-            reason = block
-        else:
-            collected.files.append(LocalFile(name, block, size))
-            collected.total_bytes += size
-            return
-    collected.skipped[name] = reason
+    block = to_block(path, data)
+    if isinstance(block, str):
+        collected.skip(name, block)
+        return
+    collected.files.append(LocalFile(name, block, len(data)))
+    collected.total_bytes += len(data)
+
+
+def _read(path: Path, roots: Sequence[Path], collected: Collected) -> bytes | str:
+    """The bytes of a regular file inside the roots within the size limits, or why it is left out."""
+    try:
+        resolved = path.resolve()
+        if not within(resolved, roots):
+            return "symlink outside the roots"
+        info = os.stat(resolved)
+    except _UNRESOLVABLE as exc:
+        return _unreadable(exc)
+    if not stat.S_ISREG(info.st_mode):
+        return _not_regular(info.st_mode)
+    if (problem := _size_problem(collected, info.st_size)) is not None:
+        return problem
+    try:
+        # Non-blocking: if a pipe replaced the file since the stat, opening it must not wait for a writer.
+        with open(os.open(resolved, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return _not_regular(os.fstat(handle.fileno()).st_mode)
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return _unreadable(exc)
+    return _size_problem(collected, len(data)) or data
+
+
+# A symlink loop is a RuntimeError from Path.resolve() on Python 3.12 and an OSError (ELOOP) later.
+_UNRESOLVABLE: Final = (OSError, RuntimeError)
+
+
+def _unreadable(exc: OSError | RuntimeError) -> str:
+    if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if exc.errno == errno.ENOENT:
+        return "broken symlink or removed while reading"
+    return f"unreadable ({exc.strerror or type(exc).__name__})"
+
+
+def _not_regular(mode: int) -> str:
+    kinds = {stat.S_IFIFO: "named pipe", stat.S_IFSOCK: "socket", stat.S_IFCHR: "device", stat.S_IFBLK: "device"}
+    return f"not a regular file ({kinds.get(stat.S_IFMT(mode), 'special file')})"
 
 
 def _size_problem(collected: Collected, size: int) -> str | None:
-    if len(collected.files) >= MAX_FILES:
-        return f"over {MAX_FILES} files"
     if size > MAX_FILE_BYTES:
         return f"over the {MAX_FILE_BYTES:,}-byte file limit"
     if collected.total_bytes + size > MAX_TOTAL_BYTES:
@@ -189,9 +263,8 @@ def _size_problem(collected: Collected, size: int) -> str | None:
     return None
 
 
-def to_block(path: Path) -> dict[str, Any] | str:
-    """The content block for a file, or why it has none (binary, empty)."""
-    data = path.read_bytes()
+def to_block(path: Path, data: bytes) -> dict[str, Any] | str:
+    """The content block for a file's ``data``, or why it has none (binary, empty)."""
     suffix = path.suffix.lower()
     if suffix in IMAGE_TYPES:
         return _base64_block("image", IMAGE_TYPES[suffix], data)

@@ -10,9 +10,10 @@ per-file figures are offline estimates (the total still comes from the API), to 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 import anyio
@@ -33,6 +34,7 @@ from .collect import Collected, LocalFile, collect
 
 MAX_FILE_CALLS: Final = 32
 CONCURRENCY: Final = 4
+MAX_LISTED_FILES: Final = 200  # the largest are listed by name; the rest are summed by extension in a note
 
 type Progress = Callable[[int, int], Awaitable[None]]
 
@@ -85,7 +87,7 @@ async def count_files(state: AppState, query: FileQuery, progress: Progress | No
     reserved = query.max_tokens or 0
     fit = compute_fit(counted.input_tokens, reserved, window.context_window, margin=counted.uncertainty_tokens)
     return FileCount(
-        files=per_file,
+        files=_largest(per_file),
         skipped=collected.skipped,
         input_tokens=counted.input_tokens,
         model=model,
@@ -94,8 +96,41 @@ async def count_files(state: AppState, query: FileQuery, progress: Progress | No
         context_window=window.context_window,
         remaining_tokens=fit.remaining_tokens,
         estimated_input_cost_usd=input_cost_usd(state.catalog.lookup(model), counted.input_tokens),
-        notes=[*counted.notes, *retirement_notes(state, model), how],
+        notes=[*counted.notes, *retirement_notes(state, model), how, *_capped(collected, per_file)],
     )
+
+
+def _largest(per_file: dict[str, int]) -> dict[str, int]:
+    """The ``MAX_LISTED_FILES`` largest files, in the order they were read."""
+    if len(per_file) <= MAX_LISTED_FILES:
+        return per_file
+    kept = set(sorted(per_file, key=per_file.__getitem__, reverse=True)[:MAX_LISTED_FILES])
+    return {name: tokens for name, tokens in per_file.items() if name in kept}
+
+
+def _capped(collected: Collected, per_file: dict[str, int]) -> list[str]:
+    """Notes on what the limits left out: unlisted files by extension, unlisted skips by reason, a stop."""
+    notes: list[str] = []
+    if len(per_file) > MAX_LISTED_FILES:
+        notes.append(_unlisted_files(per_file, _largest(per_file)))
+    if collected.unlisted_skips:
+        reasons = ", ".join(f"{reason} ({n:,})" for reason, n in collected.unlisted_skips.most_common())
+        notes.append(f"skipped: {collected.unlisted_skips.total():,} more not listed: {reasons}")
+    if collected.stopped is not None:
+        notes.append(f"stopped reading at {collected.stopped}; the rest was not looked at. Name narrower paths.")
+    return notes
+
+
+def _unlisted_files(per_file: dict[str, int], listed: dict[str, int]) -> str:
+    files: Counter[str] = Counter()
+    tokens: Counter[str] = Counter()
+    for name, count in per_file.items():
+        if name not in listed:
+            extension = PurePosixPath(name).suffix or "(none)"
+            files[extension] += 1
+            tokens[extension] += count
+    parts = ", ".join(f"{ext} {tokens[ext]:,} tokens in {files[ext]:,}" for ext in sorted(files))
+    return f"files: the {len(listed)} largest are listed; the other {files.total():,}: {parts}"
 
 
 def _message(files: Sequence[LocalFile]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from .. import __version__
+from ..config import MAX_REQUEST_BODY_BYTES
 from .asgi import BearerAuth, WholeResponses
 
 logger = logging.getLogger(__name__)
@@ -54,10 +55,6 @@ HEALTH_PATH: Final = "/health"
 MCP_PATH: Final = "/mcp"
 SSE_PATH: Final = "/sse"
 MESSAGE_PATH: Final = "/messages/"
-# The counting API takes bodies up to 32 MB (config.MAX_BODY_BYTES); the JSON-RPC envelope around the same
-# payload, and clients that escape non-ASCII text as \uXXXX, need room on top. The SDK's 4 MiB default would
-# refuse ordinary base64 images and PDFs.
-MAX_REQUEST_BODY_BYTES: Final = 40 * 1024 * 1024
 # At shutdown, a call still waiting on the counting API gets this long before it is cut; idle streams close at once.
 GRACEFUL_SHUTDOWN_S: Final = 3
 # Longer than the idle timeout of the clients' HTTP stacks (httpx 5 s, Node's undici 4 s, aiohttp 15 s), so

@@ -34,8 +34,9 @@ async def count_files(
     model: str,
     ctx: Context[AppState, Any],
     roots: Annotated[ListRootsResult | None, Resolve(roots_request)],
-    max_tokens: Annotated[int | None, Field(ge=1)] = None,
-    context_window: Annotated[int | None, Field(ge=1)] = None,
+    # Bounds are checked by the core, which says what to change; a schema minimum would cost context per turn.
+    max_tokens: int | None = None,
+    context_window: int | None = None,
 ) -> Annotated[CallToolResult, FileCount]:
     state = ctx.request_context.lifespan_context
 
