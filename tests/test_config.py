@@ -87,3 +87,21 @@ def test_numeric_and_switch_settings() -> None:
         {"TOKEN_COUNTER_TIMEOUT": "12.5", "TOKEN_COUNTER_MAX_RETRIES": "0", "TOKEN_COUNTER_OFFLINE": "1"}
     )
     assert (settings.timeout_s, settings.max_retries, settings.offline) == (12.5, 0, True)
+
+
+@pytest.mark.parametrize(
+    ("variable", "key"),
+    [
+        ("ANTHROPIC_API_KEY", "sk-ant-first-line\nsecond-line"),
+        ("ANTHROPIC_AUTH_TOKEN", "sk-ant-with\tTAIL9"),
+        ("ACEDATACLOUD_API_TOKEN", "token-with-ключ"),
+        ("ANTHROPIC_API_KEY", "sk-ant-\u200bzero-width"),
+    ],
+)
+def test_a_key_that_cannot_be_a_header_is_refused_without_showing_it(variable: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: key})
+    assert caught.value.variable == variable
+    assert "one line of printable ASCII" in str(caught.value)
+    assert key not in str(caught.value)
+    assert all(part not in str(caught.value) for part in key.split())

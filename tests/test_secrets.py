@@ -147,3 +147,20 @@ def assert_no_secret(seen: list[str], logs: pytest.LogCaptureFixture, capfd: pyt
     leaks += [line for line in (out + err).splitlines() if SECRET in line]
     assert logs.records, "logging was captured"
     assert leaks == []
+
+
+@pytest.mark.anyio
+async def test_a_malformed_key_is_named_on_each_call_and_never_logged(
+    standin: Standin, debug_logs: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A key with a line break went raw into the -vv log and a non-ASCII one gave tracebacks."""
+    seen: list[str] = []
+    for key in (f"{SECRET}\nsecond-line", f"{SECRET}-ключ"):
+        async with connected_with({"ANTHROPIC_API_KEY": key, "ANTHROPIC_BASE_URL": standin.base_url}) as client:
+            result = await client.call_tool("count_tokens", HELLO)
+        assert result.is_error
+        seen += texts_of(result)
+    assert all("ANTHROPIC_API_KEY is not a valid key" in text for text in seen if text != "None")
+    assert len(standin.log) == 0
+    assert not any("Traceback" in line for line in debug_logs.text.splitlines())
+    assert_no_secret(seen, debug_logs, capfd)

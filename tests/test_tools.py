@@ -393,3 +393,25 @@ async def test_a_transient_models_failure_is_not_remembered(standin: Standin) ->
     assert during.structured_content["window_source"] == "table"
     assert after.structured_content["window_source"] == "provider"
     assert len(standin.log.to("/v1/models/claude-sonnet-4-6")) == 3
+
+
+@pytest.mark.parametrize(
+    ("budget", "problem"),
+    [
+        (-100, "Input should be greater than or equal to 1024"),
+        (1023, "Input should be greater than or equal to 1024"),
+        ("2048", "Input should be a valid integer"),
+        (None, "Field required"),
+    ],
+)
+@pytest.mark.anyio
+async def test_a_thinking_budget_the_api_refuses_is_refused_in_its_words(
+    standin: Standin, mode: Mode, budget: Any, problem: str
+) -> None:
+    """-100 was once accepted and "reserved"; nothing is sent, and the message says what to pass."""
+    thinking = {"type": "enabled", **({} if budget is None else {"budget_tokens": budget})}
+    async with connected(env_for(standin), mode) as client:
+        result = await client.call_tool("check_context_fit", {**HELLO, "thinking": thinking})
+    assert f"thinking.enabled.budget_tokens: {problem}" in error_text(result)
+    assert "at least 1024" in error_text(result)
+    assert len(standin.log) == 0

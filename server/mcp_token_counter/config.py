@@ -142,15 +142,31 @@ def _credential(env: Mapping[str, str]) -> Credential | None:
         ("ANTHROPIC_AUTH_TOKEN", "bearer"),
     )
     candidates = [
-        Credential("anthropic", SecretStr(env[name]), style, name)
+        Credential("anthropic", _secret(env, name), style, name)
         for name, style in styles
         if name in env and forced != "acedatacloud"
     ]
     if "ACEDATACLOUD_API_TOKEN" in env and forced != "anthropic":
         candidates.append(
-            Credential("acedatacloud", SecretStr(env["ACEDATACLOUD_API_TOKEN"]), "bearer", "ACEDATACLOUD_API_TOKEN")
+            Credential("acedatacloud", _secret(env, "ACEDATACLOUD_API_TOKEN"), "bearer", "ACEDATACLOUD_API_TOKEN")
         )
     return candidates[0] if candidates else None
+
+
+def _secret(env: Mapping[str, str], name: str) -> SecretStr:
+    """A key as it can go into an HTTP header: one line of printable ASCII. The value is never shown.
+
+    Raises:
+        ConfigError: anything else (a line break, a tab, a non-ASCII character from a copy and paste).
+    """
+    value = env[name]
+    if value.isascii() and value.isprintable():
+        return SecretStr(value)
+    raise ConfigError(
+        f"{name} is not a valid key: it must be one line of printable ASCII characters, and it holds a line break, "
+        "a control character or a non-ASCII character. Copy the key again, exactly as the console shows it.",
+        variable=name,
+    )
 
 
 def _base_url(env: Mapping[str, str], credential: Credential | None) -> str:

@@ -32,6 +32,7 @@ SAMPLING_FIELDS: Final = frozenset(
     }
 )
 _MAX_MODEL_ID: Final = 200
+MIN_THINKING_BUDGET: Final = 1024
 _BETA_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -108,6 +109,7 @@ def build_request(
         "model": api_model,
         "messages": [message.model_dump(exclude_unset=True) for message in messages],
     }
+    _check_thinking(body_fields.thinking)
     body.update(body_fields.present())
     consumed = {"model", "messages", "betas", *BODY_FIELDS, *used_locally}
     ignored = sorted(key for key in (raw_arguments or {}) if key not in consumed)
@@ -147,3 +149,27 @@ def _betas(betas: Iterable[str] | None) -> tuple[str, ...]:
                 "such as token-counting-2024-11-01; pass one name per list item."
             )
     return names
+
+
+def _check_thinking(thinking: Mapping[str, Any] | None) -> None:
+    """Refuse a thinking budget the Messages API refuses, in its own words.
+
+    Raises:
+        TokenCounterError: ``budget_tokens`` of enabled thinking is missing, not a whole number, or under 1024.
+    """
+    if not thinking or thinking.get("type") != "enabled":
+        return
+    budget = thinking.get("budget_tokens")
+    if isinstance(budget, int) and not isinstance(budget, bool) and budget >= MIN_THINKING_BUDGET:
+        return
+    problem = (
+        f"Input should be greater than or equal to {MIN_THINKING_BUDGET}"
+        if isinstance(budget, int) and not isinstance(budget, bool)
+        else "Field required"
+        if budget is None
+        else "Input should be a valid integer"
+    )
+    raise TokenCounterError(
+        f"thinking.enabled.budget_tokens: {problem} (the Messages API refuses it the same way). Pass a whole "
+        f"number of at least {MIN_THINKING_BUDGET}, below max_tokens, or leave thinking out."
+    )
