@@ -2,8 +2,9 @@
 
 import pytest
 
-from mcp_token_counter.config import Settings, display_url, load_settings
+from mcp_token_counter.config import Settings, load_settings
 from mcp_token_counter.errors import ConfigError
+from mcp_token_counter.redaction import display_url
 
 
 def test_defaults() -> None:

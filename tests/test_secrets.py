@@ -139,12 +139,14 @@ async def test_the_key_never_appears_when_it_is_refused_or_misconfigured(
     assert_no_secret(seen, debug_logs, capfd)
 
 
-def assert_no_secret(seen: list[str], logs: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
-    leaks = [text for text in seen if SECRET in text]
-    leaks += [record.getMessage() for record in logs.records if SECRET in record.getMessage()]
-    leaks += [line for line in logs.text.splitlines() if SECRET in line]
+def assert_no_secret(
+    seen: list[str], logs: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str], secret: str = SECRET
+) -> None:
+    leaks = [text for text in seen if secret in text]
+    leaks += [record.getMessage() for record in logs.records if secret in record.getMessage()]
+    leaks += [line for line in logs.text.splitlines() if secret in line]
     out, err = capfd.readouterr()
-    leaks += [line for line in (out + err).splitlines() if SECRET in line]
+    leaks += [line for line in (out + err).splitlines() if secret in line]
     assert logs.records, "logging was captured"
     assert leaks == []
 
@@ -163,4 +165,50 @@ async def test_a_malformed_key_is_named_on_each_call_and_never_logged(
     assert all("ANTHROPIC_API_KEY is not a valid key" in text for text in seen if text != "None")
     assert len(standin.log) == 0
     assert not any("Traceback" in line for line in debug_logs.text.splitlines())
+    assert_no_secret(seen, debug_logs, capfd)
+
+
+PATH_SECRET = "gw7Kq2ZP9xVb4LmN8sRt"  # a gateway key carried in the base URL's path
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fallback", ["error", "estimate"])
+async def test_a_key_echoed_by_the_upstream_is_scrubbed_everywhere(
+    standin: Standin, debug_logs: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str], fallback: str
+) -> None:
+    """The key in an error message, in a request-id header and in a content type; relayed nowhere."""
+    echoes: list[Fault] = [
+        Reply(401, body={"type": "error", "error": {"type": "authentication_error", "message": f"bad key {SECRET}"}}),
+        Reply(529, body={"type": "error", "error": {"type": "overloaded_error", "message": f"for {SECRET}"}}),
+        Reply(500, body=f"upstream saw x-api-key: {SECRET}".encode(), headers={"content-type": "text/plain"}),
+        Reply(200, body=b"<html>", headers={"content-type": f"text/html; key={SECRET}"}),
+        Reply(400, body={"type": "error", "error": {"type": "x", "message": "no"}}, headers={"request-id": SECRET}),
+    ]
+    seen: list[str] = []
+    env = env_with_secret(standin, "ANTHROPIC_API_KEY", TOKEN_COUNTER_FALLBACK=fallback, TOKEN_COUNTER_MAX_RETRIES="0")
+    async with connected_with(env, clock=FakeClock()) as client:
+        for index, fault in enumerate(echoes):
+            standin.faults.push(fault)
+            seen += texts_of(await client.call_tool("count_tokens", user_says(f"echo {index}")))
+    assert any("***" in text for text in seen), seen
+    assert_no_secret(seen, debug_logs, capfd)
+
+
+@pytest.mark.anyio
+async def test_a_secret_in_the_base_url_path_is_shown_masked(
+    standin: Standin, debug_logs: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """httpx2 logs each request's URL and the connect error names the base URL; neither shows the path key."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    seen: list[str] = []
+    for base in (f"{standin.base_url}/{PATH_SECRET}", f"http://127.0.0.1:{closed_port}/{PATH_SECRET}/"):
+        env = {"ANTHROPIC_API_KEY": SECRET, "ANTHROPIC_BASE_URL": base, "TOKEN_COUNTER_MAX_RETRIES": "0"}
+        async with connected_with(env, clock=FakeClock()) as client:
+            seen += texts_of(await client.call_tool("count_tokens", HELLO))
+    assert any(f"http://127.0.0.1:{closed_port}/***/" in text for text in seen), seen
+    assert any(f"/{PATH_SECRET}/v1/messages/count_tokens" == r.path for r in standin.log)
+    assert any("HTTP Request: POST" in r.getMessage() for r in debug_logs.records)
+    assert_no_secret(seen, debug_logs, capfd, secret=PATH_SECRET)
     assert_no_secret(seen, debug_logs, capfd)

@@ -16,9 +16,10 @@ from mcp.types import Tool
 
 from . import __version__, tools
 from .clock import Clock
-from .config import Settings, display_url
+from .config import Settings
 from .core.state import AppState, build_state
 from .errors import ConfigError
+from .redaction import display_url, protect_logs
 from .tools.schema import compact_input_schema, compact_output_schema
 from .upstream.http import make_on_demand_client
 from .upstream.retry import RetryPolicy
@@ -53,6 +54,8 @@ def build_server(
     policy: RetryPolicy | None = None,
 ) -> TokenCounterServer:
     """The server; tests may replace time (``clock``) and jitter (``policy``)."""
+
+    protect_logs(settings.secrets)
 
     async def open_state() -> tuple[AppState, Callable[[], Awaitable[None]]]:
         http = make_on_demand_client(settings)

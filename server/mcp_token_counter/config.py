@@ -17,13 +17,13 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal, TypedDict
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
 from .errors import ConfigError
+from .redaction import display_url, secrets_in
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ class Settings:
     cache: bool = True
     cache_bytes: int = DEFAULT_CACHE_BYTES
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S
+    # Every secret the environment holds, to scrub from whatever leaves the process (``redaction``).
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def active_credential(self) -> Credential | None:
@@ -106,6 +108,7 @@ class Settings:
             offline=env.get("TOKEN_COUNTER_OFFLINE", "").lower() in _TRUE,
             fallback=_fallback(env),
             allowed_dirs=tuple(d for d in env.get("TOKEN_COUNTER_ALLOWED_DIRS", "").split(os.pathsep) if d.strip()),
+            secrets=secrets_in(env),
             **_pressure_and_cache(env, timeout_s),
         )
 
@@ -116,18 +119,7 @@ def load_settings(environ: Mapping[str, str]) -> tuple[Settings, ConfigError | N
         return Settings.from_env(environ), None
     except ConfigError as exc:
         logger.warning("Configuration problem, reported on every tool call: %s", exc)
-        return Settings(), exc
-
-
-def display_url(url: str) -> str:
-    """``url`` without its user info: a base URL may carry credentials, which no message or log may show."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    netloc += f":{parts.port}" if parts.port is not None else ""
-    return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
+        return Settings(secrets=secrets_in(environ)), exc
 
 
 def _credential(env: Mapping[str, str]) -> Credential | None:
@@ -176,7 +168,7 @@ def _base_url(env: Mapping[str, str], credential: Credential | None) -> str:
         variable, default = "ANTHROPIC_BASE_URL", ANTHROPIC_BASE_URL
     url = env.get(variable, default).rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{variable} must be an http(s) URL, got {url!r}.", variable=variable)
+        raise ConfigError(f"{variable} must be an http(s) URL, got {display_url(url)!r}.", variable=variable)
     # A base URL copied from an SDK example often ends in /v1; the paths below add it themselves.
     return url.removesuffix("/v1")
 

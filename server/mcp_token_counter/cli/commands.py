@@ -27,6 +27,7 @@ from ..core.request import BODY_FIELDS, BodyFields, CountRequest, Message, build
 from ..core.state import AppState, build_state
 from ..errors import TokenCounterError
 from ..files.count import FileCount, FileQuery, count_files
+from ..redaction import protect_logs
 from ..upstream.http import make_http_client
 from .render import count_table, emit, files_table, models_table
 
@@ -108,6 +109,7 @@ async def _dispatch(args: argparse.Namespace, out: Console) -> int:
 async def engine() -> AsyncGenerator[AppState]:
     """The tools' state, built from the environment as the server's lifespan builds it."""
     settings, config_error = load_settings(os.environ)
+    protect_logs(settings.secrets)
     async with make_http_client(settings) as http:
         yield build_state(settings, http, config_error=config_error)
 

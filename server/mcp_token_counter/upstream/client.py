@@ -18,6 +18,7 @@ import httpx2
 from ..clock import Clock, SystemClock
 from ..config import DEFAULT_DEADLINE_S, Credential, Settings
 from ..errors import RateLimited, TokenCounterError, UpstreamOverloaded, UpstreamUnavailable
+from ..redaction import Redact, Redactor, display_url
 from .body import EncodedBody
 from .errors import error_for_response
 from .http import HttpClient
@@ -52,7 +53,8 @@ class CountingClient:
     """Calls ``/v1/messages/count_tokens`` and ``/v1/models/{id}`` for one provider.
 
     Every call retries by ``policy``, takes its upstream slots from the shared ``pressure``, and gives up
-    after ``deadline_s`` in all (queueing, attempts and waits included).
+    after ``deadline_s`` in all (queueing, attempts and waits included). What the upstream says goes through
+    ``redact`` before it reaches a message: an upstream may echo the key it was sent.
     """
 
     def __init__(
@@ -63,8 +65,10 @@ class CountingClient:
         policy: RetryPolicy | None = None,
         pressure: Pressure | None = None,
         deadline_s: float = DEFAULT_DEADLINE_S,
+        redact: Redact = str,
     ) -> None:
         self._http = http
+        self._redact = redact
         self._credential = credential
         self._policy = policy if policy is not None else RetryPolicy()
         self._pressure = pressure if pressure is not None else Pressure(clock=SystemClock())
@@ -95,6 +99,7 @@ class CountingClient:
             policy=policy or RetryPolicy(max_retries=settings.max_retries),
             pressure=pressure,
             deadline_s=settings.deadline_s,
+            redact=Redactor(settings.secrets),
         )
 
     def _url(self, path: str) -> httpx2.URL:
@@ -142,11 +147,12 @@ class CountingClient:
             # Not retried, like the SDK: a login page or a wrong base URL answers the same way every time.
             raise UpstreamUnavailable(
                 f"The counting API answered {response.status_code} with a body that is not a token count "
-                f"(content-type {response.headers.get('content-type', 'none')!r}). Check the base URL setting "
-                "points at an Anthropic-compatible API.",
+                f"(content-type {self._redact(response.headers.get('content-type', 'none'))!r}). Check the base "
+                "URL setting points at an Anthropic-compatible API.",
                 reason="bad_body",
             )
-        return UpstreamCount(input_tokens=tokens, request_id=response.headers.get("request-id"))
+        request_id = response.headers.get("request-id")
+        return UpstreamCount(input_tokens=tokens, request_id=None if request_id is None else self._redact(request_id))
 
     async def model_limits(self, model: str) -> ModelLimits | None:
         """The window and output cap the provider reports, or None when it does not say.
@@ -225,6 +231,7 @@ class CountingClient:
             response.headers,
             credential_variable=self._credential.variable,
             wall_now=wall_now,
+            redact=self._redact,
         )
         return Failure(
             error,
@@ -242,7 +249,8 @@ class CountingClient:
             )
         else:
             error = UpstreamUnavailable(
-                f"Could not reach the counting API at {self._http.base_url} ({type(exc).__name__}). Check the base "
+                f"Could not reach the counting API at {display_url(str(self._http.base_url))} ({type(exc).__name__}). "
+                "Check the base "
                 "URL setting and the network.",
                 reason="connect",
             )

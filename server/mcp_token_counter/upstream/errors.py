@@ -22,6 +22,7 @@ from ..errors import (
     UpstreamError,
     UpstreamOverloaded,
 )
+from ..redaction import Redact
 from .retry import retry_after_seconds
 
 _REQUEST_ID_HEADERS: Final = ("request-id", "x-request-id", "x-amzn-requestid")
@@ -37,8 +38,14 @@ class ErrorBody:
     request_id: str | None
 
 
-def parse_error_body(content: bytes, headers: Mapping[str, str]) -> ErrorBody:
-    """Read the error type, message and request id from an error response."""
+def parse_error_body(content: bytes, headers: Mapping[str, str], redact: Redact = str) -> ErrorBody:
+    """Read the error type, message and request id from an error response, each passed through ``redact``
+    (an upstream may echo the key it was sent)."""
+    found = _parse_error_body(content, headers)
+    return ErrorBody(*(None if text is None else redact(text) for text in found))
+
+
+def _parse_error_body(content: bytes, headers: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
     header_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
     try:
         data: Any = json.loads(content)
@@ -46,7 +53,7 @@ def parse_error_body(content: bytes, headers: Mapping[str, str]) -> ErrorBody:
         data = None
     if not isinstance(data, dict):
         text = content.decode("utf-8", "replace").strip()
-        return ErrorBody(None, text[:_MAX_TEXT] or None, header_id)
+        return None, text[:_MAX_TEXT] or None, header_id
     body = cast(dict[str, Any], data)
     error: Any = body.get("error")
     error_type = message = None
@@ -57,7 +64,7 @@ def parse_error_body(content: bytes, headers: Mapping[str, str]) -> ErrorBody:
     else:
         message = _text(error) or _text(body.get("detail")) or _text(body.get("message"))
     request_id = header_id or _text(body.get("request_id")) or _text(body.get("trace_id"))
-    return ErrorBody(error_type, message, request_id)
+    return error_type, message, request_id
 
 
 def _text(value: object) -> str | None:
@@ -71,12 +78,14 @@ def error_for_response(
     *,
     credential_variable: str,
     wall_now: float | None = None,
+    redact: Redact = str,
 ) -> UpstreamError:
     """The exception for an error status, with a message that says what to change.
 
-    ``wall_now`` (Unix time, default now) turns a ``retry-after`` HTTP date into seconds.
+    ``wall_now`` (Unix time, default now) turns a ``retry-after`` HTTP date into seconds; ``redact`` scrubs
+    what the upstream said.
     """
-    parsed = parse_error_body(content, headers)
+    parsed = parse_error_body(content, headers, redact)
     what = f"{status} {parsed.error_type}" if parsed.error_type else str(status)
     said = f"{what}: {parsed.message}" if parsed.message else what
     suffix = f" (request-id {parsed.request_id})" if parsed.request_id else ""
