@@ -149,3 +149,25 @@ async def test_one_failed_partial_count_leaves_the_total_and_says_why(standin: S
         and "fell back to an estimate (api_unavailable)" in note
         for note in content["notes"]
     ), content["notes"]
+
+
+@pytest.mark.anyio
+async def test_a_long_conversation_offline_is_itemised_in_bounded_parts(mode: Mode) -> None:
+    """Thousands of messages and many images: messages grouped as the API breakdown groups them, at most
+    MAX_MEDIA_PARTS images carved out, and the parts still sum exactly to the estimate."""
+    turns: list[dict[str, Any]] = [
+        {"role": ("user", "assistant")[i % 2], "content": f"turn {i} 🌧️ 雨"} for i in range(3000)
+    ]
+    for i in range(0, 3000, 200):
+        turns[i] = {"role": "user", "content": [{"type": "text", "text": f"photo {i}"}, IMAGE]}
+    async with connected({}, mode) as client:
+        result = await client.call_tool(
+            "count_tokens", {"model": "claude-sonnet-4-6", "messages": turns, "breakdown": True}
+        )
+    content = result.structured_content
+    assert content is not None, result
+    parts: dict[str, int] = content["breakdown"]
+    assert sum(parts.values()) == content["input_tokens"]
+    assert len(parts) == 1 + len(message_groups(3000)) + MAX_MEDIA_PARTS
+    assert list(parts)[1] == "messages[0-187]"
+    assert parts["messages[0].content[1]"] == parts["messages[1400].content[1]"] > 50

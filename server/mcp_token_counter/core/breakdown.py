@@ -77,10 +77,12 @@ async def api_breakdown(body: Mapping[str, Any], total: int, measure: MeasureFn)
 
 
 def offline_breakdown(full: Estimate, media_shares: Sequence[tuple[tuple[int, int], int]], n: int) -> PartCounts:
-    """The estimator's parts under the API breakdown's names, with media blocks carved out of their message."""
+    """The estimator's parts under the API breakdown's names: messages grouped as the API breakdown groups them
+    (at most ``MAX_MESSAGE_PARTS`` parts however long the conversation), media blocks carved out of theirs."""
+    owners = {f"messages[{i}]": message_part(start, end) for start, end in message_groups(n) for i in range(start, end)}
     parts: dict[str, int] = {}
     for part in full.parts:
-        name = _OFFLINE_NAMES.get(part.name, part.name)
+        name = owners.get(part.name) or _OFFLINE_NAMES.get(part.name, part.name)
         parts[name] = parts.get(name, 0) + part.tokens
     carve_media(parts, [at for at, _ in media_shares], [share for _, share in media_shares], n)
     return PartCounts(parts)
@@ -237,10 +239,18 @@ def _api_measure(counter: RequestCounter, request: CountRequest, tally: CallTall
 async def offline_parts(body: Mapping[str, Any], spec: ModelSpec | None) -> PartCounts:
     """The offline breakdown: the estimator's parts, media blocks carved out by leave-one-out.
 
+    A block's share is taken on its own message rather than the whole body: the estimate adds up per message,
+    so the share is the same, and a long conversation is not estimated again for each of its images.
+
     Raises:
         TokenCounterError: the body cannot be estimated.
     """
     full = await estimate(body, spec)
+    messages = _messages(body)
     media = media_blocks(body)[:MAX_MEDIA_PARTS]
-    shares = [full.input_tokens - (await estimate(without_block(body, *at), spec)).input_tokens for at in media]
-    return offline_breakdown(full, list(zip(media, shares, strict=True)), len(_messages(body)))
+    shares: list[int] = []
+    for i, j in media:
+        alone = {"model": body.get("model"), "messages": [messages[i]]}
+        with_block, without = await estimate(alone, spec), await estimate(without_block(alone, 0, j), spec)
+        shares.append(with_block.input_tokens - without.input_tokens)
+    return offline_breakdown(full, list(zip(media, shares, strict=True)), len(messages))
