@@ -6,8 +6,9 @@ from collections import Counter as Tally
 import anyio
 import pytest
 
+from mcp_token_counter.offline import ctok_fast
 from tests.reliability import FakeClock, call_all, connected_with, counts, structured, user_says
-from tests.standin import RandomFaults, Standin, expected_count
+from tests.standin import RandomFaults, Stall, Standin, expected_count
 from tests.support import HELLO, env_for, sent
 
 CALLS = 1000
@@ -49,3 +50,25 @@ async def test_every_call_is_answered_once_under_faults(standin: Standin) -> Non
     assert sum(r.fault is not None for r in records) >= CALLS * 0.08, "faults were injected"
     assert after["source"] == "api"
     print(f"\n{CALLS} calls in {elapsed:.1f} s: {dict(sources)}, {len(records)} upstream requests")
+
+
+@pytest.mark.anyio
+async def test_the_deadline_holds_for_every_call_against_a_stalled_upstream(standin: Standin) -> None:
+    """Twenty calls, sixteen upstream slots and a stalled API: every call gets its labelled estimate within
+    the deadline and a second (queueing included). The vocabulary is loaded first: that it loads once for
+    all callers is tested in tests/offline/test_ctok_fast.py."""
+    ctok_fast.loaded("3.0")
+    stall = Stall()
+    standin.faults.push(stall, times=100)
+    deadline_s = 1.0
+    env = env_for(standin, TOKEN_COUNTER_DEADLINE=str(deadline_s), TOKEN_COUNTER_MAX_CONCURRENCY="16")
+    try:
+        async with connected_with(env) as client:
+            started = time.monotonic()
+            with anyio.fail_after(30):
+                results = await call_all(client, [user_says(f"stalled {i}") for i in range(20)])
+            elapsed = time.monotonic() - started
+    finally:
+        stall.release()
+    assert [structured(result)["fallback_reason"] for result in results] == ["api_unavailable"] * 20
+    assert elapsed < deadline_s + 1, elapsed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -148,3 +150,31 @@ def test_an_unknown_version_is_refused_as_ctok_refuses_it() -> None:
         counter_for("2.0")
     with pytest.raises(NotImplementedError):
         public_counter("2.0")("x")
+
+
+def test_a_vocabulary_is_loaded_once_however_many_threads_ask_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twenty estimates starting at once each loaded the vocabulary (12 s and 1 GB); now one does, the rest wait.
+
+    The spy lets a second loader meet the first (a barrier of two): without the lock they meet at once, with
+    it the first waits out the barrier's timeout alone.
+    """
+    calls: list[str] = []
+    meeting = threading.Barrier(2, timeout=0.5)
+    real = ctok_fast.counter_for
+
+    def spy(version: str) -> ctok_fast.Counter:
+        calls.append(version)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait()
+        return real(version)
+
+    monkeypatch.setattr(ctok_fast, "_counters", {})
+    monkeypatch.setattr(ctok_fast, "counter_for", spy)
+    counts: list[int] = []
+    threads = [threading.Thread(target=lambda: counts.append(ctok_fast.token_count("hi", "3.0"))) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert calls == ["3.0"]
+    assert counts == [ctok.token_count("hi", "3.0")] * 20

@@ -33,6 +33,7 @@ type _Key = tuple[str, str] | tuple[str, int, bytes]
 @cache
 def frame_tokens(version: str) -> int:
     """ctok's single-message frame for ``version``: the ``⟨pad⟩`` tokens that open ``tokenize("")``."""
+    ctok_fast.loaded(version)  # the vocabulary, loaded once under a lock rather than by every thread at once
     tokens = ctok.tokenize("", version)
     return next((i for i, token in enumerate(tokens) if token != PAD), len(tokens))
 
