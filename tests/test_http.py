@@ -7,6 +7,7 @@ the API. Tests that stop or refuse to start a server run their own.
 
 import base64
 import subprocess
+import time
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, Final, Literal
@@ -260,3 +261,33 @@ async def test_sse_connections_share_one_cache_and_client(api: Standin) -> None:
                     results.append(structured(await client.call_tool("count_tokens", HELLO)))
     assert [result["cached"] for result in results] == [False, True]
     assert len(api.log.to(COUNT_PATH)) == 1
+
+
+def _open_session(http: httpx2.Client, served: Served) -> httpx2.Response:
+    return http.post(served.url, headers=ACCEPT, json=INITIALIZE)
+
+
+def test_sessions_are_capped_and_idle_ones_expire(upstream: Standin) -> None:
+    """Past TOKEN_COUNTER_MAX_SESSIONS a new session gets a clear 503 and the open ones keep working; a session
+    idle past TOKEN_COUNTER_SESSION_IDLE_TIMEOUT is closed, which makes room again."""
+    env = base_env(**env_for(upstream), TOKEN_COUNTER_MAX_SESSIONS="2", TOKEN_COUNTER_SESSION_IDLE_TIMEOUT="1")
+    with serve_cli("http", env=env) as served, httpx2.Client(timeout=TIMEOUT_S) as http:
+        first, second = _open_session(http, served), _open_session(http, served)
+        refused = _open_session(http, served)
+        in_use = http.post(
+            served.url,
+            headers={**ACCEPT, "mcp-session-id": first.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"},
+            json={"jsonrpc": "2.0", "id": 2, "method": "ping"},
+        )
+        assert (first.status_code, second.status_code, in_use.status_code) == (200, 200, 200)
+        assert refused.status_code == 503
+        assert "Too many open sessions" in refused.text
+        assert _wait_for_room(http, served).status_code == 200
+
+
+def _wait_for_room(http: httpx2.Client, served: Served) -> httpx2.Response:
+    """A new session, tried until the idle ones have expired or the test's time is up."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while (response := _open_session(http, served)).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)  # an expiry sends no signal that a client could await
+    return response

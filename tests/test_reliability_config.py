@@ -48,6 +48,8 @@ def test_rpm_zero_or_empty_means_no_limit(value: str, rpm: int | None) -> None:
         ("TOKEN_COUNTER_CACHE", "maybe"),
         ("TOKEN_COUNTER_CACHE_BYTES", "8MB"),
         ("TOKEN_COUNTER_CACHE_TTL", "-5"),
+        ("TOKEN_COUNTER_MAX_SESSIONS", "0"),
+        ("TOKEN_COUNTER_SESSION_IDLE_TIMEOUT", "never"),
         # Digits that str.isdigit() accepts and int() refuses.
         ("TOKEN_COUNTER_MAX_RETRIES", "²"),
         ("TOKEN_COUNTER_MAX_CONCURRENCY", "³"),

@@ -17,7 +17,7 @@ from typing import Final
 
 from . import __version__
 from .app import TokenCounterServer, build_server
-from .config import load_settings
+from .config import Settings, load_settings
 from .serving import web
 from .serving.web import HttpOptions, HttpTransport
 
@@ -102,8 +102,8 @@ def configure_logging(verbosity: int) -> None:
     logging.getLogger("httpx2").setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
 
 
-def http_options(args: argparse.Namespace, transport: HttpTransport) -> HttpOptions:
-    """The HTTP serving options from the flags and ``TOKEN_COUNTER_HTTP_TOKEN``."""
+def http_options(args: argparse.Namespace, transport: HttpTransport, settings: Settings) -> HttpOptions:
+    """The HTTP serving options from the flags, ``TOKEN_COUNTER_HTTP_TOKEN`` and the session limits."""
     return HttpOptions(
         transport=transport,
         host=args.host,
@@ -111,6 +111,8 @@ def http_options(args: argparse.Namespace, transport: HttpTransport) -> HttpOpti
         stateless=args.stateless,
         allowed_hosts=tuple(args.allowed_hosts),
         token=web.http_token(os.environ),
+        max_sessions=settings.max_sessions,
+        session_idle_s=settings.session_idle_s,
     )
 
 
@@ -153,14 +155,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.exit(cli.run(words))
     args = parse_args(argv)
+    configure_logging(args.verbose)
+    settings, config_error = load_settings(os.environ)
     transport = TRANSPORTS[args.transport]
-    options = http_options(args, transport) if transport else None
+    options = http_options(args, transport, settings) if transport else None
     refusal = web.unsafe_bind(options) if options else None
     if refusal:
         # The one start-up exit: someone typed this command and is watching.
         _parser().error(refusal)
-    configure_logging(args.verbose)
-    settings, config_error = load_settings(os.environ)
     server = build_server(settings, config_error=config_error)
     if options is None:
         run_stdio(server)

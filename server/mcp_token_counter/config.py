@@ -40,6 +40,9 @@ DEFAULT_DEADLINE_S: Final = 60.0
 DEFAULT_MAX_CONCURRENCY: Final = 16
 DEFAULT_CACHE_BYTES: Final = 8_000_000
 DEFAULT_CACHE_TTL_S: Final = 3600.0
+# A streamable-HTTP session holds ~37 KB (6,000 took 222 MB); idle ones expire, in-use ones are never evicted.
+DEFAULT_MAX_SESSIONS: Final = 1000
+DEFAULT_SESSION_IDLE_S: Final = 900.0
 MAX_BODY_BYTES: Final = 32_000_000
 # The counting API takes bodies up to 32 MB (MAX_BODY_BYTES); the JSON-RPC envelope around the same
 # payload, and clients that escape non-ASCII text as \uXXXX, need room on top. The SDK's 4 MiB default would
@@ -80,6 +83,8 @@ class Settings:
     cache: bool = True
     cache_bytes: int = DEFAULT_CACHE_BYTES
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    session_idle_s: float = DEFAULT_SESSION_IDLE_S
     # Every secret the environment holds, to scrub from whatever leaves the process (``redaction``).
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
@@ -190,10 +195,12 @@ class _Reliability(TypedDict):
     cache: bool
     cache_bytes: int
     cache_ttl_s: float
+    max_sessions: int
+    session_idle_s: float
 
 
 def _pressure_and_cache(env: Mapping[str, str], timeout_s: float) -> _Reliability:
-    """The reliability settings (README, "Behaviour under failure")."""
+    """The reliability and serving limits (README, "Behaviour under failure" and "Limits")."""
     rpm = _non_negative_int(env, "TOKEN_COUNTER_RPM", 0)
     return _Reliability(
         # A deadline below the per-request timeout would cut every slow answer short; default to the larger.
@@ -203,6 +210,8 @@ def _pressure_and_cache(env: Mapping[str, str], timeout_s: float) -> _Reliabilit
         cache=_switch(env, "TOKEN_COUNTER_CACHE", default=True),
         cache_bytes=_non_negative_int(env, "TOKEN_COUNTER_CACHE_BYTES", DEFAULT_CACHE_BYTES),
         cache_ttl_s=_positive_float(env, "TOKEN_COUNTER_CACHE_TTL", DEFAULT_CACHE_TTL_S),
+        max_sessions=_positive_int(env, "TOKEN_COUNTER_MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
+        session_idle_s=_positive_float(env, "TOKEN_COUNTER_SESSION_IDLE_TIMEOUT", DEFAULT_SESSION_IDLE_S),
     )
 
 

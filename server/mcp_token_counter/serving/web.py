@@ -41,7 +41,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from .. import __version__
-from ..config import MAX_REQUEST_BODY_BYTES
+from ..config import DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_S, MAX_REQUEST_BODY_BYTES
 from .asgi import BearerAuth, WholeResponses
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,8 @@ class HttpOptions:
     stateless: bool = False
     allowed_hosts: tuple[str, ...] = ()
     token: SecretStr | None = None
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    session_idle_s: float = DEFAULT_SESSION_IDLE_S
 
 
 def http_token(environ: Mapping[str, str] = os.environ) -> SecretStr | None:
@@ -220,6 +222,8 @@ def _mcp_app(server: MCPServer[Any], options: HttpOptions) -> Starlette:
         streamable_http_path=MCP_PATH,
         stateless_http=options.stateless,
         max_request_body_size=MAX_REQUEST_BODY_BYTES,
+        max_sessions=options.max_sessions,
+        session_idle_timeout=options.session_idle_s,
         transport_security=security,
         host=options.host,
     )
