@@ -43,6 +43,7 @@ from starlette.types import ASGIApp
 from .. import __version__
 from ..config import DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_S, MAX_REQUEST_BODY_BYTES
 from .asgi import BearerAuth, WholeResponses
+from .protocol import GuardedH11Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -269,4 +270,5 @@ def uvicorn_config(app: ASGIApp, options: HttpOptions) -> uvicorn.Config:
         log_config=None,  # uvicorn's default config logs requests to stdout; ours sends everything to stderr
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         timeout_keep_alive=KEEP_ALIVE_S,
+        http=GuardedH11Protocol,  # h11 with header and body deadlines against slow clients
     )
