@@ -113,6 +113,7 @@ def http_options(args: argparse.Namespace, transport: HttpTransport, settings: S
         token=web.http_token(os.environ),
         max_sessions=settings.max_sessions,
         session_idle_s=settings.session_idle_s,
+        shutdown_grace_s=settings.shutdown_grace_s,
     )
 
 

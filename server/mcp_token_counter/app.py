@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Final
+from typing import Any, Final
 
 import anyio
 from mcp.server import MCPServer
@@ -16,10 +16,11 @@ from mcp.types import Tool
 
 from . import __version__, tools
 from .clock import Clock
-from .config import Settings
+from .config import DEFAULT_SHUTDOWN_GRACE_S, Settings
 from .core.state import AppState, build_state
 from .errors import ConfigError
 from .redaction import display_url, protect_logs
+from .serving.stdio import serve_stdio
 from .tools.schema import compact_input_schema, compact_output_schema
 from .upstream.http import make_on_demand_client
 from .upstream.retry import RetryPolicy
@@ -34,11 +35,21 @@ INSTRUCTIONS: Final = (
 
 
 class TokenCounterServer(MCPServer[AppState]):
-    """MCPServer whose tools/list carries compact schemas."""
+    """MCPServer whose tools/list carries compact schemas, served on stdio with ``serving.stdio``'s guards."""
+
+    def __init__(self, *args: Any, shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shutdown_grace_s = shutdown_grace_s
 
     async def list_tools(self) -> list[Tool]:
         """The tools, with schemas stripped of what costs context and tells a model nothing."""
         return [_compact_tool(tool) for tool in await super().list_tools()]
+
+    async def run_stdio_async(self) -> None:
+        """Serve on stdio, answering frames the SDK cannot read and draining calls at EOF or SIGTERM."""
+        lowlevel = self._lowlevel_server
+        options = lowlevel.create_initialization_options()
+        await serve_stdio(lambda read, write: lowlevel.run(read, write, options), grace_s=self.shutdown_grace_s)
 
 
 def _compact_tool(tool: Tool) -> Tool:
@@ -75,6 +86,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         lifespan=lifespan,
+        shutdown_grace_s=settings.shutdown_grace_s,
     )
     tools.register(server)
     return server

@@ -43,6 +43,8 @@ DEFAULT_CACHE_TTL_S: Final = 3600.0
 # A streamable-HTTP session holds ~37 KB (6,000 took 222 MB); idle ones expire, in-use ones are never evicted.
 DEFAULT_MAX_SESSIONS: Final = 1000
 DEFAULT_SESSION_IDLE_S: Final = 900.0
+# At SIGTERM (and stdin EOF on stdio), the calls in flight get this long to be answered before the exit.
+DEFAULT_SHUTDOWN_GRACE_S: Final = 5.0
 MAX_BODY_BYTES: Final = 32_000_000
 # The counting API takes bodies up to 32 MB (MAX_BODY_BYTES); the JSON-RPC envelope around the same
 # payload, and clients that escape non-ASCII text as \uXXXX, need room on top. The SDK's 4 MiB default would
@@ -85,6 +87,7 @@ class Settings:
     cache_ttl_s: float = DEFAULT_CACHE_TTL_S
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_idle_s: float = DEFAULT_SESSION_IDLE_S
+    shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
     # Every secret the environment holds, to scrub from whatever leaves the process (``redaction``).
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
@@ -197,6 +200,7 @@ class _Reliability(TypedDict):
     cache_ttl_s: float
     max_sessions: int
     session_idle_s: float
+    shutdown_grace_s: float
 
 
 def _pressure_and_cache(env: Mapping[str, str], timeout_s: float) -> _Reliability:
@@ -212,6 +216,7 @@ def _pressure_and_cache(env: Mapping[str, str], timeout_s: float) -> _Reliabilit
         cache_ttl_s=_positive_float(env, "TOKEN_COUNTER_CACHE_TTL", DEFAULT_CACHE_TTL_S),
         max_sessions=_positive_int(env, "TOKEN_COUNTER_MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
         session_idle_s=_positive_float(env, "TOKEN_COUNTER_SESSION_IDLE_TIMEOUT", DEFAULT_SESSION_IDLE_S),
+        shutdown_grace_s=_positive_float(env, "TOKEN_COUNTER_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE_S),
     )
 
 

@@ -41,7 +41,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from .. import __version__
-from ..config import DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_S, MAX_REQUEST_BODY_BYTES
+from ..config import DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_S, DEFAULT_SHUTDOWN_GRACE_S, MAX_REQUEST_BODY_BYTES
 from .asgi import BearerAuth, WholeResponses
 from .protocol import GuardedH11Protocol
 
@@ -56,8 +56,6 @@ HEALTH_PATH: Final = "/health"
 MCP_PATH: Final = "/mcp"
 SSE_PATH: Final = "/sse"
 MESSAGE_PATH: Final = "/messages/"
-# At shutdown, a call still waiting on the counting API gets this long before it is cut; idle streams close at once.
-GRACEFUL_SHUTDOWN_S: Final = 3
 # Longer than the idle timeout of the clients' HTTP stacks (httpx 5 s, Node's undici 4 s, aiohttp 15 s), so
 # that the client, not the server, closes an idle connection. With uvicorn's 5 s default on both sides, a
 # call sent on a connection that the server is closing at that moment fails with a read error (seen in the
@@ -83,6 +81,7 @@ class HttpOptions:
     token: SecretStr | None = None
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_idle_s: float = DEFAULT_SESSION_IDLE_S
+    shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
 
 
 def http_token(environ: Mapping[str, str] = os.environ) -> SecretStr | None:
@@ -254,7 +253,7 @@ class _Server(uvicorn.Server):
 def serve(app: ASGIApp, options: HttpOptions, *, on_listening: Callable[[int], None]) -> None:
     """Serve ``app`` with uvicorn until SIGINT or SIGTERM; ``on_listening(port)`` once it accepts connections.
 
-    uvicorn handles the signals: open requests get ``GRACEFUL_SHUTDOWN_S`` to finish, the app's lifespan
+    uvicorn handles the signals: open requests get ``options.shutdown_grace_s`` to finish, the app's lifespan
     (the server's HTTP client) closes, then the signal is raised again, so Ctrl-C ends in KeyboardInterrupt.
     """
     _Server(uvicorn_config(app, options), on_listening).run()
@@ -268,7 +267,7 @@ def uvicorn_config(app: ASGIApp, options: HttpOptions) -> uvicorn.Config:
         port=options.port,
         lifespan="on",  # streamable HTTP: the session manager, and inside it the server's lifespan
         log_config=None,  # uvicorn's default config logs requests to stdout; ours sends everything to stderr
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        timeout_graceful_shutdown=options.shutdown_grace_s,  # type: ignore[arg-type]  # seconds; int in its stubs
         timeout_keep_alive=KEEP_ALIVE_S,
         http=GuardedH11Protocol,  # h11 with header and body deadlines against slow clients
     )

@@ -1,0 +1,288 @@
+"""Serving on stdio, with the two guards the SDK's stdio transport lacks.
+
+- **Frames it cannot read.** The SDK drops a line it cannot parse (a request holding a lone surrogate such as
+  ``\\ud800``, which its JSON parser refuses) and the client waits for ever. Here a request whose id a lenient
+  parse still finds gets a JSON-RPC parse error naming the cause; a frame without a readable id gets one with
+  ``"id": null``, as JSON-RPC prescribes; a notification (which is never answered) costs one log line.
+- **Ending.** At stdin EOF the SDK cancels every call in flight, and on SIGTERM the process died with them.
+  Here either stops the reading of new requests, answers the calls in flight within ``GRACE_S``, then ends
+  the loop, so the process exits with status 0.
+
+Stdin is read by a daemon thread rather than the SDK's worker thread, so that SIGTERM can end the input even
+while a read blocks (an anyio worker thread would keep the process alive); stdout stays the SDK's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from types import TracebackType
+from typing import Any, Final, Protocol, Self, cast
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCRequest, JSONRPCResponse
+from pydantic import ValidationError
+
+logger = logging.getLogger(__name__)
+
+GRACE_S: Final = 5.0
+_UNREADABLE: Final = (
+    "The message is not JSON this server can read ({reason}). A common cause is text that is not valid "
+    "Unicode, such as an unpaired surrogate escape (\\ud800): remove it and send the request again."
+)
+
+type RequestId = int | str
+type Run = Callable[[Any, Any], Coroutine[Any, Any, None]]
+
+
+class Receiving(Protocol):
+    """What the guard uses of the SDK's read stream."""
+
+    async def receive(self) -> SessionMessage | Exception:
+        """The next message, or the exception that stood for an unreadable one."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close it."""
+        ...
+
+
+class Sending(Protocol):
+    """What the guard uses of the SDK's write stream."""
+
+    async def send(self, item: SessionMessage, /) -> None:
+        """Send one message."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close it."""
+        ...
+
+
+async def serve_stdio(run: Run, *, grace_s: float = GRACE_S, fd: int = 0) -> None:
+    """Serve with ``run(read_stream, write_stream)`` (the SDK server's loop) until stdin ends or SIGTERM."""
+    lines = StdinLines(fd)
+    async with stdio_server(stdin=cast(Any, lines)) as (read_stream, write_stream):
+        guard = Guard(read_stream, write_stream, grace_s=grace_s)
+        lines.start(on_end=guard.stop)
+        async with anyio.create_task_group() as group:
+            group.start_soon(_stop_on_sigterm, guard, lines)
+            await run(guard, guard.writer)
+            group.cancel_scope.cancel()
+
+
+async def _stop_on_sigterm(guard: Guard, lines: StdinLines) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            logger.info("SIGTERM: answering the calls in flight, then exiting")
+            guard.stop()
+            lines.stop()
+            return
+
+
+class StdinLines:
+    """Stdin's lines as an async iterator, read by a daemon thread; ``stop()`` ends the iteration at once.
+
+    The thread reads the descriptor with ``os.read``, not through a buffered file: a daemon thread blocked
+    inside ``sys.stdin.buffer`` holds its lock, and the interpreter aborts at exit when it finds it held.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._send, self._receive = anyio.create_memory_object_stream[str](0)
+
+    def start(self, *, on_end: Callable[[], None]) -> None:
+        """Start reading; ``on_end`` runs in the event loop when stdin reaches its end."""
+        token = anyio.lowlevel.current_token()
+        threading.Thread(target=self._pump, args=(token, on_end), name="stdin-lines", daemon=True).start()
+
+    def stop(self) -> None:
+        """End the iteration; a read blocked in the thread is left to the process's exit."""
+        self._send.close()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            return await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    def _pump(self, token: anyio.lowlevel.EventLoopToken, on_end: Callable[[], None]) -> None:
+        try:
+            for raw in _lines(self._fd):
+                anyio.from_thread.run(self._send.send, raw.decode("utf-8", "replace"), token=token)
+            anyio.from_thread.run_sync(on_end, token=token)
+            anyio.from_thread.run_sync(self._send.close, token=token)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError, RuntimeError, OSError):
+            return  # stopped, or the loop has ended
+
+
+def _lines(fd: int) -> Iterator[bytes]:
+    """The lines read from ``fd`` until its end (a last line without a newline included)."""
+    pending = b""
+    while chunk := os.read(fd, 65536):
+        *complete, pending = (pending + chunk).split(b"\n")
+        yield from (line + b"\n" for line in complete)
+    if pending:
+        yield pending
+
+
+class Guard:
+    """The read stream the server sees: answers unreadable frames, tracks requests, and drains on ``stop()``."""
+
+    def __init__(
+        self,
+        inner: Receiving,
+        write_stream: Sending,
+        *,
+        grace_s: float,
+    ) -> None:
+        self._inner = inner
+        self.writer = AnsweredWriter(write_stream, self)
+        self._grace_s = grace_s
+        self._pending: set[RequestId] = set()
+        self._idle = anyio.Event()
+        self._idle.set()
+        self._stopping = False
+        self._scope: anyio.CancelScope | None = None
+
+    @property
+    def last_context(self) -> object:
+        """The sender's context of the last message, as the SDK's own stream carries it."""
+        return getattr(self._inner, "last_context", None)
+
+    def stop(self) -> None:
+        """Read no more requests; the next ``receive`` drains the calls in flight, then ends the stream."""
+        self._stopping = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def answered(self, request_id: RequestId) -> None:
+        """A response to ``request_id`` went out."""
+        self._pending.discard(request_id)
+        if not self._pending:
+            self._idle.set()
+
+    async def receive(self) -> SessionMessage | Exception:
+        """The next message for the server.
+
+        Raises:
+            anyio.EndOfStream: stdin ended or SIGTERM came, and the calls in flight are answered (or their
+                grace is over).
+        """
+        while not self._stopping:
+            item = await self._next()
+            if item is None:
+                break
+            if isinstance(item, Exception):
+                await self._answer(item)
+                continue
+            if isinstance(item.message, JSONRPCRequest):
+                self._pending.add(item.message.id)
+                self._idle = anyio.Event()
+            return item
+        await self._drain()
+        raise anyio.EndOfStream
+
+    async def _next(self) -> SessionMessage | Exception | None:
+        """The SDK's next item, or None once stdin ended or ``stop()`` cut the wait short."""
+        try:
+            with anyio.CancelScope() as self._scope:
+                return await self._inner.receive()
+        except anyio.EndOfStream:
+            self._stopping = True
+        finally:
+            self._scope = None
+        return None
+
+    async def _drain(self) -> None:
+        with anyio.move_on_after(self._grace_s):
+            await self._idle.wait()
+        if self._pending:
+            logger.warning("%d calls still running after %g s; ending without them", len(self._pending), self._grace_s)
+
+    async def _answer(self, error: Exception) -> None:
+        unreadable = _unreadable(error)
+        if unreadable is None:
+            logger.warning("Dropped a notification from the client that is not valid JSON-RPC")
+            return
+        request_id, code, reason = unreadable
+        message = _UNREADABLE.format(reason=reason) if code == PARSE_ERROR else f"Invalid request: {reason}."
+        error_data = ErrorData(code=code, message=message)
+        await self.writer.send(SessionMessage(JSONRPCError(jsonrpc="2.0", id=request_id, error=error_data)))
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        """Close the SDK's stream under this one."""
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class AnsweredWriter:
+    """The write stream the server sees: tells the guard which requests have their answer."""
+
+    def __init__(self, inner: Sending, guard: Guard) -> None:
+        self._inner = inner
+        self._guard = guard
+
+    async def send(self, item: SessionMessage, /) -> None:
+        """Send ``item``; a response or error marks its request answered."""
+        await self._inner.send(item)
+        if isinstance(item.message, JSONRPCResponse | JSONRPCError) and item.message.id is not None:
+            self._guard.answered(item.message.id)
+
+    async def aclose(self) -> None:
+        """Close the SDK's stream: its writer then ends after the last line."""
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+def _unreadable(error: Exception) -> tuple[RequestId | None, int, str] | None:
+    """How to answer a frame the SDK could not read: its request id if a lenient parse finds one (else None,
+    which JSON-RPC answers with ``"id": null``), the error code and the reason; None for a notification."""
+    details = error.errors(include_url=False) if isinstance(error, ValidationError) else []
+    reason = str(details[0]["msg"]) if details else type(error).__name__
+    line = next((d["input"] for d in details if d["type"] == "json_invalid"), None)
+    if not isinstance(line, str):
+        return None, INVALID_REQUEST, reason
+    try:
+        frame: object = json.loads(line)
+    except ValueError:
+        return None, PARSE_ERROR, reason
+    fields = cast(dict[str, object], frame) if isinstance(frame, dict) else {}
+    request_id = fields.get("id")
+    if isinstance(request_id, int | str) and not isinstance(request_id, bool):
+        return request_id, PARSE_ERROR, reason
+    return None if "method" in fields and "id" not in fields else (None, PARSE_ERROR, reason)
