@@ -6,6 +6,8 @@ the API. Tests that stop or refuse to start a server run their own.
 """
 
 import base64
+import contextlib
+import signal
 import subprocess
 import time
 from collections.abc import AsyncGenerator, Iterator
@@ -22,8 +24,8 @@ from mcp.types import CallToolResult
 
 from mcp_token_counter import __version__
 from mcp_token_counter.serving.web import TOKEN_VARIABLE
-from tests.served import SCRIPT, Served, base_env, interrupt, serve_cli
-from tests.standin import COUNT_PATH, DEFAULT_KEY, Standin, run_standin
+from tests.served import SCRIPT, Served, Transport, base_env, interrupt, serve_cli
+from tests.standin import COUNT_PATH, DEFAULT_KEY, Stall, Standin, run_standin
 from tests.support import HELLO, Mode, answered, env_for
 
 Kind = Literal["http", "http-stateless", "sse"]
@@ -291,3 +293,38 @@ def _wait_for_room(http: httpx2.Client, served: Served) -> httpx2.Response:
     while (response := _open_session(http, served)).status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.2)  # an expiry sends no signal that a client could await
     return response
+
+
+@pytest.mark.parametrize(("transport", "mode"), [("http", "legacy"), ("http", "auto"), ("sse", "legacy")])
+@pytest.mark.anyio
+async def test_sigterm_answers_the_calls_in_flight_then_exits_0(
+    upstream: Standin, transport: Transport, mode: Mode
+) -> None:
+    """SIGTERM while five calls wait on the API: each is answered, then the server exits 0 without a traceback
+    (sse-starlette used to end every stream at the signal, and uvicorn to exit by the signal again)."""
+    stall = Stall()
+    upstream.faults.push(stall, times=5)
+    answered: list[dict[str, Any]] = []
+    with serve_cli(transport, env=base_env(**env_for(upstream))) as served:
+
+        async def call(index: int) -> None:
+            target = sse_client(served.url) if transport == "sse" else served.url
+            with contextlib.suppress(Exception):  # the client's own goodbye fails once the server has gone
+                async with Client(target, mode=mode) as client:
+                    await client.list_tools()
+                    message = {"role": "user", "content": f"in flight {index}"}
+                    answered.append(
+                        structured(await client.call_tool("count_tokens", {**HELLO, "messages": [message]}))
+                    )
+
+        with anyio.fail_after(TIMEOUT_S):
+            async with anyio.create_task_group() as group:
+                for index in range(5):
+                    group.start_soon(call, index)
+                await stall.wait_arrived(5)
+                served.process.send_signal(signal.SIGTERM)
+                stall.release()
+        assert served.process.wait(TIMEOUT_S) == 0
+        served.stderr.wait_closed(TIMEOUT_S)
+        assert [result["source"] for result in answered] == ["api"] * 5
+        assert served.stderr.text.splitlines()[1:] == []  # the start-up line, then not a word

@@ -6,7 +6,6 @@ Flags → settings → logging → the chosen door: stdio, HTTP/SSE (``serving``
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
@@ -143,9 +142,8 @@ def run_http(server: TokenCounterServer, options: HttpOptions, *, provider: str 
         sys.stderr.write(f"mcp-token-counter {__version__}: {label} at {url} ({auth}); Ctrl-C to stop\n")
         sys.stderr.flush()
 
-    # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again; that KeyboardInterrupt is the end.
-    with contextlib.suppress(KeyboardInterrupt):
-        web.serve(web.build_http_app(server, options, provider=provider), options, on_listening=announce)
+    app = web.build_http_app(server, options, provider=provider)
+    web.serve(app, options, on_listening=announce, calls=server.calls)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

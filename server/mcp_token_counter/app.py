@@ -12,7 +12,8 @@ from typing import Any, Final
 
 import anyio
 from mcp.server import MCPServer
-from mcp.types import Tool
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, InputRequiredResult, Tool
 
 from . import __version__, tools
 from .clock import Clock
@@ -20,6 +21,7 @@ from .config import DEFAULT_SHUTDOWN_GRACE_S, Settings
 from .core.state import AppState, build_state
 from .errors import ConfigError
 from .redaction import display_url, protect_logs
+from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
 from .tools.schema import compact_input_schema, compact_output_schema
 from .upstream.http import make_on_demand_client
@@ -40,6 +42,14 @@ class TokenCounterServer(MCPServer[AppState]):
     def __init__(self, *args: Any, shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shutdown_grace_s = shutdown_grace_s
+        self.calls = InFlight()
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for."""
+        with self.calls.track():
+            return await super().call_tool(name, arguments, context)
 
     async def list_tools(self) -> list[Tool]:
         """The tools, with schemas stripped of what costs context and tells a model nothing."""

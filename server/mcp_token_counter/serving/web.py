@@ -19,13 +19,14 @@ for its whole life, so every SSE session uses the same state.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
 import os
 import re
 import socket
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -35,6 +36,7 @@ import uvicorn
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
+from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,6 +45,7 @@ from starlette.types import ASGIApp
 from .. import __version__
 from ..config import DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_S, DEFAULT_SHUTDOWN_GRACE_S, MAX_REQUEST_BODY_BYTES
 from .asgi import BearerAuth, WholeResponses
+from .inflight import InFlight
 from .protocol import GuardedH11Protocol
 
 logger = logging.getLogger(__name__)
@@ -237,11 +240,36 @@ def endpoint_url(options: HttpOptions, port: int) -> str:
 
 
 class _Server(uvicorn.Server):
-    """A uvicorn server that reports its port once it accepts connections."""
+    """A uvicorn server that reports its port once it accepts connections, and ends well on a signal.
 
-    def __init__(self, config: uvicorn.Config, on_listening: Callable[[int], None]) -> None:
+    At SIGTERM or Ctrl-C it stops accepting, waits for the calls in flight (``calls``) within the grace, and
+    only then ends the long-lived streams (a session's GET stream, the SSE transport's): sse-starlette would
+    otherwise end every stream at the signal, answers in flight included. It exits normally rather than by
+    raising the signal again, so the process ends with status 0.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_listening: Callable[[int], None], calls: InFlight | None) -> None:
         super().__init__(config)
         self._on_listening = on_listening
+        self._calls = calls
+        AppStatus.disable_automatic_graceful_drain()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop accepting, let the calls in flight be answered, then shut down as uvicorn does."""
+        for server in self.servers:
+            server.close()
+        grace = float(self.config.timeout_graceful_shutdown or 0)
+        if self._calls is not None and not await self._calls.wait_idle(grace):
+            logger.warning("%d calls still running after %g s; ending without them", self._calls.count, grace)
+        AppStatus.should_exit = True
+        await super().shutdown(sockets)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None]:
+        """uvicorn's signal handling, without raising the signal again once the shutdown is done."""
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """Start as uvicorn does, then report the bound port."""
@@ -250,13 +278,15 @@ class _Server(uvicorn.Server):
             self._on_listening(self.servers[0].sockets[0].getsockname()[1])
 
 
-def serve(app: ASGIApp, options: HttpOptions, *, on_listening: Callable[[int], None]) -> None:
+def serve(
+    app: ASGIApp, options: HttpOptions, *, on_listening: Callable[[int], None], calls: InFlight | None = None
+) -> None:
     """Serve ``app`` with uvicorn until SIGINT or SIGTERM; ``on_listening(port)`` once it accepts connections.
 
-    uvicorn handles the signals: open requests get ``options.shutdown_grace_s`` to finish, the app's lifespan
-    (the server's HTTP client) closes, then the signal is raised again, so Ctrl-C ends in KeyboardInterrupt.
+    On the signal, the ``calls`` in flight get ``options.shutdown_grace_s`` to be answered, the streams end,
+    the app's lifespan (the server's HTTP client) closes, and this returns.
     """
-    _Server(uvicorn_config(app, options), on_listening).run()
+    _Server(uvicorn_config(app, options), on_listening, calls).run()
 
 
 def uvicorn_config(app: ASGIApp, options: HttpOptions) -> uvicorn.Config:
