@@ -1,11 +1,15 @@
 """1,000 concurrent count_tokens calls through one MCP client, with 10% of upstream requests failing."""
 
+import os
 import time
 from collections import Counter as Tally
+from pathlib import Path
 
 import anyio
 import pytest
+from mcp.types import CallToolResult
 
+from mcp_token_counter.files import collect
 from mcp_token_counter.offline import ctok_fast
 from tests.reliability import FakeClock, call_all, connected_with, counts, structured, user_says
 from tests.standin import RandomFaults, Stall, Standin, expected_count
@@ -72,3 +76,41 @@ async def test_the_deadline_holds_for_every_call_against_a_stalled_upstream(stan
         stall.release()
     assert [structured(result)["fallback_reason"] for result in results] == ["api_unavailable"] * 20
     assert elapsed < deadline_s + 1, elapsed
+
+
+@pytest.mark.anyio
+async def test_hostile_folders_mixed_into_a_faulty_burst_lose_nothing(
+    standin: Standin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """count_files on folders holding a named pipe, a symlink loop and more files than the limit, at the same
+    time as 300 counts under 10% upstream faults: every call is answered, none hangs."""
+    monkeypatch.setattr(collect, "MAX_FILES", 40)
+    for index in range(120):
+        (tmp_path / f"note{index:03}.md").write_text(f"note {index} " * 20, encoding="utf-8")
+    os.mkfifo(tmp_path / "a-pipe")  # named to sort before the notes, which hit the file limit
+    (tmp_path / "a-loop").symlink_to(tmp_path / "a-loop")
+    standin.faults.random_faults = RandomFaults(rate=0.1, seed=11)
+    env = env_for(standin, TOKEN_COUNTER_ALLOWED_DIRS=str(tmp_path), **ENV)
+    with anyio.fail_after(120):
+        async with connected_with(env, clock=FakeClock()) as client, anyio.create_task_group() as group:
+            counted: list[CallToolResult] = []
+            folders: list[CallToolResult] = []
+
+            async def counts_burst() -> None:
+                counted.extend(await call_all(client, [user_says(f"mixed {i}") for i in range(300)]))
+
+            async def files_burst() -> None:
+                folders.extend(
+                    await call_all(client, [{"paths": ["."], "model": "claude-haiku-4-5"}] * 5, "count_files")
+                )
+
+            group.start_soon(counts_burst)
+            group.start_soon(files_burst)
+    assert len(counted) == 300
+    assert sum(not result.is_error for result in counted) >= 297
+    for result in folders:
+        content = structured(result)
+        assert content["skipped"]["a-pipe"] == "not a regular file (named pipe)"
+        assert content["skipped"]["a-loop"] == "symlink loop"
+        assert len(content["files"]) == 40
+        assert any("stopped reading at the 40-file limit" in note for note in content["notes"])
