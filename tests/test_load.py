@@ -91,10 +91,10 @@ async def test_hostile_folders_mixed_into_a_faulty_burst_lose_nothing(
     (tmp_path / "a-loop").symlink_to(tmp_path / "a-loop")
     standin.faults.random_faults = RandomFaults(rate=0.1, seed=11)
     env = env_for(standin, TOKEN_COUNTER_ALLOWED_DIRS=str(tmp_path), **ENV)
+    counted: list[CallToolResult] = []
+    folders: list[CallToolResult] = []
     with anyio.fail_after(120):
         async with connected_with(env, clock=FakeClock()) as client, anyio.create_task_group() as group:
-            counted: list[CallToolResult] = []
-            folders: list[CallToolResult] = []
 
             async def counts_burst() -> None:
                 counted.extend(await call_all(client, [user_says(f"mixed {i}") for i in range(300)]))
