@@ -34,6 +34,7 @@ from pydantic import ValidationError
 logger = logging.getLogger(__name__)
 
 GRACE_S: Final = 5.0
+_CHUNK_BYTES: Final = 1 << 20
 _UNREADABLE: Final = (
     "The message is not JSON this server can read ({reason}). A common cause is text that is not valid "
     "Unicode, such as an unpaired surrogate escape (\\ud800): remove it and send the request again."
@@ -119,22 +120,38 @@ class StdinLines:
 
     def _pump(self, token: anyio.lowlevel.EventLoopToken, on_end: Callable[[], None]) -> None:
         try:
-            for raw in _lines(self._fd):
-                anyio.from_thread.run(self._send.send, raw.decode("utf-8", "replace"), token=token)
+            for line in _lines(self._fd):
+                anyio.from_thread.run(self._send.send, line, token=token)
             anyio.from_thread.run_sync(on_end, token=token)
             anyio.from_thread.run_sync(self._send.close, token=token)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, RuntimeError, OSError):
             return  # stopped, or the loop has ended
 
 
-def _lines(fd: int) -> Iterator[bytes]:
-    """The lines read from ``fd`` until its end (a last line without a newline included)."""
-    pending = b""
-    while chunk := os.read(fd, 65536):
-        *complete, pending = (pending + chunk).split(b"\n")
-        yield from (line + b"\n" for line in complete)
-    if pending:
-        yield pending
+def _lines(fd: int) -> Iterator[str]:
+    """The lines read from ``fd`` until its end (a last line without a newline included), decoded.
+
+    A line is gathered as a list of chunks and joined once: re-joining what is pending with every chunk
+    copied a 30 MB line hundreds of times. Its bytes are dropped as soon as it is decoded.
+    """
+    parts: list[bytes] = []
+    while chunk := os.read(fd, _CHUNK_BYTES):
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            parts.append(chunk[start : end + 1])
+            yield _decoded(parts)
+            start = end + 1
+        if start < len(chunk):
+            parts.append(chunk[start:] if start else chunk)
+    if parts:
+        yield _decoded(parts)
+
+
+def _decoded(parts: list[bytes]) -> str:
+    """The parts joined and decoded (``replace``, as the SDK reads stdin); ``parts`` is emptied."""
+    line = parts[0] if len(parts) == 1 else b"".join(parts)
+    parts.clear()
+    return line.decode("utf-8", "replace")
 
 
 class Guard:
