@@ -32,14 +32,16 @@ class Sized(Protocol):
         ...
 
 
-def request_key(*, scope: str, model: str, betas: Iterable[str], body_sha256: bytes) -> bytes:
-    """The cache key: a digest over where, which model, which betas and the body bytes' digest.
+def request_key(
+    *, scope: str, model: str, betas: Iterable[str], body_sha256: bytes, user_profile_id: str | None = None
+) -> bytes:
+    """The cache key: a digest over where, which model, which betas and profile, and the body bytes' digest.
 
     The body comes as its digest because it is hashed while it is encoded, a piece at a time
     (``upstream.body.encode_body``), and is never whole in memory.
     """
     digest = hashlib.sha256()
-    header = "\0".join((scope, model, ",".join(sorted(betas))))
+    header = "\0".join((scope, model, ",".join(sorted(betas)), user_profile_id or ""))
     digest.update(header.encode("utf-8", "surrogatepass"))
     digest.update(b"\0")
     digest.update(body_sha256)

@@ -120,7 +120,12 @@ class RequestCounter:
         else:
             content, scope = encode_body(request.body), self._client.scope
             body_sha256 = content.sha256
-        key = request_key(scope=scope, model=request.model, betas=request.betas, body_sha256=body_sha256)
+        key = request_key(
+            scope=scope,
+            model=request.model,
+            betas=(*request.betas, request.user_profile_id or ""),
+            body_sha256=body_sha256,
+        )
         return content, key
 
     async def _count_and_keep(self, request: CountRequest, content: EncodedBody | None, key: bytes) -> Counted:
@@ -133,7 +138,7 @@ class RequestCounter:
         if self._client is None or content is None:
             return await self._estimate(request, self._offline_reason)
         try:
-            counted = await self._client.count_body(content, request.betas)
+            counted = await self._client.count_body(content, request.betas, request.user_profile_id)
         except (CountingRejected, ModelNotFound) as exc:
             reason = _refusal_reason(request.body, exc)
             if reason is None:

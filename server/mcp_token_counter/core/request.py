@@ -16,19 +16,44 @@ from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from ..catalog import normalize_model_id
 from ..errors import TokenCounterError
 
-# Messages-API generation fields the count endpoint does not take: accepted, never forwarded.
-SAMPLING_FIELDS: Final = frozenset(
+# What count_tokens takes, as anthropic-sdk-python 0.121.0 (2026-08-07) types it: the body fields of
+# types/message_count_tokens_params.py and types/beta/message_count_tokens_params.py. A field the API adds
+# later is not refused here: it passes through, and the API is the judge.
+COUNT_FIELDS: Final = frozenset(
+    {
+        "model",
+        "messages",
+        "cache_control",
+        "context_management",
+        "mcp_servers",
+        "output_config",
+        "output_format",
+        "speed",
+        "system",
+        "thinking",
+        "tool_choice",
+        "tools",
+    }
+)
+# The same params' header fields: sent as these headers, never in the body.
+HEADER_FIELDS: Final = {"betas": "anthropic-beta", "user_profile_id": "anthropic-user-profile-id"}
+# Messages-create fields count_tokens lacks (the same SDK's message_create_params, GA and beta): accepted,
+# listed in ignored_fields, never forwarded.
+GENERATION_FIELDS: Final = frozenset(
     {
         "max_tokens",
-        "temperature",
-        "top_p",
-        "top_k",
-        "stop_sequences",
-        "stream",
+        "container",
+        "diagnostics",
+        "fallback_credit_token",
+        "fallbacks",
+        "inference_geo",
         "metadata",
         "service_tier",
-        "container",
-        "inference_geo",
+        "stop_sequences",
+        "stream",
+        "temperature",
+        "top_k",
+        "top_p",
     }
 )
 _MAX_MODEL_ID: Final = 200
@@ -81,12 +106,14 @@ BODY_FIELDS: Final = tuple(field.name for field in fields(BodyFields))
 
 @dataclass(frozen=True, slots=True)
 class CountRequest:
-    """A validated request: ``body`` is exactly what is POSTed, ``betas`` go in ``anthropic-beta``."""
+    """A validated request: ``body`` is exactly what is POSTed, ``betas`` go in ``anthropic-beta`` and
+    ``user_profile_id`` in ``anthropic-user-profile-id``."""
 
     model: str
     body: dict[str, Any]
     betas: tuple[str, ...]
     ignored_fields: tuple[str, ...]
+    user_profile_id: str | None = None
 
 
 def build_request(
@@ -98,12 +125,14 @@ def build_request(
     raw_arguments: Mapping[str, Any] | None,
     used_locally: Iterable[str] = (),
 ) -> CountRequest:
-    """Assemble the forwarded body from validated tool arguments.
+    """Assemble the forwarded body and headers from validated tool arguments.
 
-    ``body_fields`` are forwarded as they are. ``raw_arguments`` are the
-    arguments as the client sent them; keys that are neither forwarded nor ``used_locally`` are reported
-    as ignored, so an agent that pasted ``temperature`` learns it was dropped.
+    ``body_fields`` are forwarded as they are. ``raw_arguments`` are the arguments as the client sent them:
+    a generation-only field (``temperature``) is reported in ``ignored_fields`` so an agent that pasted it
+    learns it was dropped; ``user_profile_id`` becomes its header; any other field the tool does not declare
+    (``speed``, ``output_format``, one the API adds later) is forwarded for the API to judge.
     """
+    raw = raw_arguments or {}
     api_model = model_id(model)
     body: dict[str, Any] = {
         "model": api_model,
@@ -111,13 +140,16 @@ def build_request(
     }
     _check_thinking(body_fields.thinking)
     body.update(body_fields.present())
-    consumed = {"model", "messages", "betas", *BODY_FIELDS, *used_locally}
-    ignored = sorted(key for key in (raw_arguments or {}) if key not in consumed)
+    local = {"model", "messages", *HEADER_FIELDS, *BODY_FIELDS, *used_locally}
+    body.update(
+        (key, value) for key, value in raw.items() if key not in local | GENERATION_FIELDS and value is not None
+    )
     return CountRequest(
         model=api_model,
         body=body,
         betas=_betas(betas),
-        ignored_fields=tuple(ignored),
+        ignored_fields=tuple(sorted(key for key in raw if key in GENERATION_FIELDS and key not in used_locally)),
+        user_profile_id=_user_profile_id(raw.get("user_profile_id")),
     )
 
 
@@ -149,6 +181,22 @@ def _betas(betas: Iterable[str] | None) -> tuple[str, ...]:
                 "such as token-counting-2024-11-01; pass one name per list item."
             )
     return names
+
+
+def _user_profile_id(value: object) -> str | None:
+    """The user profile id for its header, or None.
+
+    Raises:
+        TokenCounterError: not a string, or not something a header can carry.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip() and value.isascii() and value.isprintable():
+        return value.strip()
+    raise TokenCounterError(
+        "user_profile_id: it is sent as the anthropic-user-profile-id header, so it must be a non-empty line "
+        "of printable ASCII, such as the profile id the Anthropic console shows."
+    )
 
 
 def _check_thinking(thinking: Mapping[str, Any] | None) -> None:

@@ -117,8 +117,8 @@ class CountingClient:
         """Where counts come from (provider and base URL): part of every cache key."""
         return self._scope
 
-    def headers(self, betas: tuple[str, ...] = ()) -> dict[str, str]:
-        """Auth, version and content headers; ``anthropic-beta`` only when betas are given."""
+    def headers(self, betas: tuple[str, ...] = (), user_profile_id: str | None = None) -> dict[str, str]:
+        """Auth, version and content headers; ``anthropic-beta`` and ``anthropic-user-profile-id`` when given."""
         secret = self._credential.secret.get_secret_value()
         headers = {"anthropic-version": ANTHROPIC_VERSION, "content-type": "application/json"}
         if self._credential.auth_style == "x-api-key":
@@ -127,9 +127,13 @@ class CountingClient:
             headers["authorization"] = f"Bearer {secret}"
         if betas:
             headers["anthropic-beta"] = ",".join(betas)
+        if user_profile_id is not None:
+            headers["anthropic-user-profile-id"] = user_profile_id
         return headers
 
-    async def count_body(self, content: EncodedBody, betas: tuple[str, ...]) -> UpstreamCount:
+    async def count_body(
+        self, content: EncodedBody, betas: tuple[str, ...], user_profile_id: str | None = None
+    ) -> UpstreamCount:
         """POST an encoded body (from ``encode_body``) and return the count.
 
         Raises:
@@ -138,8 +142,9 @@ class CountingClient:
                 a body that is not a count.
         """
         params = {"beta": "true"} if betas else None
+        headers = self.headers(betas, user_profile_id)
         response = await self._call(
-            "POST", self._count_url, retries=self._policy.max_retries, content=content, params=params, betas=betas
+            "POST", self._count_url, retries=self._policy.max_retries, content=content, params=params, headers=headers
         )
         data = _json_object(response)
         tokens = data.get("input_tokens") if data is not None else None
@@ -186,10 +191,12 @@ class CountingClient:
         retries: int,
         content: EncodedBody | None = None,
         params: dict[str, str] | None = None,
-        betas: tuple[str, ...] = (),
+        headers: dict[str, str] | None = None,
     ) -> httpx2.Response:
+        sent = headers if headers is not None else self.headers()
+
         async def attempt() -> httpx2.Response | Failure:
-            return await self._attempt(method, url, content=content, params=params, betas=betas)
+            return await self._attempt(method, url, content=content, params=params, headers=dict(sent))
 
         deadline_at = self._pressure.clock.now() + self._deadline_s
         # The clock-based deadline stops waits early; the scope also bounds a request in progress. A bare
@@ -213,10 +220,10 @@ class CountingClient:
         *,
         content: EncodedBody | None,
         params: dict[str, str] | None,
-        betas: tuple[str, ...],
+        headers: dict[str, str],
     ) -> httpx2.Response | Failure:
-        """One request: the response, or a ``Failure`` saying whether another attempt may help."""
-        headers = self.headers(betas)
+        """One request (``headers`` is its own copy): the response, or a ``Failure`` saying whether another
+        attempt may help."""
         payload = _payload(content, headers)
         try:
             response = await self._http.request(method, url, content=payload, params=params, headers=headers)
