@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from mcp_token_counter.core.request import COUNT_FIELDS, GENERATION_FIELDS, HEADER_FIELDS, BodyFields, build_request
-from tests.standin import Standin
+from tests.standin import Standin, expected_count, expected_original_count
 from tests.support import Mode, connected, env_for
 
 TOOL: dict[str, Any] = {
@@ -44,6 +44,8 @@ async def test_every_field_and_header_arrives_byte_for_byte(standin: Standin, mo
         result = await client.call_tool("count_tokens", arguments)
     assert result.structured_content is not None, result
     assert result.structured_content["ignored_fields"] == ["max_tokens", "temperature"]
+    assert result.structured_content["input_tokens"] == expected_count(EVERY_BODY_FIELD)
+    assert result.structured_content["original_input_tokens"] == expected_original_count(EVERY_BODY_FIELD)
     record = standin.log.last()
     assert json.loads(record.body) == EVERY_BODY_FIELD
     assert (
@@ -90,3 +92,13 @@ async def test_a_user_profile_id_that_cannot_be_a_header_is_refused(standin: Sta
         )
     assert result.is_error
     assert len(standin.log) == 0
+
+
+@pytest.mark.anyio
+async def test_a_count_without_context_management_has_no_original_count(standin: Standin) -> None:
+    async with connected(env_for(standin)) as client:
+        result = await client.call_tool(
+            "count_tokens", {"model": "claude-opus-4-6", "messages": EVERY_BODY_FIELD["messages"]}
+        )
+    assert result.structured_content is not None, result
+    assert "original_input_tokens" not in result.structured_content

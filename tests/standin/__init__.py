@@ -18,7 +18,7 @@ from tests.standin.config import (
     ModelSpec,
     StandinConfig,
 )
-from tests.standin.counting import canonical_json, expected_count
+from tests.standin.counting import canonical_json, expected_count, expected_original_count
 from tests.standin.faults import (
     HTML_502,
     Drop,
@@ -60,6 +60,7 @@ __all__ = [
     "StandinConfig",
     "canonical_json",
     "expected_count",
+    "expected_original_count",
     "garbage",
     "html_bad_gateway",
     "overloaded",

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.standin.config import COUNT_PATH, MODELS_PATH, ModelSpec, StandinConfig
-from tests.standin.counting import expected_count
+from tests.standin.counting import expected_count, expected_original_count
 from tests.standin.errors import ApiError
 from tests.standin.faults import FaultPlan
 from tests.standin.log import RequestLog
@@ -60,7 +60,9 @@ class _Routes:
             check_model(body, self.config)
         except ApiError as error:
             return self._error(error, request)
-        return JSONResponse({"input_tokens": expected_count(body)})
+        original = expected_original_count(body)
+        management = {} if original is None else {"context_management": {"original_input_tokens": original}}
+        return JSONResponse({"input_tokens": expected_count(body), **management})
 
     async def get_model(self, request: Request) -> Response:
         model_id = str(request.path_params["model_id"])

@@ -6,6 +6,10 @@ where C is the UTF-8 length in bytes of the body's canonical JSON (keys sorted, 
 kept as is), M the number of messages, B the number of content blocks (list-form `content` of each message
 plus list-form `system`; a string counts as no block) and T the number of tools.
 
+With `context_management` in the body (a beta), the answer also carries
+`context_management.original_input_tokens` = input_tokens + 10 for each edit listed, as if each edit had
+cleared 10 tokens (`expected_original_count(body)`).
+
 Tests compute the expected value with `expected_count(body)` or read it from the request log; the server
 under test cannot produce it from its own estimator, so a matching result proves the count came from here.
 Since C covers the whole body, a stripped, renamed or reordered-with-changes field changes the count.
@@ -39,3 +43,11 @@ def _items(value: object) -> list[object]:
 
 def _field(value: object, name: str) -> object:
     return cast("dict[str, object]", value).get(name) if isinstance(value, dict) else None
+
+
+def expected_original_count(body: Mapping[str, Any]) -> int | None:
+    """`context_management.original_input_tokens` for a body with `context_management`, else None."""
+    management = body.get("context_management")
+    if not isinstance(management, dict):
+        return None
+    return expected_count(body) + 10 * len(_items(cast("dict[str, object]", management).get("edits")))

@@ -311,7 +311,9 @@ async def test_beta_fields_pass_with_a_beta_header(client: httpx2.AsyncClient) -
         COUNT_PATH, params={"beta": "true"}, json=body, headers={"anthropic-beta": "fast-mode-2026-02-01"}
     )
 
-    assert response.json() == {"input_tokens": expected_count(body)}
+    # No edits listed: nothing cleared, so the original count is the count.
+    original = {"original_input_tokens": expected_count(body)}
+    assert response.json() == {"input_tokens": expected_count(body), "context_management": original}
 
 
 @pytest.mark.parametrize("model", ["claude-3-opus-20240229", "claude-opus-4-8[1m]", "claude-opus-4.6"])

@@ -64,6 +64,7 @@ class Counted:
     estimate_method: str | None = None
     fallback_reason: FallbackReason | None = None
     cached: bool = False
+    original_input_tokens: int | None = None
 
     def text_bytes(self) -> int:
         """Roughly how much text this result holds, for the cache's byte bound."""
@@ -149,7 +150,14 @@ class RequestCounter:
                 raise
             return await self._estimate(request, "api_unavailable", exc)
         notes = (ACEDATA_NOTE,) if self._client.provider == "acedatacloud" else ()
-        return Counted(counted.input_tokens, "api", self._client.provider, counted.request_id, notes)
+        return Counted(
+            counted.input_tokens,
+            "api",
+            self._client.provider,
+            counted.request_id,
+            notes,
+            original_input_tokens=counted.original_input_tokens,
+        )
 
     async def _estimate(
         self, request: CountRequest, reason: FallbackReason, cause: TokenCounterError | None = None

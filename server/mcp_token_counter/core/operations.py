@@ -38,6 +38,7 @@ async def count(state: AppState, request: CountRequest, *, breakdown: bool = Fal
         estimate_method=counted.estimate_method,
         fallback_reason=counted.fallback_reason,
         cached=counted.cached,
+        original_input_tokens=counted.original_input_tokens,
         notes=[*counted.notes, *retirement_notes(state, request.model), *([how] if how else [])],
         estimated_input_cost_usd=input_cost_usd(spec, counted.input_tokens),
         breakdown=parts,

@@ -23,6 +23,8 @@ class TokenCount(BaseModel):
     estimate_method: str | None = None
     fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
     cached: bool = False  # from this server's count cache; undescribed, as tools/list is near 1,500 tokens
+    # Before context management's edits (context_management in the request, a beta): what the API reports.
+    original_input_tokens: int | None = None
     notes: list[str] = []
     estimated_input_cost_usd: float | None = None
     breakdown: dict[str, int] | None = None

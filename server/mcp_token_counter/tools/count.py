@@ -31,12 +31,12 @@ FIT_DESCRIPTION: Final = (
     "breakdown=true names the biggest parts."
 )
 
-Model = Annotated[str, Field(description="Model id, e.g. claude-sonnet-4-6.")]
+# Undescribed: the names are the Messages API's own, and every description costs context in every tools/list.
+# ``breakdown`` is described in the tool descriptions.
+Model = str
 Messages = Annotated[list[Message], Field(min_length=1)]
 Obj = dict[str, Any] | None
-Betas = Annotated[list[str] | None, Field(description="Sent as the anthropic-beta header.")]
-# ``breakdown`` is described in the tool descriptions instead: a field description would cost context in every
-# tools/list.
+Betas = list[str] | None
 
 
 async def count_tokens(

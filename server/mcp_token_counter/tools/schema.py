@@ -13,10 +13,7 @@ from typing import Any, cast
 
 
 def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The input schema without titles and without the ``null`` branch of optional arguments.
-
-    Leaving out an optional argument is how it is omitted; a client that still sends null is accepted.
-    """
+    """The input schema without titles, with optional arguments spelled short (``_without_null_branch``)."""
     return cast(dict[str, Any], _compact(_inline_defs(_without_model_docs(schema)), drop_null=True))
 
 
@@ -62,14 +59,22 @@ def _compact(node: Any, *, drop_null: bool) -> Any:
 
 
 def _without_null_branch(node: dict[str, Any]) -> dict[str, Any]:
+    """An optional argument, still accepting ``null`` (a client that validates before sending must not refuse
+    ``cache_control: null``) in the fewest tokens: an object or null is ``{}`` (any value; the field's name
+    says what it holds), one other type gets ``"type": [T, "null"]``, a union keeps its null branch."""
     branches = node.get("anyOf")
     if not isinstance(branches, list):
         return node
     kept = [b for b in cast(list[Any], branches) if b != {"type": "null"}]
-    if len(kept) != 1:
-        return node if len(kept) == len(cast(list[Any], branches)) else {**node, "anyOf": kept}
+    if len(kept) != 1 or len(kept) == len(cast(list[Any], branches)):
+        return node
     rest = {k: v for k, v in node.items() if k != "anyOf"}
-    return {**cast(dict[str, Any], kept[0]), **rest}
+    only = cast(dict[str, Any], kept[0])
+    if only == {"type": "object"} or only == {"additionalProperties": True, "type": "object"}:
+        return rest
+    if isinstance(only.get("type"), str):
+        return {**only, "type": [only["type"], "null"], **rest}
+    return node
 
 
 def _type_lists(node: Any) -> Any:

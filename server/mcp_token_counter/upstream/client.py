@@ -35,10 +35,12 @@ _MODEL_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
 
 @dataclass(frozen=True, slots=True)
 class UpstreamCount:
-    """A successful count."""
+    """A successful count; ``original_input_tokens`` is the count before context management edited the
+    request (the beta response's ``context_management.original_input_tokens``), when the API gives it."""
 
     input_tokens: int
     request_id: str | None
+    original_input_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,11 @@ class CountingClient:
                 reason="bad_body",
             )
         request_id = response.headers.get("request-id")
-        return UpstreamCount(input_tokens=tokens, request_id=None if request_id is None else self._redact(request_id))
+        return UpstreamCount(
+            input_tokens=tokens,
+            request_id=None if request_id is None else self._redact(request_id),
+            original_input_tokens=_original_input_tokens(data),
+        )
 
     async def model_limits(self, model: str) -> ModelLimits | None:
         """The window and output cap the provider reports, or None when it does not say.
@@ -274,6 +280,12 @@ def _payload(content: EncodedBody | None, headers: dict[str, str]) -> bytes | As
     # Streamed so that no whole copy of a large body is held; the length keeps it from going out chunked.
     headers["content-length"] = str(content.size)
     return content.stream()
+
+
+def _original_input_tokens(data: dict[str, Any] | None) -> int | None:
+    management = data.get("context_management") if data is not None else None
+    original = cast(dict[str, Any], management).get("original_input_tokens") if isinstance(management, dict) else None
+    return original if isinstance(original, int) and not isinstance(original, bool) else None
 
 
 def _json_object(response: httpx2.Response) -> dict[str, Any] | None:
