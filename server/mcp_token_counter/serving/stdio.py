@@ -14,8 +14,10 @@ while a read blocks (an anyio worker thread would keep the process alive); stdou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import threading
@@ -34,6 +36,7 @@ from mcp_types import (
     PARSE_ERROR,
     ErrorData,
     JSONRPCError,
+    JSONRPCNotification,
     JSONRPCRequest,
     JSONRPCResponse,
 )
@@ -83,20 +86,19 @@ async def serve_stdio(run: Run, *, grace_s: float = GRACE_S, fd: int = 0) -> Non
     """Serve with ``run(read_stream, write_stream)`` (the SDK server's loop) until stdin ends or SIGTERM."""
     lines = StdinLines(fd)
     async with stdio_server(stdin=cast(Any, lines)) as (read_stream, write_stream):
-        guard = Guard(read_stream, write_stream, grace_s=grace_s)
+        guard = Guard(read_stream, write_stream, grace_s=grace_s, on_end=lines.stop)
         lines.start()
         async with anyio.create_task_group() as group:
-            group.start_soon(_stop_on_sigterm, guard, lines)
+            group.start_soon(_stop_on_sigterm, guard)
             await run(guard, guard.writer)
             group.cancel_scope.cancel()
 
 
-async def _stop_on_sigterm(guard: Guard, lines: StdinLines) -> None:
+async def _stop_on_sigterm(guard: Guard) -> None:
     with anyio.open_signal_receiver(signal.SIGTERM) as signals:
         async for _ in signals:
             logger.info("SIGTERM: answering the calls in flight, then exiting")
             guard.stop()
-            lines.stop()
             return
 
 
@@ -127,15 +129,20 @@ class StdinLines:
         try:
             return await self._receive.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
+            self._receive.close()
             raise StopAsyncIteration from None
 
     def _pump(self, token: anyio.lowlevel.EventLoopToken) -> None:
         try:
             for line in _lines(self._fd):
                 self._deliver(line, token)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            return  # stopped
+        except OSError as exc:  # EIO from a hung-up terminal, EBADF, EAGAIN: the input is over all the same
+            logger.warning("Reading stdin failed (%s); treating it as its end", exc.strerror or type(exc).__name__)
+        # The loop may have ended already (RuntimeError); nothing is waiting for the end then.
+        with contextlib.suppress(RuntimeError, anyio.ClosedResourceError):
             anyio.from_thread.run_sync(self._send.close, token=token)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError, RuntimeError, OSError):
-            return  # stopped, or the loop has ended
 
     def _deliver(self, line: str, token: anyio.lowlevel.EventLoopToken) -> None:
         """Hand a line to the loop: a quick synchronous hop while the buffer has room, else wait for room.
@@ -176,22 +183,26 @@ def _decoded(parts: list[bytes]) -> str:
 
 
 class Guard:
-    """The read stream the server sees: answers unreadable frames, tracks requests, and drains on ``stop()``."""
+    """The read stream the server sees: answers unreadable frames, tracks requests, and drains at the end.
+
+    After ``stop()`` (SIGTERM) it keeps reading, so that replies to the server's own requests (``roots/list``)
+    still reach the calls waiting on them, but refuses new requests; once no call is in flight, or the grace
+    is over, it ends the input (``on_end``) and the stream.
+    """
 
     def __init__(
-        self,
-        inner: Receiving,
-        write_stream: Sending,
-        *,
-        grace_s: float,
+        self, inner: Receiving, write_stream: Sending, *, grace_s: float, on_end: Callable[[], None] = lambda: None
     ) -> None:
         self._inner = inner
         self.writer = AnsweredWriter(write_stream, self)
         self._grace_s = grace_s
+        self._on_end = on_end
         self._pending: set[RequestId] = set()
         self._idle = anyio.Event()
         self._idle.set()
         self._stopping = False
+        self._stop_at = math.inf
+        self._waiting: anyio.CancelScope | None = None
 
     @property
     def last_context(self) -> object:
@@ -199,40 +210,65 @@ class Guard:
         return getattr(self._inner, "last_context", None)
 
     def stop(self) -> None:
-        """Take no more requests: those still arriving before the input ends get a "shutting down" error."""
+        """Take no new requests, and end once the calls in flight are answered or the grace is over."""
         self._stopping = True
+        self._stop_at = anyio.current_time() + self._grace_s
+        self._wake()
 
     def answered(self, request_id: RequestId) -> None:
-        """A response to ``request_id`` went out."""
+        """A response to ``request_id`` went out (or the client cancelled it, which is never answered)."""
         self._pending.discard(request_id)
         if not self._pending:
             self._idle.set()
+            if self._stopping:
+                self._wake()
 
     async def receive(self) -> SessionMessage | Exception:
         """The next message for the server.
 
         Raises:
-            anyio.EndOfStream: the input ended (stdin EOF, or SIGTERM closed it), and the calls in flight are
-                answered (or their grace is over).
+            anyio.EndOfStream: the input ended (stdin EOF, or SIGTERM and the calls in flight are done), and
+                the calls in flight are answered or their grace is over.
         """
-        while True:
-            try:
-                item = await self._inner.receive()
-            except anyio.EndOfStream:
-                break
+        while (item := await self._next()) is not None:
             if isinstance(item, Exception):
                 await self._answer(item)
-            elif not isinstance(item.message, JSONRPCRequest):
-                return item
-            elif self._stopping:
+            elif isinstance(item.message, JSONRPCRequest):
+                if not self._stopping:
+                    self._track(item.message.id)
+                    return item
                 await self._refuse(item.message.id)
             else:
-                if not self._pending:
-                    self._idle = anyio.Event()
-                self._pending.add(item.message.id)
+                self._note_cancelled(item.message)
                 return item
         await self._drain()
+        self._on_end()
         raise anyio.EndOfStream
+
+    async def _next(self) -> SessionMessage | Exception | None:
+        """The SDK's next item; None at the end of the input, or once stopped and idle (or past the grace)."""
+        while not (self._stopping and (not self._pending or anyio.current_time() >= self._stop_at)):
+            with anyio.CancelScope(deadline=self._stop_at) as self._waiting:
+                try:
+                    return await self._inner.receive()
+                except anyio.EndOfStream:
+                    return None
+        return None
+
+    def _wake(self) -> None:
+        if self._waiting is not None:
+            self._waiting.cancel()
+
+    def _track(self, request_id: RequestId) -> None:
+        if not self._pending:
+            self._idle = anyio.Event()
+        self._pending.add(request_id)
+
+    def _note_cancelled(self, message: object) -> None:
+        if isinstance(message, JSONRPCNotification) and message.method == "notifications/cancelled":
+            request_id = (message.params or {}).get("requestId")
+            if isinstance(request_id, int | str):
+                self.answered(request_id)
 
     async def _refuse(self, request_id: RequestId) -> None:
         error = ErrorData(code=INTERNAL_ERROR, message=_SHUTTING_DOWN)
@@ -247,7 +283,7 @@ class Guard:
     async def _answer(self, error: Exception) -> None:
         unreadable = _unreadable(error)
         if unreadable is None:
-            logger.warning("Dropped a notification from the client that is not valid JSON-RPC")
+            logger.warning("Dropped a notification or reply from the client that is not valid JSON-RPC")
             return
         request_id, code, reason = unreadable
         message = _UNREADABLE.format(reason=reason) if code == PARSE_ERROR else f"Invalid request: {reason}."
@@ -303,19 +339,28 @@ class AnsweredWriter:
 
 
 def _unreadable(error: Exception) -> tuple[RequestId | None, int, str] | None:
-    """How to answer a frame the SDK could not read: its request id if a lenient parse finds one (else None,
-    which JSON-RPC answers with ``"id": null``), the error code and the reason; None for a notification."""
+    """How to answer a frame the SDK could not read: the request's id (None, answered as ``"id": null``, when no
+    id can be found), the error code and the reason; None when it must not be answered (a notification, or
+    the client's reply to a request of the server's)."""
     details = error.errors(include_url=False) if isinstance(error, ValidationError) else []
     reason = str(details[0]["msg"]) if details else type(error).__name__
     line = next((d["input"] for d in details if d["type"] == "json_invalid"), None)
-    if not isinstance(line, str):
-        return None, INVALID_REQUEST, reason
-    try:
-        frame: object = json.loads(line)
-    except ValueError:
-        return None, PARSE_ERROR, reason
-    fields = cast(dict[str, object], frame) if isinstance(frame, dict) else {}
+    if isinstance(line, str):
+        try:
+            frame: object = json.loads(line)
+        except ValueError:
+            return None, PARSE_ERROR, reason
+        code = PARSE_ERROR
+    else:
+        # A frame that is JSON but not JSON-RPC: the validator's "missing field" errors carry it whole.
+        inputs: list[object] = [d["input"] for d in details if len(d["loc"]) == 2]
+        frame = next((cast(object, value) for value in inputs if isinstance(value, dict)), None)
+        code = INVALID_REQUEST
+    if not isinstance(frame, dict):
+        return None, code, reason
+    fields = cast(dict[str, object], frame)
     request_id = fields.get("id")
-    if isinstance(request_id, int | str) and not isinstance(request_id, bool):
-        return request_id, PARSE_ERROR, reason
-    return None if "method" in fields and "id" not in fields else (None, PARSE_ERROR, reason)
+    if "result" in fields or "error" in fields or (request_id is None and "method" in fields):
+        return None
+    valid_id = isinstance(request_id, int | str) and not isinstance(request_id, bool)
+    return (cast(RequestId, request_id) if valid_id else None), code, reason
