@@ -297,3 +297,11 @@ async def test_a_huge_folder_gives_a_bounded_result_and_says_what_was_capped(
     assert "files: the 10 largest are listed; the other 20: .md " in notes
     assert "skipped: 35 more not listed: binary (35)" in notes  # every blob sorts before the texts
     assert "stopped reading at the 30-file limit" in notes
+
+
+@pytest.mark.anyio
+async def test_a_glob_that_would_search_outside_the_roots_is_refused(project: Path, mode: Mode) -> None:
+    """'/**/*.md' would walk the whole disk before the roots filter a single match."""
+    async with with_roots({}, mode, project) as client:
+        result = await _count(client, "/**/*.md")
+    assert "searches from /, outside the allowed roots" in error_text(result)

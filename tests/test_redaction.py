@@ -1,10 +1,13 @@
 """What counts as a secret, how it is shown, and that log records (tracebacks too) are scrubbed as made."""
 
+import io
+import json
 import logging
 
 import pytest
 
 from mcp_token_counter.redaction import Redactor, display_url, protect_logs, secrets_in
+from mcp_token_counter.upstream.errors import parse_error_body
 
 SECRET = "sk-ant-api03-REDACT-ME-0123456789"
 
@@ -60,3 +63,23 @@ def test_log_records_and_their_tracebacks_are_scrubbed(caplog: pytest.LogCapture
 
 def _fail(message: str) -> None:
     raise ValueError(message)
+
+
+def test_a_bad_log_call_is_still_reported_by_logging_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
+    """Scrubbing formats the message when the record is made; a call whose arguments do not fit must reach
+    logging's own error report (at emit time), not raise at the call site."""
+    protect_logs([SECRET])
+    logger = logging.getLogger("tests.redaction.bad_call")
+    logger.propagate = False
+    logger.addHandler(logging.StreamHandler(io.StringIO()))
+    logger.warning("%d tokens", "many")
+    assert "--- Logging error ---" in capsys.readouterr().err
+
+
+def test_an_upstream_message_is_scrubbed_before_it_is_cut() -> None:
+    """A key echoed near the end of the kept text would be cut in half and slip past the mask."""
+    body = json.dumps({"error": {"type": "x", "message": "y" * 280 + SECRET}}).encode()
+    parsed = parse_error_body(body, {}, Redactor([SECRET]))
+    assert parsed.message is not None
+    assert SECRET[:10] not in parsed.message
+    assert parsed.message.endswith("***")

@@ -33,7 +33,12 @@ class _Server(uvicorn.Server):
 
 
 async def echo_length(scope: Scope, receive: Receive, send: Send) -> None:
-    """Reads the whole body, then answers with its length; records a disconnect instead."""
+    """Reads the whole body, then answers with its length; records a disconnect instead. ``/early`` answers
+    before reading anything, as a server refusing a body does."""
+    if scope["path"] == "/early":
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return
     body = b""
     while True:
         message = await receive()
@@ -120,3 +125,20 @@ async def test_a_prompt_client_is_served_and_kept_alive() -> None:
 def test_the_server_runs_on_the_guarded_protocol() -> None:
     config = uvicorn_config(echo_length, HttpOptions(transport="streamable-http"))
     assert config.http is GuardedH11Protocol
+
+
+@pytest.mark.anyio
+async def test_a_body_finished_after_an_early_answer_leaves_no_deadline_behind() -> None:
+    """The body deadline of an answered request must not later close the kept-alive connection."""
+    async with serving() as port, await anyio.connect_tcp("127.0.0.1", port) as stream:
+        await stream.send(b"POST /early HTTP/1.1\r\nHost: localhost\r\ncontent-length: 10\r\n\r\n01234")
+        with anyio.fail_after(WAIT_S):
+            early = await stream.receive()
+        await stream.send(b"56789")
+        with anyio.move_on_after(DEADLINE_S * 3):  # past the old body deadline, the connection must stay open
+            assert await stream.receive() == b"", "nothing more should arrive"
+        await stream.send(b"POST /ok HTTP/1.1\r\nHost: localhost\r\ncontent-length: 2\r\n\r\nhi")
+        with anyio.fail_after(WAIT_S):
+            later = await stream.receive()
+    assert early.startswith(b"HTTP/1.1 413")
+    assert later.startswith(b"HTTP/1.1 200")

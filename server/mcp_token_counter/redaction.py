@@ -105,7 +105,10 @@ def _scrubbing(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.
     def scrubbed(*args: object, **kwargs: object) -> logging.LogRecord:
         record = make(*args, **kwargs)
         redact = _redact_logs
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001  # a bad format call is logging's to report, at emit time, not ours here
+            return record
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, ()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import itertools
 import os
 import stat
 from collections import Counter
@@ -120,7 +121,7 @@ def _expand(pattern: str, roots: Sequence[Path]) -> Iterator[Path]:
         raise PathRefused(f"{pattern!r} contains '..'; name paths inside the roots without going up.")
     target = raw if raw.is_absolute() else roots[0] / raw
     if _GLOB_CHARS & set(pattern):
-        yield from _glob(target, roots)
+        yield from _glob(target, roots, pattern)
         return
     try:
         resolved = confine(target, roots, pattern)
@@ -135,10 +136,25 @@ def _expand(pattern: str, roots: Sequence[Path]) -> Iterator[Path]:
         raise PathRefused(f"{pattern!r} does not exist under the roots ({', '.join(map(str, roots))}).")
 
 
-def _glob(target: Path, roots: Sequence[Path]) -> Iterator[Path]:
-    """The entries a glob matches inside the roots, folders left out (``**`` does not follow symlinks)."""
-    anchor = Path(target.anchor)
-    for match in sorted(anchor.glob(str(target.relative_to(anchor)))):
+def _glob(target: Path, roots: Sequence[Path], shown: str) -> Iterator[Path]:
+    """The entries a glob matches inside the roots, folders left out (``**`` does not follow symlinks).
+
+    The search starts at the pattern's fixed part, which must lie inside a root (``/**/*.py`` would walk the
+    whole disk), and looks at no more than ``MAX_ENTRIES`` matches.
+
+    Raises:
+        PathRefused: the fixed part of the pattern is outside the roots.
+    """
+    parts = target.parts
+    fixed = next((i for i, part in enumerate(parts) if _GLOB_CHARS & set(part)), len(parts))
+    base = Path(*parts[:fixed])
+    if not within(base, roots):
+        raise PathRefused(
+            f"{shown!r} searches from {base}, outside the allowed roots ({', '.join(map(str, roots))}); "
+            "start the pattern inside a root."
+        )
+    found = itertools.islice(base.glob(str(Path(*parts[fixed:]))), MAX_ENTRIES)
+    for match in sorted(found):
         if not match.is_dir() and within(match, roots) and not _ignored(match, roots):
             yield match
 

@@ -156,7 +156,8 @@ async def _per_file(
 def _api_measure(state: AppState, request: CountRequest, tally: CallTally) -> MeasureFn:
     async def measure(body: dict[str, Any]) -> int:
         counted = await state.counter.measure(replace(request, body=body))
-        tally.record(counted)
+        if counted.source == "api":  # one that fell back to an estimate sent nothing that counted
+            tally.record(counted)
         return counted.input_tokens
 
     return measure

@@ -91,9 +91,10 @@ def counter_for(version: str, resolve: Resolver = engine_counter) -> Counter:
         NotImplementedError: ``version`` is not a ctok version.
     """
     public = public_counter(version)
+    expected = public(PROBE)  # loads the vocabulary here, under the caller's lock, whichever counter is kept
     try:
         fast = resolve(version)
-        if fast(PROBE) != public(PROBE):
+        if fast(PROBE) != expected:
             raise ValueError("tile's cost plus the frame differs from ctok.token_count on the probe")
     except RESOLUTION_ERRORS as error:
         logger.debug("ctok internals unusable for version %s (%r); counting with ctok.token_count", version, error)

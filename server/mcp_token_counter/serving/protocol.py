@@ -33,6 +33,7 @@ class GuardedH11Protocol(H11Protocol):
     header_timeout_s: float = HEADER_TIMEOUT_S
     body_timeout_s: float = BODY_TIMEOUT_S
     _deadline: asyncio.TimerHandle | None = None
+    _stage: str | None = None  # what the deadline waits for: "headers" or "body"
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start as uvicorn does, with the keep-alive clock running until the first byte."""
@@ -44,35 +45,37 @@ class GuardedH11Protocol(H11Protocol):
         # uvicorn types the cycle as always set, but it is None until the first request's headers are in.
         cycle = cast(RequestResponseCycle | None, self.cycle)
         super().data_received(data)
-        if self.cycle is not cycle:  # a request's headers are in; now its body
+        if self.cycle is not cycle:  # a request's headers are in; now its body, if it has one
             self._set_deadline(None)
             if self.conn.their_state is h11.SEND_BODY:
-                self._set_deadline(self.loop.call_later(self.body_timeout_s, self._body_too_slow))
-        elif self.conn.their_state is not h11.SEND_BODY and (cycle is None or cycle.response_complete):
-            if self._deadline is None:  # the first bytes of a request's headers
-                self._set_deadline(self.loop.call_later(self.header_timeout_s, self._headers_too_slow))
-        elif self.conn.their_state is not h11.SEND_BODY:
-            self._set_deadline(None)  # the body is complete
+                self._set_deadline(self.loop.call_later(self.body_timeout_s, self._body_too_slow), "body")
+        elif self.conn.their_state is h11.SEND_BODY:
+            return  # more of a body: its deadline runs on
+        elif self.conn.their_state is h11.IDLE and self.conn.trailing_data[0]:
+            if self._stage != "headers":  # the first bytes of a request's headers
+                self._set_deadline(self.loop.call_later(self.header_timeout_s, self._headers_too_slow), "headers")
+        else:
+            self._set_deadline(None)  # the body is complete, or nothing is pending
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Stop the deadline with the connection."""
         self._set_deadline(None)
         super().connection_lost(exc)
 
-    def _set_deadline(self, handle: asyncio.TimerHandle | None) -> None:
+    def _set_deadline(self, handle: asyncio.TimerHandle | None, stage: str | None = None) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
-        self._deadline = handle
+        self._deadline, self._stage = handle, stage
 
     def _headers_too_slow(self) -> None:
-        self._deadline = None
+        self._deadline = self._stage = None
         if not self.transport.is_closing():
             self.logger.info("Closing a connection whose request headers took over %g s", self.header_timeout_s)
             self.transport.write(_TIMEOUT_RESPONSE)
             self.transport.close()
 
     def _body_too_slow(self) -> None:
-        self._deadline = None
+        self._deadline = self._stage = None
         if not self.transport.is_closing():
             self.logger.info("Closing a connection whose request body took over %g s", self.body_timeout_s)
             self.transport.close()

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
+import anyio
 import uvicorn
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
@@ -253,14 +254,19 @@ class _Server(uvicorn.Server):
         self._on_listening = on_listening
         self._calls = calls
         AppStatus.disable_automatic_graceful_drain()
+        AppStatus.should_exit = False  # process-wide: a server that ran before in this process may have set it
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """Stop accepting, let the calls in flight be answered, then shut down as uvicorn does."""
+        """Stop accepting, let the calls in flight be answered, then shut down as uvicorn does, with what is
+        left of the grace (the whole shutdown stays within it)."""
         for server in self.servers:
             server.close()
         grace = float(self.config.timeout_graceful_shutdown or 0)
+        started = anyio.current_time()
         if self._calls is not None and not await self._calls.wait_idle(grace):
             logger.warning("%d calls still running after %g s; ending without them", self._calls.count, grace)
+        left = max(0.0, grace - (anyio.current_time() - started))
+        self.config.timeout_graceful_shutdown = left  # type: ignore[assignment]  # seconds; int in its stubs
         AppStatus.should_exit = True
         await super().shutdown(sockets)
 

@@ -42,7 +42,8 @@ def parse_error_body(content: bytes, headers: Mapping[str, str], redact: Redact 
     """Read the error type, message and request id from an error response, each passed through ``redact``
     (an upstream may echo the key it was sent)."""
     found = _parse_error_body(content, headers)
-    return ErrorBody(*(None if text is None else redact(text) for text in found))
+    # Scrubbed whole, then cut: a secret cut in half by the limit would no longer be recognised.
+    return ErrorBody(*(None if text is None else redact(text)[:_MAX_TEXT] or None for text in found))
 
 
 def _parse_error_body(content: bytes, headers: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
@@ -53,7 +54,7 @@ def _parse_error_body(content: bytes, headers: Mapping[str, str]) -> tuple[str |
         data = None
     if not isinstance(data, dict):
         text = content.decode("utf-8", "replace").strip()
-        return None, text[:_MAX_TEXT] or None, header_id
+        return None, text or None, header_id
     body = cast(dict[str, Any], data)
     error: Any = body.get("error")
     error_type = message = None
@@ -68,7 +69,7 @@ def _parse_error_body(content: bytes, headers: Mapping[str, str]) -> tuple[str |
 
 
 def _text(value: object) -> str | None:
-    return value[:_MAX_TEXT] if isinstance(value, str) and value else None
+    return value if isinstance(value, str) and value else None
 
 
 def error_for_response(
