@@ -415,3 +415,26 @@ async def test_a_thinking_budget_the_api_refuses_is_refused_in_its_words(
     assert f"thinking.enabled.budget_tokens: {problem}" in error_text(result)
     assert "at least 1024" in error_text(result)
     assert len(standin.log) == 0
+
+
+NESTED_URL_IMAGE: dict[str, Any] = {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}
+NESTED_FILE_DOCUMENT: dict[str, Any] = {"type": "document", "source": {"type": "file", "file_id": "file_011"}}
+
+
+@pytest.mark.parametrize("nested", [NESTED_URL_IMAGE, NESTED_FILE_DOCUMENT], ids=["url image", "file document"])
+@pytest.mark.anyio
+async def test_a_refused_source_inside_a_tool_result_falls_back_to_an_estimate(
+    standin: Standin, nested: dict[str, Any]
+) -> None:
+    """Only top-level blocks were looked at: a url or file source in a tool result gave the API's 400."""
+    messages = [
+        {"role": "user", "content": "Fetch it"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "fetch", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [nested]}]},
+    ]
+    async with connected(env_for(standin)) as client:
+        result = await client.call_tool("count_tokens", {**HELLO, "messages": messages})
+    assert standin.log.last().status == 400
+    content = result.structured_content
+    assert content is not None, result
+    assert (content["source"], content["fallback_reason"]) == ("estimate", "api_refused_shape")

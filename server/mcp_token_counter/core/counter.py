@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, cast
 
@@ -211,13 +211,24 @@ def _has_uncountable_shape(body: Mapping[str, Any]) -> bool:
     return any(_is_remote_source(block) for block in _blocks(body))
 
 
-def _blocks(body: Mapping[str, Any]) -> list[Any]:
-    blocks: list[Any] = []
+def _blocks(body: Mapping[str, Any]) -> Iterator[Any]:
+    """Every content block of the messages, and the blocks nested in them (a tool result's or a search
+    result's content, a document's content), at any depth."""
+    pending: list[Any] = []
     for message in cast(list[Any], body.get("messages") or []):
         content = cast(dict[str, Any], message).get("content") if isinstance(message, dict) else None
         if isinstance(content, list):
-            blocks.extend(cast(list[Any], content))
-    return blocks
+            pending.extend(cast(list[Any], content))
+    while pending:
+        block = pending.pop()
+        yield block
+        nested = cast(dict[str, Any], block).get("content") if isinstance(block, dict) else None
+        if isinstance(nested, list):
+            pending.extend(cast(list[Any], nested))
+        source = cast(dict[str, Any], block).get("source") if isinstance(block, dict) else None
+        inner = cast(dict[str, Any], source).get("content") if isinstance(source, dict) else None
+        if isinstance(inner, list):
+            pending.extend(cast(list[Any], inner))
 
 
 def _is_remote_source(block: Any) -> bool:
