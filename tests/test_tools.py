@@ -427,7 +427,7 @@ async def test_a_refused_source_inside_a_tool_result_falls_back_to_an_estimate(
     standin: Standin, nested: dict[str, Any]
 ) -> None:
     """Only top-level blocks were looked at: a url or file source in a tool result gave the API's 400."""
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "user", "content": "Fetch it"},
         {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "fetch", "input": {}}]},
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [nested]}]},
