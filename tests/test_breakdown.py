@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from mcp_token_counter.core.breakdown import MAX_MEDIA_PARTS, MAX_MESSAGE_PARTS, message_groups
+from mcp_token_counter.core.counter import SYSTEM_TOKENS_NOTE
 from tests.standin import Standin, expected_count, garbage
 from tests.support import Mode, connected, env_for
 
@@ -56,7 +57,7 @@ async def test_api_breakdown_sums_exactly_and_reports_its_calls(standin: Standin
     del without_image["messages"][0]["content"][1]
     assert parts["messages[0].content[1]"] == expected_count(PAYLOAD) - expected_count(without_image)
     # seed, +system, +tools, prefixes [:1] and [:2], the image left out; plus the total itself.
-    assert content["notes"] == ["breakdown: 6 extra count_tokens calls"]
+    assert content["notes"] == [SYSTEM_TOKENS_NOTE, "breakdown: 6 extra count_tokens calls"]
     assert len(standin.log) == 7
 
 
@@ -71,7 +72,7 @@ async def test_breakdown_calls_answered_by_the_cache_are_not_reported_as_sent(st
     assert again.structured_content["breakdown"] == first.structured_content["breakdown"]
     assert again.structured_content["cached"] is True
     note = "breakdown: 0 extra count_tokens calls, 6 more answered from the cache"
-    assert again.structured_content["notes"] == [note]
+    assert again.structured_content["notes"] == [SYSTEM_TOKENS_NOTE, note]
     assert len(standin.log) == 7
 
 

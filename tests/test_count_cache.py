@@ -10,7 +10,7 @@ import pytest
 from mcp_token_counter.catalog import builtin_catalog
 from mcp_token_counter.config import load_settings
 from mcp_token_counter.core.cache import ENTRY_OVERHEAD_BYTES, CountCache, request_key
-from mcp_token_counter.core.counter import Counted, RequestCounter
+from mcp_token_counter.core.counter import SYSTEM_TOKENS_NOTE, Counted, RequestCounter
 from mcp_token_counter.core.request import CountRequest
 from mcp_token_counter.upstream.client import CountingClient
 from mcp_token_counter.upstream.http import make_http_client
@@ -114,7 +114,8 @@ async def test_entries_expire_after_the_ttl(standin: Standin) -> None:
 @pytest.mark.anyio
 async def test_the_byte_bound_evicts_the_least_recently_used(standin: Standin) -> None:
     """Room for two results: after A, B, A, C the cache holds A and C, so B is counted again."""
-    room_for_two = str(2 * (ENTRY_OVERHEAD_BYTES + 32 + 64))
+    # Each result's text: the provider, a request id and the system-tokens note, within 64 bytes plus the note.
+    room_for_two = str(2 * (ENTRY_OVERHEAD_BYTES + 32 + 64 + len(SYSTEM_TOKENS_NOTE)))
     async with connected_with(env_for(standin, TOKEN_COUNTER_CACHE_BYTES=room_for_two)) as client:
         for text in ("A", "B", "A", "C", "A", "B"):
             await client.call_tool("count_tokens", user_says(text))

@@ -8,6 +8,7 @@ import anyio
 import pytest
 from mcp.types import TextContent
 
+from mcp_token_counter.core.counter import SYSTEM_TOKENS_NOTE
 from tests.standin import (
     DEFAULT_KEY,
     ModelSpec,
@@ -73,7 +74,7 @@ async def test_result_and_forwarded_body_match_what_the_api_saw(standin: Standin
         "request_id": seen.request_id,
         "uncertainty_tokens": 0,
         "cached": False,
-        "notes": [],
+        "notes": [SYSTEM_TOKENS_NOTE],
         "estimated_input_cost_usd": round(answered(seen)["input_tokens"] * 5 / 1e6, 6),  # opus-4-6: $5/MTok
     }
     # Fields that do not apply are left out rather than sent as null; the text is the same JSON, compact.

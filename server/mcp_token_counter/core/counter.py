@@ -44,6 +44,9 @@ FallbackReason = Literal[
     "no_credentials", "offline_mode", "api_refused_shape", "model_not_countable", "api_unavailable"
 ]
 
+# The token-counting page (checked 2026-11-29): "Token counts may include tokens added automatically by
+# Anthropic for system optimizations. You are not billed for system-added tokens."
+SYSTEM_TOKENS_NOTE: Final = "The API's count may include a few tokens it adds itself; those are not billed."
 ACEDATA_NOTE: Final = (
     "Ace Data Cloud's count endpoint is its own estimate, not Anthropic's tokenizer; do not use it for billing."
 )
@@ -149,7 +152,7 @@ class RequestCounter:
             if self._fallback != "estimate":
                 raise
             return await self._estimate(request, "api_unavailable", exc)
-        notes = (ACEDATA_NOTE,) if self._client.provider == "acedatacloud" else ()
+        notes = (ACEDATA_NOTE,) if self._client.provider == "acedatacloud" else (SYSTEM_TOKENS_NOTE,)
         return Counted(
             counted.input_tokens,
             "api",
