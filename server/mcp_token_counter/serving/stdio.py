@@ -182,7 +182,27 @@ def _decoded(parts: list[bytes]) -> str:
     return line.decode("utf-8", "replace")
 
 
-class Guard:
+class _Wrapping:
+    """A stream standing in for one of the SDK's: closing it closes the SDK's (whose writer then ends after
+    its last line)."""
+
+    def __init__(self, closable: Receiving | Sending) -> None:
+        self._closable = closable
+
+    async def aclose(self) -> None:
+        """Close the SDK's stream under this one."""
+        await self._closable.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class Guard(_Wrapping):
     """The read stream the server sees: answers unreadable frames, tracks requests, and drains at the end.
 
     After ``stop()`` (SIGTERM) it keeps reading, so that replies to the server's own requests (``roots/list``)
@@ -193,6 +213,7 @@ class Guard:
     def __init__(
         self, inner: Receiving, write_stream: Sending, *, grace_s: float, on_end: Callable[[], None] = lambda: None
     ) -> None:
+        super().__init__(inner)
         self._inner = inner
         self.writer = AnsweredWriter(write_stream, self)
         self._grace_s = grace_s
@@ -299,23 +320,12 @@ class Guard:
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
 
-    async def aclose(self) -> None:
-        """Close the SDK's stream under this one."""
-        await self._inner.aclose()
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-
-class AnsweredWriter:
+class AnsweredWriter(_Wrapping):
     """The write stream the server sees: tells the guard which requests have their answer."""
 
     def __init__(self, inner: Sending, guard: Guard) -> None:
+        super().__init__(inner)
         self._inner = inner
         self._guard = guard
 
@@ -324,18 +334,6 @@ class AnsweredWriter:
         await self._inner.send(item)
         if isinstance(item.message, JSONRPCResponse | JSONRPCError) and item.message.id is not None:
             self._guard.answered(item.message.id)
-
-    async def aclose(self) -> None:
-        """Close the SDK's stream: its writer then ends after the last line."""
-        await self._inner.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
 
 def _unreadable(error: Exception) -> tuple[RequestId | None, int, str] | None:
