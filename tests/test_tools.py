@@ -439,3 +439,17 @@ async def test_a_refused_source_inside_a_tool_result_falls_back_to_an_estimate(
     content = result.structured_content
     assert content is not None, result
     assert (content["source"], content["fallback_reason"]) == ("estimate", "api_refused_shape")
+
+
+@pytest.mark.anyio
+async def test_an_output_beta_turns_the_output_limit_warning_into_a_mention(standin: Standin) -> None:
+    """A beta that raises the output limit (an "output-…" beta) must not produce a false "would reject"."""
+    arguments = {**HELLO, "model": "claude-haiku-4-5", "max_tokens": 100_000}
+    async with connected(env_for(standin)) as client:
+        plain = await client.call_tool("check_context_fit", arguments)
+        raised = await client.call_tool("check_context_fit", {**arguments, "betas": ["output-300k-2026-03-24"]})
+    assert plain.structured_content is not None, plain
+    assert raised.structured_content is not None, raised
+    assert any("would reject it" in note for note in plain.structured_content["notes"])
+    assert not any("would reject it" in note for note in raised.structured_content["notes"])
+    assert any("output-300k-2026-03-24 beta may allow it" in note for note in raised.structured_content["notes"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from ..errors import TokenCounterError
+
+# Betas that raise a model's output limit are named so ("output-128k-2025-02-19", batch output betas).
+OUTPUT_BETA_PREFIX: Final = "output-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +64,16 @@ def compute_fit(input_tokens: int, reserved: int, window: int, *, margin: int = 
 
 
 def output_warnings(
-    max_tokens: int | None, thinking: Mapping[str, Any] | None, max_output_tokens: int | None
+    max_tokens: int | None,
+    thinking: Mapping[str, Any] | None,
+    max_output_tokens: int | None,
+    betas: Sequence[str] = (),
 ) -> list[str]:
-    """Problems the Messages API would refuse even though the prompt fits."""
+    """Problems the Messages API would refuse even though the prompt fits.
+
+    A beta named ``output-…`` (such as a larger batch output) raises a model's output limit beyond what the
+    table says, so with one the limit is mentioned, not asserted.
+    """
     warnings: list[str] = []
     budget = thinking_budget(thinking)
     if budget is not None and max_tokens is not None and budget >= max_tokens:
@@ -72,8 +82,15 @@ def output_warnings(
             "raise max_tokens or lower the budget."
         )
     if max_tokens is not None and max_output_tokens is not None and max_tokens > max_output_tokens:
-        warnings.append(
-            f"max_tokens ({max_tokens}) is above this model's output limit ({max_output_tokens}); "
-            "the Messages API would reject it."
-        )
+        raising = [beta for beta in betas if beta.startswith(OUTPUT_BETA_PREFIX)]
+        if raising:
+            warnings.append(
+                f"max_tokens ({max_tokens}) is above this model's usual output limit ({max_output_tokens}); "
+                f"the {raising[0]} beta may allow it."
+            )
+        else:
+            warnings.append(
+                f"max_tokens ({max_tokens}) is above this model's output limit ({max_output_tokens}); "
+                "the Messages API would reject it."
+            )
     return warnings

@@ -65,7 +65,7 @@ async def fit(
     thinking = _thinking(request.body)
     reserved = reserve_output(max_tokens, thinking)
     result = compute_fit(counted.input_tokens, reserved, window.context_window, margin=counted.uncertainty_tokens)
-    warnings = output_warnings(max_tokens, thinking, window.max_output_tokens)
+    warnings = output_warnings(max_tokens, thinking, window.max_output_tokens, request.betas)
     consumers = [] if result.fits or not counted.breakdown else [f"Biggest parts: {biggest(counted.breakdown)}."]
     return ContextFit(
         **counted.model_dump(exclude={"notes"}),
