@@ -102,6 +102,8 @@ class BodyFields:
 
 
 BODY_FIELDS: Final = tuple(field.name for field in fields(BodyFields))
+# Raw arguments never passed through as they are: taken from the signature, sent as headers, or dropped.
+_NOT_PASSED: Final = frozenset({"model", "messages", *HEADER_FIELDS, *BODY_FIELDS, *GENERATION_FIELDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,15 +142,14 @@ def build_request(
     }
     _check_thinking(body_fields.thinking)
     body.update(body_fields.present())
-    local = {"model", "messages", *HEADER_FIELDS, *BODY_FIELDS, *used_locally}
-    body.update(
-        (key, value) for key, value in raw.items() if key not in local | GENERATION_FIELDS and value is not None
-    )
+    local = frozenset(used_locally)
+    passed = (item for item in raw.items() if item[0] not in _NOT_PASSED and item[0] not in local)
+    body.update((key, value) for key, value in passed if value is not None)
     return CountRequest(
         model=api_model,
         body=body,
         betas=_betas(betas),
-        ignored_fields=tuple(sorted(key for key in raw if key in GENERATION_FIELDS and key not in used_locally)),
+        ignored_fields=tuple(sorted(key for key in raw if key in GENERATION_FIELDS and key not in local)),
         user_profile_id=_user_profile_id(raw.get("user_profile_id")),
     )
 
