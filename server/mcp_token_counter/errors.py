@@ -20,6 +20,8 @@ mcp 2.3 hides the message of any other exception, so the whole tree is rooted at
 
 from __future__ import annotations
 
+from typing import Final
+
 from mcp.server.mcpserver.exceptions import ToolError
 
 
@@ -35,10 +37,14 @@ class ConfigError(TokenCounterError):
         self.variable = variable
 
 
+# How the MCP tools take a window; the CLI names its own flag instead.
+WINDOW_ARGUMENT: Final = "the `context_window` argument"
+
+
 class UnknownWindow(TokenCounterError):
     """The model's context window is not in the table and the provider did not say."""
 
-    def __init__(self, model: str, *, argument: str = "the `context_window` argument") -> None:
+    def __init__(self, model: str, *, argument: str = WINDOW_ARGUMENT) -> None:
         super().__init__(
             f"The context window of model {model[:100]!r} is unknown: it is not in the built-in model table and "
             f"the provider's /v1/models did not describe it. Pass the window as {argument} "

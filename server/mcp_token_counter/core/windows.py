@@ -15,7 +15,7 @@ from typing import Final, Literal
 from cachetools import LRUCache
 
 from ..catalog import Catalog
-from ..errors import RateLimited, UnknownWindow, UpstreamOverloaded, UpstreamUnavailable
+from ..errors import WINDOW_ARGUMENT, RateLimited, UnknownWindow, UpstreamOverloaded, UpstreamUnavailable
 from ..upstream.client import CountingClient, ModelLimits
 from .single_flight import SingleFlight
 
@@ -45,9 +45,7 @@ class WindowResolver:
         self._live = LRUCache[str, ModelLimits | None](maxsize=max_models)
         self._flights = SingleFlight[str, ModelLimits | None]()
 
-    async def resolve(
-        self, model: str, override: int | None, *, argument: str = "the `context_window` argument"
-    ) -> Window:
+    async def resolve(self, model: str, override: int | None, *, argument: str = WINDOW_ARGUMENT) -> Window:
         """The window for ``model``; ``argument`` names what the caller can pass instead, for the error.
 
         Raises:

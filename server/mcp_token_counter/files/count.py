@@ -29,7 +29,7 @@ from ..core.request import CountRequest, model_id
 from ..core.results import Source
 from ..core.state import AppState
 from ..core.tally import CallTally
-from ..errors import TokenCounterError
+from ..errors import WINDOW_ARGUMENT, TokenCounterError
 from .collect import Collected, LocalFile, collect
 
 MAX_FILE_CALLS: Final = 32
@@ -63,7 +63,7 @@ class FileQuery:
     model: str
     max_tokens: int | None = None
     context_window: int | None = None
-    window_argument: str = "the `context_window` argument"
+    window_argument: str = WINDOW_ARGUMENT
 
 
 async def count_files(state: AppState, query: FileQuery, progress: Progress | None = None) -> FileCount:
