@@ -13,8 +13,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "upstream": set(),
     "core": {"upstream", "offline"},
     "files": {"core", "upstream", "offline"},
-    "tools": {"core", "files", "upstream", "offline"},
-    "cli": {"core", "files", "upstream", "offline"},
+    "tools": {"core", "files", "upstream", "offline", "view"},
+    "cli": {"core", "files", "upstream", "offline", "view"},
+    "view": {"core", "files"},
     "serving": set(),
 }
 LAYERS = set(MAY_IMPORT)

@@ -12,8 +12,16 @@ from typing import Any, Final
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, InputRequiredResult, Tool
+from mcp.types import (
+    CallToolResult,
+    InputRequiredResult,
+    ListResourcesResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    Tool,
+)
 
 from . import __version__, tools
 from .clock import Clock
@@ -24,6 +32,7 @@ from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
 from .tools.schema import compact_input_schema, compact_output_schema
+from .tools.view import resources_for, tools_for, view_extension
 from .upstream.http import make_on_demand_client
 from .upstream.retry import RetryPolicy
 
@@ -54,6 +63,18 @@ class TokenCounterServer(MCPServer[AppState]):
     async def list_tools(self) -> list[Tool]:
         """The tools, with schemas stripped of what costs context and tells a model nothing."""
         return [_compact_tool(tool) for tool in await super().list_tools()]
+
+    async def _handle_list_tools(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListToolsResult:
+        """The tools, with the view's ``_meta.ui`` only for clients that negotiated MCP Apps."""
+        return ListToolsResult(tools=tools_for(ctx, await self.list_tools()))
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        """The resources, with the ``ui://`` view only for clients that negotiated MCP Apps."""
+        return ListResourcesResult(resources=resources_for(ctx, await self.list_resources()))
 
     async def run_stdio_async(self) -> None:
         """Serve on stdio, answering frames the SDK cannot read and draining calls at EOF or SIGTERM."""
@@ -97,6 +118,7 @@ def build_server(
         version=__version__,
         lifespan=lifespan,
         shutdown_grace_s=settings.shutdown_grace_s,
+        extensions=[view_extension()],
     )
     tools.register(server)
     return server

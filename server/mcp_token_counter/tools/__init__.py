@@ -5,22 +5,32 @@ from __future__ import annotations
 from mcp.server import MCPServer
 
 from ..core.state import AppState
+from ..view.page import view_meta
 from . import count, files
 from .resources import register_resources
 
 
 def register(server: MCPServer[AppState]) -> None:
-    """Add every tool and resource to ``server``."""
+    """Add every tool and resource to ``server``; each tool's result can be drawn by the context view."""
     server.add_tool(
-        count.count_tokens, title="Count tokens", description=count.COUNT_DESCRIPTION, annotations=count.ANNOTATIONS
+        count.count_tokens,
+        title="Count tokens",
+        description=count.COUNT_DESCRIPTION,
+        annotations=count.ANNOTATIONS,
+        meta=view_meta(),
     )
     server.add_tool(
         count.check_context_fit,
         title="Check context fit",
         description=count.FIT_DESCRIPTION,
         annotations=count.ANNOTATIONS,
+        meta=view_meta(),
     )
     server.add_tool(
-        files.count_files, title="Count files", description=files.FILES_DESCRIPTION, annotations=files.ANNOTATIONS
+        files.count_files,
+        title="Count files",
+        description=files.FILES_DESCRIPTION,
+        annotations=files.ANNOTATIONS,
+        meta=view_meta(),
     )
     register_resources(server)
