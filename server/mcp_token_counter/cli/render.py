@@ -9,8 +9,10 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Column, Table
 
+from ..catalog import builtin_catalog
 from ..core.results import TokenCount, wire_json
 from ..files.count import FileCount
+from ..view.terminal import bar_line, window_of
 
 
 def emit(out: Console, result: BaseModel, *, as_json: bool, table: Callable[[Any], tuple[str, Table]]) -> None:
@@ -20,6 +22,8 @@ def emit(out: Console, result: BaseModel, *, as_json: bool, table: Callable[[Any
     # The heading stays a plain line: as a table title rich would wrap it to the table's width.
     heading, body = table(result)
     out.print(heading, highlight=False)
+    if isinstance(result, TokenCount | FileCount):
+        out.print(bar_line(window_of(result, builtin_catalog())), highlight=False)
     out.print(body)
     cost: float | None = getattr(result, "estimated_input_cost_usd", None)
     if cost is not None:
