@@ -267,7 +267,9 @@ def test_the_view_draws_every_count_with_its_numbers(
     used = counted.data["input_tokens"] + _reserve(counted.data)
     assert_sizes_follow_shares(shown, max(window, used))
     assert_zoom(shown, used, max(window, used))
-    assert shown["over"] == "false" and not shown["danger"] and not shown["overflowShown"]
+    assert shown["over"] == "false"
+    assert not shown["danger"]
+    assert not shown["overflowShown"]
     assert shown["scrollWidth"] <= shown["clientWidth"]
     assert hosted.requests == []
     hosted.page.close()
@@ -322,7 +324,8 @@ def test_over_the_window_shows_the_overflow_and_what_to_cut(
     shown = scrape(hosted)
     demand = data["input_tokens"] + data["reserved_output_tokens"]
     over = demand - data["context_window"]
-    assert shown["over"] == "true" and shown["danger"]
+    assert shown["over"] == "true"
+    assert shown["danger"]
     assert f"Over the window by {over:,} tokens" in shown["status"]
     assert f"cut at least {over + data.get('uncertainty_tokens', 0):,} tokens" in shown["status"]
     assert shown["overflowShown"]
@@ -375,12 +378,14 @@ def test_the_view_speaks_the_apps_handshake_and_follows_the_host(
     ]
     hosted.page.wait_for_function("host.sent('ui/notifications/size-changed').length > 0")
     size = hosted.sent("ui/notifications/size-changed")[-1]["params"]
-    assert size["width"] > 900 and size["height"] > 100
+    assert size["width"] > 900
+    assert size["height"] > 100
     light = _rgb(scrape(hosted)["background"])
     hosted.page.evaluate("host.notify('ui/notifications/host-context-changed', {theme: 'dark'})")
     hosted.view.wait_for_function("document.documentElement.dataset.theme === 'dark'")
     dark = _rgb(scrape(hosted)["background"])
-    assert sum(light) > 600 and sum(dark) < 150
+    assert sum(light) > 600
+    assert sum(dark) < 150
     hosted.page.evaluate("host.notify('ui/notifications/host-context-changed', {displayMode: 'fullscreen'})")
     hosted.view.wait_for_function("document.getElementById('bar').clientHeight > 40")
     hosted.page.evaluate("host.notify('ui/notifications/tool-cancelled', {reason: 'user stopped it'})")

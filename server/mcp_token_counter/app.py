@@ -68,13 +68,15 @@ class TokenCounterServer(MCPServer[AppState]):
         self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
         """The tools, with the view's ``_meta.ui`` only for clients that negotiated MCP Apps."""
-        return ListToolsResult(tools=tools_for(ctx, await self.list_tools()))
+        listed = await super()._handle_list_tools(ctx, params)
+        return listed.model_copy(update={"tools": tools_for(ctx, listed.tools)})
 
     async def _handle_list_resources(
         self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
         """The resources, with the ``ui://`` view only for clients that negotiated MCP Apps."""
-        return ListResourcesResult(resources=resources_for(ctx, await self.list_resources()))
+        listed = await super()._handle_list_resources(ctx, params)
+        return listed.model_copy(update={"resources": resources_for(ctx, listed.resources)})
 
     async def run_stdio_async(self) -> None:
         """Serve on stdio, answering frames the SDK cannot read and draining calls at EOF or SIGTERM."""

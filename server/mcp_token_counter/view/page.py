@@ -12,7 +12,7 @@ import functools
 import json
 from collections.abc import Mapping
 from importlib.resources import files
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from ..catalog import Catalog
 
@@ -61,13 +61,8 @@ def argument_shape(arguments: Mapping[str, Any]) -> dict[str, Any]:
 
     Text, images and documents stay out, so a page of a 30 MB request stays small and holds none of it.
     """
-    messages: list[dict[str, Any]] = []
-    for message in arguments.get("messages") or []:
-        if not isinstance(message, Mapping):
-            continue
-        content: object = message.get("content")  # pyright: ignore[reportUnknownMemberType]
-        blocks = [_block_type(b) for b in content] if isinstance(content, list) else "text"  # pyright: ignore[reportUnknownVariableType]
-        messages.append({"role": message.get("role"), "content": blocks})  # pyright: ignore[reportUnknownMemberType]
+    listed: object = arguments.get("messages")
+    messages = [_message_shape(m) for m in cast(list[object], listed)] if isinstance(listed, list) else []
     shape: dict[str, Any] = {"messages": messages}
     for key in ("max_tokens", "thinking"):
         if key in arguments:
@@ -75,6 +70,13 @@ def argument_shape(arguments: Mapping[str, Any]) -> dict[str, Any]:
     return shape
 
 
-def _block_type(block: object) -> dict[str, Any]:
-    kind = block.get("type") if isinstance(block, Mapping) else None  # pyright: ignore[reportUnknownMemberType]
+def _message_shape(message: object) -> dict[str, Any]:
+    fields = cast(dict[str, object], message) if isinstance(message, dict) else {}
+    content = fields.get("content")
+    blocks = [_block_type(b) for b in cast(list[object], content)] if isinstance(content, list) else "text"
+    return {"role": fields.get("role"), "content": blocks}
+
+
+def _block_type(block: object) -> dict[str, str]:
+    kind = cast(dict[str, object], block).get("type") if isinstance(block, dict) else None
     return {"type": kind if isinstance(kind, str) else "unknown"}
