@@ -165,9 +165,12 @@ SCRAPE: Final = """() => {
     over: document.body.dataset.over,
     barWidth: bar.clientWidth,
     segs: [...bar.children].map(s => ({kind: s.dataset.kind, tokens: Number(s.dataset.tokens),
-      width: s.getBoundingClientRect().width, label: s.getAttribute('aria-label'), tab: s.tabIndex})),
+      width: s.getBoundingClientRect().width, label: s.getAttribute('aria-label'), tab: s.tabIndex,
+      colour: getComputedStyle(s).backgroundColor + getComputedStyle(s).backgroundImage})),
     rows: [...document.querySelectorAll('#rows tr')].map(r => ({kind: r.dataset.kind,
       tokens: r.querySelector('.tokens').textContent})),
+    swatches: [...document.querySelectorAll('#rows .swatch')].map(s => getComputedStyle(s).backgroundColor
+      + getComputedStyle(s).backgroundImage),
     zoomShown: !document.getElementById('zoom-wrap').hidden, zoomWidth: document.getElementById('zoom').clientWidth,
     zoom: [...document.getElementById('zoom').children].map(s => ({kind: s.dataset.kind,
       tokens: Number(s.dataset.tokens), width: s.getBoundingClientRect().width})),
@@ -299,6 +302,8 @@ def test_breakdown_segments_are_the_parts_grouped_by_kind_and_turn(
         (merged,) = [s for s in shown["segs"] if s["kind"] == "turns"]
         assert merged["tokens"] == sum(tokens for t, tokens in turns.items() if t not in largest)
         assert merged["label"].startswith(f"{len(turns) - 3} other turns")
+        assert shown["swatches"] == [seg["colour"] for seg in shown["segs"]]  # the table is the legend
+        assert len({seg["colour"] for seg in shown["segs"]}) >= 8
         hosted.page.close()
 
 
