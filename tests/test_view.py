@@ -225,8 +225,10 @@ def assert_sizes_follow_shares(shown: dict[str, Any], scale: int) -> None:
 
 
 def assert_zoom(shown: dict[str, Any], used: int, scale: int) -> None:
-    """A used part under a quarter of the bar is drawn again alone, each part at its share of it."""
-    assert shown["zoomShown"] == (used / scale < 0.25)
+    """A used part of several segments under a quarter of the bar is drawn again alone, each part at its
+    share of it."""
+    drawn = [s for s in shown["segs"] if s["kind"] != "free"]
+    assert shown["zoomShown"] == (len(drawn) > 1 and used / scale < 0.25)
     if shown["zoomShown"]:
         assert [(z["kind"], z["tokens"]) for z in shown["zoom"]] == [
             (s["kind"], s["tokens"]) for s in shown["segs"] if s["kind"] != "free"
@@ -443,21 +445,30 @@ def test_the_resource_is_one_small_document_that_loads_nothing(view_html: str) -
         assert reference not in view_html
 
 
-def test_the_standalone_page_draws_the_same_numbers_without_a_host(
-    browser: Browser, counts: dict[str, Counted], tmp_path: Path
-) -> None:
-    """The CLI's page for the same count: the numbers equal the CLI's own JSON, with no host and no request."""
+def test_the_standalone_page_draws_the_same_numbers_without_a_host(browser: Browser, tmp_path: Path) -> None:
+    """The CLI's pages for count and count-files: the numbers equal the CLI's own JSON of the same run, with
+    no host and no request; the page holds the request's shape, not its text."""
     request = tmp_path / "request.json"
-    request.write_text(json.dumps({**REQUEST, "max_tokens": 2048}), encoding="utf-8")
-    for args, tool in ((["count", str(request), "--breakdown"], "count_tokens"),):
+    request.write_text(json.dumps(REQUEST), encoding="utf-8")
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "a.md").write_text(_text(300), encoding="utf-8")
+    (tmp_path / "files" / "b.md").write_text(_text(30), encoding="utf-8")
+    runs = (
+        (["count", str(request), "--breakdown"], "count_tokens"),
+        (["count-files", str(tmp_path / "files"), "--context-window", "3000", "--max-tokens", "500"], "count_files"),
+    )
+    for args, tool in runs:
         page, data = _cli_page(tmp_path, args)
+        html = page.read_text(encoding="utf-8")
+        assert "word299" not in html  # no text of the request or the files
         hosted = open_page(browser, 1000)
-        hosted.page.set_content(page.read_text(encoding="utf-8"))
+        hosted.page.set_content(html)
         hosted.page.wait_for_function("document.body.dataset.tool !== undefined")
         shown = hosted.page.evaluate(SCRAPE)
         assert hosted.page.evaluate("document.body.dataset.tool") == tool
-        assert_numbers_match(shown, data, 1_000_000)
-        assert_sizes_follow_shares(shown, 1_000_000)
+        window = data.get("context_window", 1_000_000)
+        assert_numbers_match(shown, data, window)
+        assert_sizes_follow_shares(shown, max(window, data["input_tokens"] + _reserve(data)))
         assert not shown["button"]
         assert hosted.requests == []
         hosted.page.close()
