@@ -7,7 +7,7 @@ Playwright cannot download its own browsers here, so it drives ``/usr/bin/chromi
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import pytest
 from playwright.sync_api import Browser, Frame, Page, Route, sync_playwright
@@ -50,9 +50,12 @@ class Hosted:
         return self.page.evaluate("m => host.sent(m)", method)
 
 
-def open_page(browser: Browser, width: int, *, theme: str = "light") -> Hosted:
+type Theme = Literal["light", "dark"]
+
+
+def open_page(browser: Browser, width: int, *, theme: Theme = "light") -> Hosted:
     """A fresh page ``width`` px wide whose every network request is refused and recorded."""
-    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=theme)  # type: ignore[arg-type]
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=theme)
     hosted = Hosted(page)
 
     def refuse(route: Route) -> None:
@@ -66,7 +69,7 @@ def open_page(browser: Browser, width: int, *, theme: str = "light") -> Hosted:
 def host_view(browser: Browser, html: str, width: int, **options: Any) -> Hosted:
     """The view rendered by the test host, which answers ui/initialize and then sends ``options``' input
     (``arguments``) and result (``result``, a CallToolResult in wire form) for ``options['tool']``."""
-    hosted = open_page(browser, width, theme=options.get("theme", "light"))
+    hosted = open_page(browser, width, theme="dark" if options.get("theme") == "dark" else "light")
     hosted.page.set_content(HOST_PAGE)
     hosted.page.evaluate("([html, options]) => host.start(html, options)", [html, options])
     return hosted

@@ -20,13 +20,13 @@ from PIL import Image
 from playwright.sync_api import Browser
 
 from mcp_token_counter.view.page import VIEW_URI
-from tests.browser import Hosted, host_view, open_page
+from tests.browser import Hosted, Theme, host_view, open_page
 from tests.standin import Standin
 from tests.support import env_for, server_for
 
 APPS: Final = advertise("io.modelcontextprotocol/ui", {"mimeTypes": ["text/html;profile=mcp-app"]})
 WIDTHS: Final = (400, 1000)
-THEMES: Final = ("light", "dark")
+THEMES: Final[tuple[Theme, Theme]] = ("light", "dark")
 DOCS: Final = Path(__file__).parents[1] / "docs"
 
 
@@ -145,7 +145,7 @@ def counts(_anthropic_standin_server: Standin, tmp_path_factory: pytest.TempPath
     }
 
 
-def show(browser: Browser, html: str, counted: Counted, width: int, theme: str = "light") -> Hosted:
+def show(browser: Browser, html: str, counted: Counted, width: int, theme: Theme = "light") -> Hosted:
     hosted = host_view(
         browser, html, width, theme=theme, tool=counted.tool, arguments=counted.arguments, result=counted.wire
     )
@@ -260,7 +260,7 @@ def _parts_by_group(breakdown: dict[str, int]) -> dict[str, int]:
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("case", ["count", "breakdown", "fit", "picture", "files"])
 def test_the_view_draws_every_count_with_its_numbers(
-    browser: Browser, view_html: str, counts: dict[str, Counted], case: str, width: int, theme: str
+    browser: Browser, view_html: str, counts: dict[str, Counted], case: str, width: int, theme: Theme
 ) -> None:
     """count, fit, breakdown and count_files: the numbers shown equal the structured content and each
     segment's width follows its share of the window, in both themes, at 400 and 1000 px."""
@@ -280,14 +280,16 @@ def test_the_view_draws_every_count_with_its_numbers(
     hosted.page.close()
 
 
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("width", WIDTHS)
 def test_breakdown_segments_are_the_parts_grouped_by_kind_and_turn(
-    browser: Browser, view_html: str, counts: dict[str, Counted]
+    browser: Browser, view_html: str, counts: dict[str, Counted], width: int, theme: Theme
 ) -> None:
     """System, tools, images and the message turns each sum the breakdown's parts of that kind; the three
     largest turns stand apart and the others share one segment."""
     for case in ("breakdown", "fit"):
         data = counts[case].data
-        hosted = show(browser, view_html, counts[case], 1000)
+        hosted = show(browser, view_html, counts[case], width, theme)
         shown = scrape(hosted)
         groups = _parts_by_group(data["breakdown"])
         by_kind: dict[str, int] = {}
@@ -322,7 +324,7 @@ def _turn_tokens(breakdown: dict[str, int]) -> dict[int, int]:
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_over_the_window_shows_the_overflow_and_what_to_cut(
-    browser: Browser, view_html: str, counts: dict[str, Counted], width: int, theme: str
+    browser: Browser, view_html: str, counts: dict[str, Counted], width: int, theme: Theme
 ) -> None:
     counted = counts["over"]
     data = counted.data
@@ -346,14 +348,15 @@ def test_over_the_window_shows_the_overflow_and_what_to_cut(
     hosted.page.close()
 
 
+@pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_breakdown_button_asks_the_host_to_run_the_count_again(
-    browser: Browser, view_html: str, counts: dict[str, Counted], width: int
+    browser: Browser, view_html: str, counts: dict[str, Counted], width: int, theme: Theme
 ) -> None:
     """Without a breakdown: one total segment and a button; the button sends tools/call for the same count
     with breakdown true, and the real answer to that call is drawn."""
     counted = counts["count"]
-    hosted = show(browser, view_html, counted, width)
+    hosted = show(browser, view_html, counted, width, theme)
     shown = scrape(hosted)
     assert [s["kind"] for s in shown["segs"]] == ["total", "free"]
     assert shown["button"]
