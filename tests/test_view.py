@@ -348,6 +348,25 @@ def test_over_the_window_shows_the_overflow_and_what_to_cut(
     hosted.page.close()
 
 
+def test_an_estimate_that_may_not_fit_says_how_much_to_cut(browser: Browser, view_html: str) -> None:
+    """Offline, within the window but not once the estimate's uncertainty is added: a warning, no overflow."""
+    first = call({}, "check_context_fit", {**REQUEST, "max_tokens": 500}).data
+    window = first["input_tokens"] + 500 + first["uncertainty_tokens"] // 2
+    counted = call({}, "check_context_fit", {**REQUEST, "max_tokens": 500, "context_window": window})
+    data = counted.data
+    assert not data["fits"]
+    assert data["remaining_tokens"] >= 0
+    hosted = show(browser, view_html, counted, 400)
+    shown = scrape(hosted)
+    assert shown["danger"]
+    assert not shown["overflowShown"]
+    cut = data["uncertainty_tokens"] - data["remaining_tokens"]
+    assert f"May not fit: the estimate could be {data['uncertainty_tokens']:,} higher" in shown["status"]
+    assert f"cut at least {cut:,} tokens" in shown["status"]
+    assert_numbers_match(shown, data, window)
+    hosted.page.close()
+
+
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_breakdown_button_asks_the_host_to_run_the_count_again(
