@@ -19,7 +19,8 @@ from mcp.client.extension import advertise
 from PIL import Image
 from playwright.sync_api import Browser
 
-from mcp_token_counter.view.page import VIEW_URI
+from mcp_token_counter.catalog import builtin_catalog
+from mcp_token_counter.view.page import VIEW_URI, standalone_page
 from tests.browser import Hosted, Theme, host_view, open_page
 from tests.standin import Standin
 from tests.support import env_for, server_for
@@ -492,6 +493,32 @@ def test_the_standalone_page_draws_the_same_numbers_without_a_host(browser: Brow
         assert_numbers_match(shown, data, window)
         assert_sizes_follow_shares(shown, max(window, data["input_tokens"] + _reserve(data)))
         assert not shown["button"]
+        assert hosted.requests == []
+        hosted.page.close()
+
+
+def test_names_with_markup_are_shown_as_text(browser: Browser, tmp_path: Path) -> None:
+    """A file and a model named like markup are drawn under their names: the page's embedded JSON cannot
+    close its element, and no name becomes an element."""
+    name = "<img src=x onerror=alert(1)>.md"
+    (tmp_path / name).write_text(_text(40), encoding="utf-8")
+    files = call(
+        {"TOKEN_COUNTER_ALLOWED_DIRS": str(tmp_path)},
+        "count_files",
+        {"paths": [str(tmp_path)], "model": "claude-sonnet-4-6"},
+    )
+    model = "claude-x</script><img src=x onerror=alert(1)>"
+    count = call({}, "count_tokens", {"model": model, "messages": [{"role": "user", "content": "Hi"}]})
+    assert list(files.data["files"]) == [name]
+    assert count.data["model"] == model
+    for counted, shown_name in ((files, name), (count, model)):
+        html = standalone_page(counted.tool, counted.arguments, counted.data, builtin_catalog())
+        hosted = open_page(browser, 1000)
+        hosted.page.set_content(html)
+        hosted.page.wait_for_function("document.body.dataset.tool !== undefined")
+        shown = hosted.page.evaluate(SCRAPE)
+        assert shown_name in shown["segs"][0]["label"] + shown["meta"]
+        assert hosted.page.locator("img").count() == 0
         assert hosted.requests == []
         hosted.page.close()
 
