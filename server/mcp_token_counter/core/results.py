@@ -42,7 +42,6 @@ class ContextFit(TokenCount):
     max_output_tokens: int | None = None
 
 
-
 class ToolDefinitionCount(BaseModel):
     """Result of count_tool_definitions: tokens per tool, biggest first, and the tool-use prompt once."""
 
@@ -56,6 +55,7 @@ class ToolDefinitionCount(BaseModel):
     share: float
     uncertainty_tokens: int = 0
     notes: list[str] = []
+
 
 def wire_json(result: BaseModel) -> dict[str, Any]:
     """The result as JSON data, with the fields that do not apply (``None``) left out.

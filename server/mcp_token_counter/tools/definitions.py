@@ -13,7 +13,6 @@ from mcp.types import CallToolResult
 
 from ..core.definitions import count_tool_definitions as count_definitions
 from ..core.state import AppState
-from .count import ANNOTATIONS
 from .result import tool_result
 
 DESCRIPTION: Final = (

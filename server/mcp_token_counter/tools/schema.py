@@ -63,7 +63,11 @@ def _compact(node: Any, *, drop_null: bool) -> Any:
 def _enum_untyped(node: dict[str, Any]) -> dict[str, Any]:
     """An enum of strings without ``"type": "string"``: the values already say what they are."""
     values = node.get("enum")
-    if node.get("type") == "string" and isinstance(values, list) and all(isinstance(v, str) for v in values):
+    if (
+        node.get("type") == "string"
+        and isinstance(values, list)
+        and all(isinstance(v, str) for v in cast(list[Any], values))
+    ):
         return {k: v for k, v in node.items() if k != "type"}
     return node
 
