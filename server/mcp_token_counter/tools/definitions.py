@@ -22,8 +22,9 @@ DESCRIPTION: Final = (
 
 async def count_tool_definitions(
     model: str,
-    # Unbounded in the schema: the core says what to change, and a minimum would cost context every turn.
-    tools: list[dict[str, Any]],
+    # Items unchecked by the SDK: the core says in its own words which one is wrong and why, and a schema's
+    # item type or minimum would cost context every turn.
+    tools: list[Any],
     ctx: Context[AppState, Any],
     server: str | None = None,
 ) -> CallToolResult:
