@@ -84,7 +84,12 @@ async def test_python_m_and_sdk_client_over_stdio() -> None:
     with anyio.fail_after(30):
         async with Client(params) as client:
             tools = await client.list_tools()
-            assert {t.name for t in tools.tools} == {"count_tokens", "check_context_fit", "count_files", "count_tool_definitions"}
+            assert {t.name for t in tools.tools} == {
+                "count_tokens",
+                "check_context_fit",
+                "count_files",
+                "count_tool_definitions",
+            }
 
 
 def test_ctrl_c_stops_the_stdio_server_while_stdin_stays_open() -> None:

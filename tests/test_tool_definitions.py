@@ -98,7 +98,9 @@ async def test_a_single_tool_is_measured_against_a_probe_so_the_prompt_stays_out
 
 @pytest.mark.anyio
 async def test_many_tools_are_left_out_in_groups_and_the_calls_stay_bounded(standin: Standin) -> None:
-    tools = [{"name": f"tool_{i}", "description": "word " * (i + 1), "inputSchema": {"type": "object"}} for i in range(100)]
+    tools = [
+        {"name": f"tool_{i}", "description": "word " * (i + 1), "inputSchema": {"type": "object"}} for i in range(100)
+    ]
     async with connected(env_for(standin)) as client:
         result = await client.call_tool("count_tool_definitions", {"model": MODEL, "tools": tools})
     content = result.structured_content
@@ -142,5 +144,7 @@ async def test_bad_definitions_are_refused_in_our_words(tools: list[Any], proble
     ("total", "weights", "parts"),
     [(10, [1, 1, 1], [4, 3, 3]), (7, [0, 0], [4, 3]), (100, [30, 10], [75, 25]), (5, [2, 2, 1], [2, 2, 1])],
 )
-def test_a_group_figure_is_split_in_whole_tokens_that_sum_to_it(total: int, weights: list[int], parts: list[int]) -> None:
+def test_a_group_figure_is_split_in_whole_tokens_that_sum_to_it(
+    total: int, weights: list[int], parts: list[int]
+) -> None:
     assert split(total, weights) == parts

@@ -42,15 +42,16 @@ class Listed:
     tools: list[dict[str, Any]]
 
 
-async def list_tools(entry: ServerEntry, *, timeout_s: float) -> Listed:
+async def list_tools(entry: ServerEntry, *, timeout_s: float, redact: Redactor | None = None) -> Listed:
     """Every tool ``entry`` lists, within ``timeout_s`` for starting, the handshake and all pages.
 
     Raises:
-        ListingFailed: it did not start, answer in time or list; the reason has its secrets masked.
+        ListingFailed: it did not start, answer in time or list; the reason has the entry's secrets masked,
+            and those of ``redact`` (every configured server's: a server may print another's).
     """
     if entry.problem:
         raise ListingFailed(entry.problem)
-    redact = Redactor(entry.secrets())
+    redact = redact or Redactor(entry.secrets())
     # A real file, not a pipe: the child writes to its descriptor, and nothing has to drain it.
     with cast(TextIO, tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")) as errlog:
         try:

@@ -16,7 +16,7 @@ import anyio
 from ..core.state import AppState
 from ..core.tool_shape import api_name, messages_tool
 from ..core.tooldefs import ToolPricing, price_tools
-from ..redaction import protect_logs
+from ..redaction import Redactor, protect_logs
 from .connect import Listed, ListingFailed, list_tools
 from .entry import ServerEntry, merge_duplicates
 from .report import AuditReport, ServerRow, ToolCost
@@ -46,9 +46,10 @@ async def audit(
         TokenCounterError: the model's window is unknown, or counting failed where no estimate can stand in.
     """
     entries = merge_duplicates(entries)
-    protect_logs(secret for entry in entries for secret in entry.secrets())
+    secrets = [secret for entry in entries for secret in entry.secrets()]
+    protect_logs(secrets)
     window = await state.windows.resolve(options.model, None, argument="a model the table knows (--model)")
-    listings = await list_all(entries, options, progress)
+    listings = await list_all(entries, options, Redactor(secrets), progress)
     named = [(i, tool) for i, listing in enumerate(listings) if isinstance(listing, Listed) for tool in listing.tools]
     definitions = [host_tool(entries[i].name, tool) for i, tool in named]
     spec = state.catalog.lookup(options.model)
@@ -71,7 +72,7 @@ async def audit(
 
 
 async def list_all(
-    entries: Sequence[ServerEntry], options: AuditOptions, progress: Progress | None
+    entries: Sequence[ServerEntry], options: AuditOptions, redact: Redactor, progress: Progress | None
 ) -> list[Listed | ListingFailed]:
     """Each entry's tools or failure, in order; at most ``options.parallel`` connections at once."""
     results: list[Listed | ListingFailed] = [ListingFailed("not connected")] * len(entries)
@@ -80,7 +81,7 @@ async def list_all(
     async def one(index: int) -> None:
         async with limiter:
             try:
-                results[index] = await list_tools(entries[index], timeout_s=options.timeout_s)
+                results[index] = await list_tools(entries[index], timeout_s=options.timeout_s, redact=redact)
             except ListingFailed as failed:
                 results[index] = failed
         if progress is not None:
