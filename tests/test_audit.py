@@ -201,5 +201,6 @@ def test_every_host_config_is_found_and_read(tmp_path: Path) -> None:
         "http",
     )
     assert by_name["codex"].headers == {"Authorization": "Bearer tok-value-123"}
-    assert by_name["vscode"].problem is not None and "${input:cmd}" in by_name["vscode"].problem
+    assert by_name["vscode"].problem is not None
+    assert "${input:cmd}" in by_name["vscode"].problem
     assert "s3cret-value" not in repr(by_name["mac"])

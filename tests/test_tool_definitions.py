@@ -59,7 +59,8 @@ def test_names_the_api_refuses_are_rewritten_and_messages_tools_pass_through() -
 async def test_through_the_api_each_tool_is_a_leave_one_out_and_the_overhead_is_counted_once(
     standin: Standin, mode: Mode
 ) -> None:
-    tools = [wire(WEATHER), wire(TIME), {"name": "noop", "description": "Does nothing.", "input_schema": {}}]
+    noop: dict[str, Any] = {"name": "noop", "description": "Does nothing.", "input_schema": {"type": "object"}}
+    tools = [wire(WEATHER), wire(TIME), noop]
     converted = [messages_tool(tool) for tool in tools]
     async with connected(env_for(standin), mode) as client:
         result = await client.call_tool("count_tool_definitions", {"model": MODEL, "tools": tools, "server": "s"})
@@ -120,7 +121,8 @@ async def test_offline_the_prompt_is_the_documented_346_once(mode: Mode) -> None
         result = await client.call_tool("count_tool_definitions", {"model": MODEL, "tools": tools})
         alone = await client.call_tool("count_tool_definitions", {"model": MODEL, "tools": [wire(TIME)]})
     content, single = result.structured_content, alone.structured_content
-    assert content is not None and single is not None
+    assert content is not None
+    assert single is not None
     assert (content["source"], content["overhead"], single["overhead"]) == ("estimate", 346, 346)
     assert content["overhead"] + sum(content["tools"].values()) == content["total"]
     assert content["tools"]["get_time"] == single["tools"]["get_time"]
@@ -129,7 +131,9 @@ async def test_offline_the_prompt_is_the_documented_346_once(mode: Mode) -> None
 
 @pytest.mark.parametrize(
     ("tools", "problem"),
-    [([], "pass between 1 and"), (["get_weather"], "tools[0]: a tool definition is an object"), ([{}], "no name")],
+    list[tuple[list[Any], str]](
+        [([], "pass between 1 and"), (["get_weather"], "tools[0]: a tool definition is an object"), ([{}], "no name")]
+    ),
 )
 @pytest.mark.anyio
 async def test_bad_definitions_are_refused_in_our_words(tools: list[Any], problem: str) -> None:
