@@ -41,6 +41,13 @@ def own_http() -> Iterator[Served]:
         yield served
 
 
+@pytest.fixture(scope="module")
+def own_sse() -> Iterator[Served]:
+    """This project's server over legacy SSE."""
+    with serve_cli("sse", env=base_env()) as served:
+        yield served
+
+
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
     folder = tmp_path / "repo"
@@ -49,13 +56,15 @@ def repository(tmp_path: Path) -> Path:
     return folder
 
 
-def servers(repository: Path, own_http: Served) -> dict[str, Any]:
+def servers(repository: Path, own_http: Served, own_sse: Served) -> dict[str, Any]:
     return {
         # A secret in env and one in headers: the audit passes them on and must never show them.
         "time": {"command": str(BIN / "mcp-server-time"), "env": {"TIME_API_KEY": SECRET}},
         "git": {"command": str(BIN / "mcp-server-git"), "args": ["--repository", str(repository)]},
         "counter": {"command": str(SCRIPT)},
         "counter-http": {"type": "http", "url": own_http.url, "headers": {"Authorization": HEADER_SECRET}},
+        "counter-sse": {"type": "sse", "url": own_sse.url, "headers": {"X-Api-Key": SECRET}},
+        "paged": {"command": sys.executable, "args": [str(Path(__file__).with_name("paged_server.py"))]},
         "missing": {"command": str(BIN / "no-such-server"), "env": {"TOKEN": SECRET}},
         "crashes": {"command": "/bin/sh", "args": ["-c", f"echo failing with {SECRET} >&2; exit 3"]},
     }
@@ -86,9 +95,9 @@ def assert_sums(report: dict[str, Any]) -> None:
 
 
 def test_the_audit_prices_real_servers_offline_and_reports_failures_as_rows(
-    tmp_path: Path, repository: Path, own_http: Served
+    tmp_path: Path, repository: Path, own_http: Served, own_sse: Served
 ) -> None:
-    config = write_config(tmp_path, servers(repository, own_http))
+    config = write_config(tmp_path, servers(repository, own_http, own_sse))
     done = audit("--config", str(config), "--json", "--model", "claude-sonnet-4-6", env={})
     assert done.returncode == 0, done.stderr
     report = report_of(done)
@@ -101,7 +110,8 @@ def test_the_audit_prices_real_servers_offline_and_reports_failures_as_rows(
     }
     assert "mcp__git__git_status" in {tool["name"] for tool in found["git"]["tools"]}
     own = ["count_tokens", "check_context_fit", "count_files", "count_tool_definitions"]
-    for name in ("counter", "counter-http"):
+    assert [tool["name"] for tool in found["paged"]["tools"]] == [f"mcp__paged__paged_{i}" for i in range(5)]
+    for name in ("counter", "counter-http", "counter-sse"):
         assert {tool["name"] for tool in found[name]["tools"]} == {f"mcp__{name}__{t}" for t in own}
     # The same tools over stdio and HTTP; only the longer server name in each tool's name costs more.
     assert 0 < found["counter-http"]["tokens"] - found["counter"]["tokens"] <= 4 * 3
@@ -116,9 +126,9 @@ def test_the_audit_prices_real_servers_offline_and_reports_failures_as_rows(
 
 
 def test_the_audit_through_the_api_and_the_budget_exit_codes(
-    tmp_path: Path, repository: Path, own_http: Served, standin: Standin
+    tmp_path: Path, repository: Path, own_http: Served, own_sse: Served, standin: Standin
 ) -> None:
-    config = write_config(tmp_path, servers(repository, own_http))
+    config = write_config(tmp_path, servers(repository, own_http, own_sse))
     env = {"ANTHROPIC_API_KEY": DEFAULT_KEY, "ANTHROPIC_BASE_URL": standin.base_url}
     done = audit("--config", str(config), "--json", "--model", "claude-sonnet-4-6", env=env)
     report = report_of(done)
@@ -204,3 +214,24 @@ def test_every_host_config_is_found_and_read(tmp_path: Path) -> None:
     assert by_name["vscode"].problem is not None
     assert "${input:cmd}" in by_name["vscode"].problem
     assert "s3cret-value" not in repr(by_name["mac"])
+
+
+def test_a_server_that_never_answers_times_out_as_a_row(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"silent": {"command": "/bin/sleep", "args": ["60"]}})
+    done = audit("--config", str(config), "--json", "--timeout", "1", env={})
+    assert done.returncode == 0, done.stderr
+    row = rows(report_of(done))["silent"]
+    assert (row["status"], row["reason"]) == ("failed", "no answer within 1 s")
+
+
+def test_one_server_in_two_configs_is_connected_once(tmp_path: Path) -> None:
+    time_server = {"command": str(BIN / "mcp-server-time")}
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+    one = write_config(first, {"time": time_server})
+    two = write_config(second, {"time": time_server, "clock": time_server})
+    done = audit("--config", str(one), "--config", str(two), "--json", env={})
+    report = report_of(done)
+    assert [row["name"] for row in report["servers"]] == ["time"]
+    assert report["servers"][0]["host"] == f"config {one}, config {two}"

@@ -152,3 +152,15 @@ def test_a_group_figure_is_split_in_whole_tokens_that_sum_to_it(
     total: int, weights: list[int], parts: list[int]
 ) -> None:
     assert split(total, weights) == parts
+
+
+@pytest.mark.anyio
+async def test_a_model_without_a_known_window_still_gets_its_counts() -> None:
+    async with connected({}) as client:
+        result = await client.call_tool("count_tool_definitions", {"model": "claude-new-9", "tools": [wire(TIME)]})
+    content = result.structured_content
+    assert content is not None
+    assert "context_window" not in content
+    assert "share" not in content
+    assert content["total"] > 0
+    assert any("No window is known for claude-new-9" in note for note in content["notes"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..errors import UnknownWindow
 from .request import model_id
 from .results import ToolDefinitionCount
 from .state import AppState
@@ -22,7 +23,7 @@ async def count_tool_definitions(
     api_model = model_id(model)
     check_tool_count(len(tools))
     definitions = messages_tools(tools)
-    window = await state.windows.resolve(api_model, None)
+    window = await _window(state, api_model)
     pricing = await price_tools(state.counter, state.catalog.lookup(api_model), api_model, definitions)
     named = unique_names([str(tool.get("name") or tool.get("type")) for tool in definitions])
     per_tool = sorted(zip(named, pricing.per_tool, strict=True), key=lambda item: item[1], reverse=True)
@@ -33,11 +34,19 @@ async def count_tool_definitions(
         tools=dict(per_tool),
         overhead=pricing.overhead,
         total=pricing.total,
-        context_window=window.context_window,
-        share=round(pricing.total / window.context_window, 6),
+        context_window=window,
+        share=round(pricing.total / window, 6) if window else None,
         uncertainty_tokens=pricing.uncertainty_tokens,
-        notes=pricing.notes,
+        notes=[*pricing.notes, *([] if window else [f"No window is known for {api_model}, so no share is given."])],
     )
+
+
+async def _window(state: AppState, model: str) -> int | None:
+    """The model's window; None for a model neither the table nor the provider knows: the counts still stand."""
+    try:
+        return (await state.windows.resolve(model, None)).context_window
+    except UnknownWindow:
+        return None
 
 
 def unique_names(names: Sequence[str]) -> list[str]:

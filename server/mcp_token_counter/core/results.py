@@ -51,8 +51,9 @@ class ToolDefinitionCount(BaseModel):
     tools: dict[str, int]
     overhead: int
     total: int
-    context_window: int
-    share: float
+    # None for a model whose window is unknown. The tool sends no output schema: tools/list is near its budget.
+    context_window: int | None = None
+    share: float | None = None
     uncertainty_tokens: int = 0
     notes: list[str] = []
 
