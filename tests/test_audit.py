@@ -1,9 +1,13 @@
 """``mcp-token-counter audit`` against real servers: mcp-server-time and mcp-server-git (PyPI), the reference
 "everything" server (npm, on Node 22), and this project's own server over stdio and streamable HTTP."""
 
+import contextlib
 import json
+import os
+import pty
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -235,3 +239,27 @@ def test_one_server_in_two_configs_is_connected_once(tmp_path: Path) -> None:
     report = report_of(done)
     assert [row["name"] for row in report["servers"]] == ["time"]
     assert report["servers"][0]["host"] == f"config {one}, config {two}"
+
+
+def test_a_terminal_sees_progress_and_a_pipe_does_not(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"time": {"command": str(BIN / "mcp-server-time")}})
+    leader, follower = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):  # EIO once the child has closed its end
+            while chunk := os.read(leader, 4096):
+                chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    argv = [str(SCRIPT), "audit", "--config", str(config), "--json"]
+    with subprocess.Popen(argv, env={"PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE, stderr=follower) as process:
+        os.close(follower)
+        stdout, _ = process.communicate(timeout=120)
+    reader.join(10)
+    os.close(leader)
+    assert process.returncode == 0
+    assert b"listed time" in b"".join(chunks)
+    assert b"listed" not in stdout
+    assert json.loads(stdout)["servers"][0]["status"] == "ok"

@@ -42,8 +42,8 @@ class AuditReport(BaseModel):
     servers: list[ServerRow]
     overhead: int = 0
     total: int = 0
-    context_window: int
-    share: float = 0.0
+    context_window: int | None = None
+    share: float | None = None
     uncertainty_tokens: int = 0
     budget: int | None = None
     over_budget: bool = False

@@ -13,6 +13,8 @@ from typing import Any, Final
 
 import anyio
 
+from ..core.definitions import known_window, window_notes
+from ..core.request import model_id
 from ..core.state import AppState
 from ..core.tool_shape import api_name, messages_tool
 from ..core.tooldefs import ToolPricing, price_tools
@@ -45,29 +47,30 @@ async def audit(
     Raises:
         TokenCounterError: the model's window is unknown, or counting failed where no estimate can stand in.
     """
+    model = model_id(options.model)
     entries = merge_duplicates(entries)
     secrets = [secret for entry in entries for secret in entry.secrets()]
     protect_logs(secrets)
-    window = await state.windows.resolve(options.model, None, argument="a model the table knows (--model)")
+    window = await known_window(state, model)
     listings = await list_all(entries, options, Redactor(secrets), progress)
     named = [(i, tool) for i, listing in enumerate(listings) if isinstance(listing, Listed) for tool in listing.tools]
     definitions = [host_tool(entries[i].name, tool) for i, tool in named]
-    spec = state.catalog.lookup(options.model)
-    pricing = await price_tools(state.counter, spec, options.model, definitions) if definitions else None
+    spec = state.catalog.lookup(model)
+    pricing = await price_tools(state.counter, spec, model, definitions) if definitions else None
     rows = _rows(entries, listings, named, definitions, pricing)
     total = pricing.total if pricing else 0
     return AuditReport(
-        model=options.model,
+        model=model,
         source=pricing.source if pricing else None,
         servers=sorted(rows, key=lambda row: (row.status != "ok", -row.tokens, row.name)),
         overhead=pricing.overhead if pricing else 0,
         total=total,
-        context_window=window.context_window,
-        share=round(total / window.context_window, 6),
+        context_window=window,
+        share=round(total / window, 6) if window else None,
         uncertainty_tokens=pricing.uncertainty_tokens if pricing else 0,
         budget=options.budget,
         over_budget=options.budget is not None and total > options.budget,
-        notes=pricing.notes if pricing else ["No server listed any tools."],
+        notes=[*(pricing.notes if pricing else ["No server listed any tools."]), *window_notes(model, window)],
     )
 
 

@@ -107,9 +107,14 @@ def show(out: Console, report: AuditReport, *, as_json: bool) -> None:
         out.print_json(data=wire_json(report))
         return
     out.print(audit_table(report))
+    share = (
+        f" = {report.share:.2%} of {report.model}'s {report.context_window:,} window"
+        if report.share is not None and report.context_window
+        else f" for {report.model}"
+    )
     out.print(
-        f"tool-use overhead (once): {report.overhead:,}  total: {report.total:,} tokens = {report.share:.2%} of "
-        f"{report.model}'s {report.context_window:,} window ({report.source or 'nothing counted'})",
+        f"tool-use overhead (once): {report.overhead:,}  total: {report.total:,} tokens{share} "
+        f"({report.source or 'nothing counted'})",
         highlight=False,
     )
     if report.budget is not None:

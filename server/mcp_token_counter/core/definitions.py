@@ -23,7 +23,7 @@ async def count_tool_definitions(
     api_model = model_id(model)
     check_tool_count(len(tools))
     definitions = messages_tools(tools)
-    window = await _window(state, api_model)
+    window = await known_window(state, api_model)
     pricing = await price_tools(state.counter, state.catalog.lookup(api_model), api_model, definitions)
     named = unique_names([str(tool.get("name") or tool.get("type")) for tool in definitions])
     per_tool = sorted(zip(named, pricing.per_tool, strict=True), key=lambda item: item[1], reverse=True)
@@ -37,11 +37,11 @@ async def count_tool_definitions(
         context_window=window,
         share=round(pricing.total / window, 6) if window else None,
         uncertainty_tokens=pricing.uncertainty_tokens,
-        notes=[*pricing.notes, *([] if window else [f"No window is known for {api_model}, so no share is given."])],
+        notes=[*pricing.notes, *window_notes(api_model, window)],
     )
 
 
-async def _window(state: AppState, model: str) -> int | None:
+async def known_window(state: AppState, model: str) -> int | None:
     """The model's window; None for a model neither the table nor the provider knows: the counts still stand."""
     try:
         return (await state.windows.resolve(model, None)).context_window
@@ -57,3 +57,8 @@ def unique_names(names: Sequence[str]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
     return unique
+
+
+def window_notes(model: str, window: int | None) -> list[str]:
+    """A note when no share can be given."""
+    return [] if window else [f"No window is known for {model}, so no share is given."]

@@ -86,7 +86,8 @@ async def price_tools(
     except TokenCounterError as exc:
         note = f"A partial count failed ({exc}); every figure is an offline estimate."
         return await offline_pricing(spec, model, tools, notes=[note])
-    return ToolPricing(pricing.per_tool, pricing.overhead, "api", notes=[*pricing.notes, tally.note("tools")])
+    notes = [*full.notes, *pricing.notes, tally.note("tools")]
+    return ToolPricing(pricing.per_tool, pricing.overhead, "api", notes=notes)
 
 
 def check_tool_count(count: int) -> None:
