@@ -183,7 +183,7 @@ def test_no_config_is_a_usage_error_and_help_says_secrets_stay_hidden(tmp_path: 
 def test_every_host_config_is_found_and_read(tmp_path: Path) -> None:
     """Desktop (three platforms), Claude Code (project, user and local scope), Cursor, VS Code and Codex."""
     home, project = tmp_path / "home", tmp_path / "project"
-    stdio = {"command": "srv", "args": ["--x", "${env:WHERE}"], "env": {"K": "${SECRET_VAR}"}}
+    stdio = {"command": "srv", "args": ["--x", "${env:WHERE}"], "env": {"K": "${SECRET_VAR}", "D": "${UNSET:-dflt}"}}
     files: dict[Path, object] = {
         home / "Library/Application Support/Claude/claude_desktop_config.json": {"mcpServers": {"mac": stdio}},
         home / "AppData/Roaming/Claude/claude_desktop_config.json": {"mcpServers": {"win": stdio}},
@@ -201,14 +201,18 @@ def test_every_host_config_is_found_and_read(tmp_path: Path) -> None:
         path.write_text(json.dumps(doc), encoding="utf-8")
     codex = home / ".codex" / "config.toml"
     codex.parent.mkdir()
-    codex.write_text('[mcp_servers.codex]\nurl = "https://x.example/mcp"\nbearer_token_env_var = "TOK"\n', "utf-8")
+    codex.write_text(
+        '[mcp_servers.codex]\nurl = "https://x.example/mcp"\nbearer_token_env_var = "TOK"\n'
+        '[mcp_servers.codex_off]\ncommand = "srv"\nenabled = false\n',
+        "utf-8",
+    )
     environ = {"WHERE": "there", "SECRET_VAR": "s3cret-value", "TOK": "tok-value-123"}
     places = Places(home=home, cwd=project, environ=environ)
     expand = Expander(environ, str(project), str(home))
     entries = [entry for host, path in found_configs(places) for entry in read_config(path, host, expand)]
     by_name = {entry.name: entry for entry in entries}
     assert list(by_name) == ["mac", "win", "linux", "remote", "user", "local", "cursor", "vscode", "codex"]
-    assert (by_name["mac"].args, dict(by_name["mac"].env)) == (("--x", "there"), {"K": "s3cret-value"})
+    assert (by_name["mac"].args, dict(by_name["mac"].env)) == (("--x", "there"), {"K": "s3cret-value", "D": "dflt"})
     assert (by_name["remote"].transport, by_name["local"].transport, by_name["codex"].transport) == (
         "sse",
         "http",
