@@ -29,6 +29,7 @@ from ..errors import TokenCounterError
 from ..files.count import FileCount, FileQuery, count_files
 from ..redaction import protect_logs
 from ..upstream.http import make_http_client
+from . import audit as audit_cli
 from .render import count_table, emit, files_table, models_table
 
 EXIT_OK: Final = 0
@@ -68,6 +69,7 @@ def parser() -> argparse.ArgumentParser:
         "--context-window", type=int, default=None, help="the window to fit, for a model the table lacks"
     )
     commands.add_parser("models", help="list known models", epilog=MODELS_EXAMPLE, formatter_class=raw)
+    audit_cli.add_parser(commands)
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
     return root
@@ -86,7 +88,7 @@ def run(argv: Sequence[str]) -> int:
         if args.command == "models":
             return _models(out, as_json=args.json)
         return anyio.run(_dispatch, args, out)
-    except UsageError as exc:
+    except (UsageError, audit_cli.NoConfig) as exc:
         Console(file=sys.stderr).print(f"[red]error:[/] {exc}", highlight=False)
         return EXIT_USAGE
     except TokenCounterError as exc:
@@ -96,6 +98,8 @@ def run(argv: Sequence[str]) -> int:
 
 async def _dispatch(args: argparse.Namespace, out: Console) -> int:
     async with engine() as state:
+        if args.command == "audit":
+            return await audit_cli.run_audit(args, out, state)
         if args.command == "count":
             result = await operations.count(state, _read_request(args.payload), breakdown=args.breakdown)
             emit(out, result, as_json=args.json, table=count_table)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcp.server import MCPServer
 
 from ..core.state import AppState
-from . import count, files
+from . import count, definitions, files
 from .resources import register_resources
 
 
@@ -22,5 +22,11 @@ def register(server: MCPServer[AppState]) -> None:
     )
     server.add_tool(
         files.count_files, title="Count files", description=files.FILES_DESCRIPTION, annotations=files.ANNOTATIONS
+    )
+    server.add_tool(
+        definitions.count_tool_definitions,
+        title="Count tool definitions",
+        description=definitions.DESCRIPTION,
+        annotations=count.ANNOTATIONS,
     )
     register_resources(server)
