@@ -29,6 +29,7 @@ from ..errors import TokenCounterError
 from ..files.count import FileCount, FileQuery, count_files
 from ..redaction import protect_logs
 from ..upstream.http import make_http_client
+from . import audit as audit_cli
 from .page import write_page
 from .render import count_table, emit, files_table, models_table
 
@@ -71,6 +72,7 @@ def parser() -> argparse.ArgumentParser:
     for sub in (count, files):
         sub.add_argument("--html", metavar="FILE", help="also write the context-window view as a standalone page")
     commands.add_parser("models", help="list known models", epilog=MODELS_EXAMPLE, formatter_class=raw)
+    audit_cli.add_parser(commands)
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
     return root
@@ -89,7 +91,7 @@ def run(argv: Sequence[str]) -> int:
         if args.command == "models":
             return _models(out, as_json=args.json)
         return anyio.run(_dispatch, args, out)
-    except UsageError as exc:
+    except (UsageError, audit_cli.NoConfig) as exc:
         Console(file=sys.stderr).print(f"[red]error:[/] {exc}", highlight=False)
         return EXIT_USAGE
     except TokenCounterError as exc:
@@ -102,6 +104,8 @@ def run(argv: Sequence[str]) -> int:
 
 async def _dispatch(args: argparse.Namespace, out: Console) -> int:
     async with engine() as state:
+        if args.command == "audit":
+            return await audit_cli.run_audit(args, out, state)
         if args.command == "count":
             request = _read_request(args.payload)
             result = await operations.count(state, request, breakdown=args.breakdown)

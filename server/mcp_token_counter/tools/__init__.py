@@ -6,7 +6,7 @@ from mcp.server import MCPServer
 
 from ..core.state import AppState
 from ..view.page import view_meta
-from . import count, files
+from . import count, definitions, files
 from .resources import register_resources
 
 
@@ -32,5 +32,11 @@ def register(server: MCPServer[AppState]) -> None:
         description=files.FILES_DESCRIPTION,
         annotations=files.ANNOTATIONS,
         meta=view_meta(),
+    )
+    server.add_tool(
+        definitions.count_tool_definitions,
+        title="Count tool definitions",
+        description=definitions.DESCRIPTION,
+        annotations=count.ANNOTATIONS,
     )
     register_resources(server)
