@@ -170,3 +170,9 @@ def loaded(version: str) -> Counter:
         if version not in _counters:
             _counters[version] = counter_for(version)
         return _counters[version]
+
+
+def forget_words() -> None:
+    """Start every version's counter afresh: its per-word memo goes, its vocabulary stays loaded in ctok."""
+    with _load_lock:
+        _counters.clear()

@@ -19,7 +19,7 @@ from operator import and_, itemgetter, mul, rshift
 from typing import Any, Final
 
 from .ctok_internals import CtokParts
-from .segment_tiling import MEMO_LIMIT, SegmentTiler, adjacent_pairs, check_word_boundaries
+from .segment_tiling import MEMO_LIMIT, SegmentTiler, vocabulary_cuts
 from .word_stream import WordKey, WordWriter, space_chars, word_splitter
 
 _FIRST_TWO: Final = itemgetter(slice(0, 2))
@@ -43,12 +43,11 @@ class FastCounter:
         self._model = model
         self._overhead: int = model.message_overhead
         spaces = space_chars(parts.classify, parts.space)
-        pairs = adjacent_pairs(model.vocab)
-        check_word_boundaries(pairs, spaces, parts.eow)
+        cuts = vocabulary_cuts(model.vocab, spaces, parts.eow, "".join(sorted(parts.markers)))
         self._split = word_splitter(spaces)
         self._single = frozenset([" ", *(" " + c for c in spaces if c != " ")]).__contains__
         self._writer = WordWriter(parts, model)
-        self._tiler = SegmentTiler(parts, model, pairs)
+        self._tiler = SegmentTiler(parts, model, cuts)
         self._opens = re.compile(f"[{parts.shift}{parts.caps}]*{parts.bow}").match
         self._folds = [(chr(k), v) for k, v in parts.quote_fold.items()] if model.fold_quotes else []
         self._escapes = [(chr(k), v) for k, v in parts.marker_escapes.items()]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, Final
 
 from .ctok_internals import CtokParts
@@ -69,13 +70,25 @@ def cut_pattern(pairs: set[str], watched: str) -> re.Pattern[str]:
     return re.compile("|".join(rules))
 
 
+@cache
+def vocabulary_cuts(vocab: frozenset[str], spaces: str, eow: str, watched: str) -> re.Pattern[str]:
+    """``cut_pattern`` of ``vocab``, once ``check_word_boundaries`` passed; built once per vocabulary.
+
+    Raises:
+        UnsupportedVocabulary: see ``check_word_boundaries``.
+    """
+    pairs = adjacent_pairs(vocab)
+    check_word_boundaries(pairs, spaces, eow)
+    return cut_pattern(pairs, watched + _WATCHED)
+
+
 class SegmentTiler:
     """The tiling cost of part of a marked stream for one model, with its per-segment memo."""
 
-    def __init__(self, parts: CtokParts, model: Any, pairs: set[str]) -> None:
+    def __init__(self, parts: CtokParts, model: Any, cuts: re.Pattern[str]) -> None:
         self._parts = parts
         self._model = model
-        self._split = cut_pattern(pairs, "".join(parts.markers) + _WATCHED).split
+        self._split = cuts.split
         self._costs: dict[str, int] = {"": 0}
 
     def cost(self, stream: str) -> int:

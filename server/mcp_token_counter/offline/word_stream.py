@@ -21,6 +21,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable
+from functools import cache
 from typing import Any, Final
 
 from .ctok_internals import CtokParts
@@ -37,6 +38,7 @@ class StreamMismatch(ValueError):
     """ctok's output for a synthetic text did not split back into the words it was given."""
 
 
+@cache
 def space_chars(classify: Callable[[str], str], space: str) -> str:
     """Every codepoint ctok classes as whitespace."""
     separators = (chr(cp) for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp))[0] == "Z")
