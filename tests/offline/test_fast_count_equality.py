@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
-
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
+
 from mcp_token_counter.offline import ctok_fast
 from mcp_token_counter.offline.ctok_fast import Counter, fast_counter
 

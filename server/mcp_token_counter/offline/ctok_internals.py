@@ -11,7 +11,7 @@ import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 type Internal = Callable[[str, str], object]
 """Looks up ``name`` in the ctok submodule ``module``."""
@@ -104,9 +104,30 @@ def ctok_parts(internal: Internal = ctok_attribute) -> CtokParts:
         eow=constant("EOW_G", str),
         shift=constant("SHIFT_G", str),
         caps=constant("CAPS_G", str),
-        contractions=constant("CONTRACTION_SUFFIXES", frozenset),
-        markers=constant("MARKER_GLYPHS", frozenset),
-        marker_escapes=constant("LITERAL_MARKER_ESCAPE_TABLE", dict),
-        quote_fold=constant("QUOTE_FOLD", dict),
-        seam_re=constant("SEAM_RE", re.Pattern),
+        contractions=_strings(internal("constants", "CONTRACTION_SUFFIXES"), "CONTRACTION_SUFFIXES"),
+        markers=_strings(internal("constants", "MARKER_GLYPHS"), "MARKER_GLYPHS"),
+        marker_escapes=_table(internal("constants", "LITERAL_MARKER_ESCAPE_TABLE"), "LITERAL_MARKER_ESCAPE_TABLE"),
+        quote_fold=_table(internal("constants", "QUOTE_FOLD"), "QUOTE_FOLD"),
+        seam_re=_pattern(internal("constants", "SEAM_RE"), "SEAM_RE"),
     )
+
+
+def _strings(value: object, name: str) -> frozenset[str]:
+    if not isinstance(value, frozenset) or not all(isinstance(m, str) for m in cast(frozenset[object], value)):
+        raise TypeError(f"ctok's {name} is not a frozenset of strings")
+    return cast(frozenset[str], value)
+
+
+def _table(value: object, name: str) -> Mapping[int, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, int) and isinstance(v, str) for k, v in cast(dict[object, object], value).items()
+    ):
+        raise TypeError(f"ctok's {name} is not a str.translate table of single strings")
+    return cast(dict[int, str], value)
+
+
+def _pattern(value: object, name: str) -> re.Pattern[str]:
+    pattern: object = getattr(value, "pattern", None)
+    if not isinstance(value, re.Pattern) or not isinstance(pattern, str):
+        raise TypeError(f"ctok's {name} is not a compiled text pattern")
+    return cast(re.Pattern[str], value)

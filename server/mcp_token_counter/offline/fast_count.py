@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
-from operator import and_, itemgetter, mul, rshift
-from typing import Any, Final
+from operator import itemgetter
+from typing import Any, Final, cast
 
 from .ctok_internals import CtokParts
 from .segment_tiling import MEMO_LIMIT, SegmentTiler, vocabulary_cuts
@@ -75,26 +75,25 @@ class FastCounter:
     def _words_cost(self, pieces: list[str], *, raw_head_space: bool) -> int:
         gaps = pieces[2::2]
         single = list(map(self._single, map(_FIRST_TWO, gaps)))
-        keys = list(zip(map(str.endswith, gaps[:-1], repeat(" ")), pieces[3::2], single[1:]))
+        keys = list(zip(map(str.endswith, gaps[:-1], repeat(" ")), pieces[3::2], single[1:], strict=True))
         units = [self._head((pieces[0], pieces[1], single[0], raw_head_space)), *self._units(keys)]
-        words = sum(map(rshift, units, repeat(2)))
-        ends = map(and_, units[:-1], repeat(_ENDS))
-        opens = map(and_, units[1:], repeat(_OPENS))
-        seams = sum(map(mul, map(mul, ends, opens), map(" ".__eq__, gaps[:-1]))) // _ENDS
+        words = sum(map(int.__rshift__, units, repeat(2)))
+        ends = map(int.__and__, units[:-1], repeat(_ENDS))
+        opens = map(int.__and__, units[1:], repeat(_OPENS))
+        seams = sum(map(int.__mul__, map(int.__mul__, ends, opens), map(" ".__eq__, gaps[:-1]))) // _ENDS
         return words + self._gaps_cost(gaps) - seams * self._gap(" ")
 
     def _units(self, keys: list[WordKey]) -> list[int]:
         units = list(map(self._words.get, keys))
         if None not in units:
-            return units  # pyright: ignore[reportReturnType]  # no None
+            return cast(list[int], units)
         # Filled into a local mapping first: another thread may start the shared memo afresh meanwhile.
-        fresh = dict.fromkeys(k for k, u in zip(keys, units, strict=True) if u is None)
-        for key, stream in zip(list(fresh), self._writer.words(list(fresh)), strict=True):
-            fresh[key] = self._unit(stream)
+        missing = list(dict.fromkeys(k for k, u in zip(keys, units, strict=True) if u is None))
+        fresh = {key: self._unit(stream) for key, stream in zip(missing, self._writer.words(missing), strict=True)}
         if len(self._words) > MEMO_LIMIT:
             self._words = {}
-        self._words.update(fresh)  # pyright: ignore[reportArgumentType]  # every value was filled above
-        return [fresh[k] if u is None else u for k, u in zip(keys, units, strict=True)]  # pyright: ignore[reportReturnType]
+        self._words.update(fresh)
+        return [fresh[k] if u is None else u for k, u in zip(keys, units, strict=True)]
 
     def _head(self, key: HeadKey) -> int:
         unit = self._heads.get(key)
@@ -122,7 +121,7 @@ class FastCounter:
         costs = list(map(self._gaps.get, gaps))
         if None in costs:
             return sum(self._gap(g) for g in gaps)
-        return sum(costs)  # pyright: ignore[reportArgumentType]  # no None
+        return sum(cast(list[int], costs))
 
     def _gap(self, gap: str) -> int:
         cost = self._gaps.get(gap)

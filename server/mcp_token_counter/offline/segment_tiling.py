@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from .ctok_internals import CtokParts
 
@@ -22,7 +22,7 @@ from .ctok_internals import CtokParts
 # another space), so the rules stay short while they cut between almost every two words.
 _WATCHED: Final = " \t\n\u3000"
 _MAX_PARTNERS: Final = 16
-# A stream this short (most single words) is tiled whole: cutting it first costs more than it saves.
+# A stream this short with at most one word in it is tiled whole: cutting it first costs more than it saves.
 _TILE_WHOLE: Final = 24
 # Past this many remembered segments the memo starts again, so memory stays bounded on endless input.
 MEMO_LIMIT: Final = 1 << 18
@@ -93,12 +93,12 @@ class SegmentTiler:
 
     def cost(self, stream: str) -> int:
         """``min_vocab_tile(stream)``'s cost, as ctok's ``tile`` computes it."""
-        if len(stream) <= _TILE_WHOLE:
+        if len(stream) <= _TILE_WHOLE and stream.count(self._parts.bow) + stream.count(self._parts.eow) <= 2:
             return self._tile(stream)
         segments = self._split(stream)
         costs = list(map(self._costs.get, segments))
         if None not in costs:
-            return sum(costs)  # pyright: ignore[reportArgumentType]  # no None
+            return sum(cast(list[int], costs))
         fresh = {s: self._tile(s) for s, c in zip(segments, costs, strict=True) if c is None}
         if len(self._costs) > MEMO_LIMIT:
             self._costs = {"": 0}
@@ -106,8 +106,13 @@ class SegmentTiler:
         return sum(fresh[s] if c is None else c for s, c in zip(segments, costs, strict=True))
 
     def _tile(self, segment: str) -> int:
-        if segment in self._model.vocab:
+        vocab = self._model.vocab
+        if segment in vocab:
             return 1
+        # Not one piece, so at least two tiles; two pieces end to end are then the cheapest tiling.
+        for cut in range(1, len(segment)):
+            if segment[:cut] in vocab and segment[cut:] in vocab:
+                return 2
         parts, model = self._parts, self._model
 
         def floor(at: int) -> int:

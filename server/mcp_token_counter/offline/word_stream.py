@@ -22,7 +22,7 @@ import sys
 import unicodedata
 from collections.abc import Callable
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from .ctok_internals import CtokParts
 from .plain_words import PlainWords
@@ -73,7 +73,7 @@ class WordWriter:
         written = [self._plain.write(word, space_before=left, space_after=right) for left, word, right in keys]
         rest = [key for key, out in zip(keys, written, strict=True) if out is None]
         if not rest:
-            return written  # pyright: ignore[reportReturnType]  # no None left
+            return cast(list[str], written)
         by_ctok = iter(self._by_ctok(rest))
         return [next(by_ctok) if out is None else out for out in written]
 
