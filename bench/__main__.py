@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import anyio
 from tests.standin import Standin
 
-from bench import offline_throughput
+from bench import offline_memory, offline_throughput
 from bench.cache_bench import cache_hit
 from bench.chart import sweep_chart
 from bench.http_bench import SweepTarget, http_latency, http_servers, ours_http, script_http, sweep
@@ -84,6 +84,7 @@ def run(sizes: Sizes) -> dict[str, Any]:
     report["cache_hit"] = {**asdict(hit), "upstream_requests_for_all_hits": upstream_calls - 1}
     report["sweep"] = _sweep(list(sizes.levels), sizes.rounds)
     report["offline_throughput"] = offline_throughput.measure(sizes.offline_mb, "3.0")
+    report["offline_memory"] = offline_memory.measure(sizes.offline_mb)
     return report
 
 
@@ -167,6 +168,11 @@ def print_table(report: dict[str, Any]) -> None:
         f"{off['after_vs_before']}x before), warm {off['after_warm_s']} s\n"
         f"offline estimate of it as a conversation: cold {off['estimate_cold_s']} s ({off['cold_vs_ctok']}x ctok), "
         f"warm {off['estimate_warm_s']} s\n"
+    )
+    counted = report["offline_memory"]
+    out.write(
+        f"peak RSS counting one {counted['megabytes']} MB text: before {counted['before_peak_mb']} MB, "
+        f"after {counted['after_peak_mb']} MB ({counted['after_vs_before']}x)\n"
     )
 
 

@@ -25,7 +25,7 @@ _MAX_PARTNERS: Final = 16
 # A stream this short with at most one word in it is tiled whole: cutting it first costs more than it saves.
 _TILE_WHOLE: Final = 24
 # Past this many remembered segments the memo starts again, so memory stays bounded on endless input.
-MEMO_LIMIT: Final = 1 << 18
+MEMO_LIMIT: Final = 1 << 17
 
 
 class UnsupportedVocabulary(ValueError):
