@@ -35,14 +35,22 @@ def _timed[T](run: Callable[[], T]) -> tuple[T, float]:
     return result, time.perf_counter() - start
 
 
+def _cpu[T](run: Callable[[], T]) -> tuple[T, float, float]:
+    """``run``'s result, wall seconds and this process's CPU seconds: on a shared machine the CPU ratio is
+    the steadier of the two, since other processes stretch wall time unevenly between the timed runs."""
+    cpu = time.process_time()
+    result, wall = _timed(run)
+    return result, wall, time.process_time() - cpu
+
+
 def _counts(blocks: list[str], version: str) -> dict[str, float]:
     before = engine_counter(version)
     before("warm up")
     fast_counter(version)("warm up")  # loads what every fresh counter shares; its memo is not reused below
     after = fast_counter(version)
-    expected, ctok_s = _timed(lambda: [ctok.token_count(b, version) for b in blocks])
-    _, before_s = _timed(lambda: [before(b) for b in blocks])
-    counted, after_s = _timed(lambda: [after(b) for b in blocks])
+    expected, ctok_s, ctok_cpu = _cpu(lambda: [ctok.token_count(b, version) for b in blocks])
+    _, before_s, before_cpu = _cpu(lambda: [before(b) for b in blocks])
+    counted, after_s, after_cpu = _cpu(lambda: [after(b) for b in blocks])
     if counted != expected:
         raise AssertionError("the fast counter differs from ctok.token_count on the bench text")
     _, warm_s = _timed(lambda: [after(b) for b in blocks])
@@ -57,6 +65,12 @@ def _counts(blocks: list[str], version: str) -> dict[str, float]:
         "after_vs_before": round(before_s / after_s, 2),
         "ctok_mb_s": round(mb / ctok_s, 3),
         "after_mb_s": round(mb / after_s, 3),
+        "ctok_cpu_s": round(ctok_cpu, 3),
+        "before_cpu_s": round(before_cpu, 3),
+        "after_cpu_s": round(after_cpu, 3),
+        "after_vs_ctok_cpu": round(ctok_cpu / after_cpu, 2),
+        "after_vs_before_cpu": round(before_cpu / after_cpu, 2),
+        "after_mb_per_cpu_s": round(mb / after_cpu, 3),
     }
 
 
