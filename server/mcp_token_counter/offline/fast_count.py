@@ -24,7 +24,7 @@ from .word_stream import WordKey, WordWriter, space_chars, word_splitter
 
 _FIRST_TWO: Final = itemgetter(slice(0, 2))
 # A word's memo entry packs its tiling cost with two seam flags: cost << 2 | ends in ⟨eow⟩ << 1 | opens
-# with ⟨bow⟩. Ints keep the per-word work in C (map over operator functions) instead of a Python loop.
+# with ⟨bow⟩. Ints keep the per-word work in C (map over int methods) instead of a Python loop.
 _ENDS: Final = 2
 _OPENS: Final = 1
 
