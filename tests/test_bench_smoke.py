@@ -41,5 +41,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path) -> None:
     for server in ("ours", "floor"):
         assert report["memory"][server]["peak_rss_mb"] >= report["memory"][server]["idle_rss_mb"] > 0
     assert report["offline_throughput"]["cold_vs_ctok"] > 0
+    assert report["offline_throughput"]["after_vs_ctok"] > 0
+    assert report["offline_memory"]["after_peak_mb"] >= report["offline_memory"]["after_loaded_mb"] > 0
     assert (tmp_path / "quick.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "per-call latency over stdio" in done.stdout
