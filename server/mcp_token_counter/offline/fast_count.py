@@ -1,7 +1,8 @@
 """``ctok.token_count`` at tokenizer speed: ctok's own rules, applied once per distinct word and gap.
 
     text -> ctok's NFC fold -> words and the whitespace gaps between them
-         -> each word's stream (word_stream) and its tiling cost (segment_tiling), remembered per word
+         -> each word's stream (word_stream) and its tiling cost, remembered per word: unseen words'
+            streams tiled in one batch (batch_tiling, compiled), gaps and the head by segment_tiling
          -> the sum, less the seam spaces ctok's stream drops, plus the frame
 
 No vocabulary piece starts with ⟨eow⟩ or mixes whitespace with anything else (checked on the vocabulary
@@ -14,10 +15,12 @@ counted and their cost taken off. Every character of the stream and every tiling
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, Final, cast
 
+from .batch_tiling import Kernels, batch_tiler, load_kernels
 from .ctok_internals import CtokParts
 from .segment_tiling import MEMO_LIMIT, SegmentTiler, vocabulary_cuts
 from .word_stream import WordKey, WordWriter, space_chars, word_splitter
@@ -38,7 +41,7 @@ class FastCounter:
         UnsupportedVocabulary: on construction, when the vocabulary breaks the sum's precondition.
     """
 
-    def __init__(self, parts: CtokParts, model: Any) -> None:
+    def __init__(self, parts: CtokParts, model: Any, kernels: Callable[[], Kernels] = load_kernels) -> None:
         self._parts = parts
         self._model = model
         self._overhead: int = model.message_overhead
@@ -48,6 +51,7 @@ class FastCounter:
         self._single = frozenset([" ", *(" " + c for c in spaces if c != " ")]).__contains__
         self._writer = WordWriter(parts, model)
         self._tiler = SegmentTiler(parts, model, cuts)
+        self._batch = batch_tiler(parts, model, self._tiler, kernels)
         self._opens = re.compile(f"[{parts.shift}{parts.caps}]*{parts.bow}").match
         self._folds = [(chr(k), v) for k, v in parts.quote_fold.items()] if model.fold_quotes else []
         self._escapes = [(chr(k), v) for k, v in parts.marker_escapes.items()]
@@ -89,7 +93,7 @@ class FastCounter:
             return cast(list[int], units)
         # Filled into a local mapping first: another thread may start the shared memo afresh meanwhile.
         missing = list(dict.fromkeys(k for k, u in zip(keys, units, strict=True) if u is None))
-        fresh = {key: self._unit(stream) for key, stream in zip(missing, self._writer.words(missing), strict=True)}
+        fresh = dict(zip(missing, self._stream_units(self._writer.words(missing)), strict=True))
         if len(self._words) > MEMO_LIMIT:
             self._words = {}
         self._words.update(fresh)
@@ -113,9 +117,24 @@ class FastCounter:
             unit = self._streams[stream] = self._new_unit(stream)
         return unit
 
-    def _new_unit(self, stream: str) -> int:
+    def _stream_units(self, streams: list[str]) -> list[int]:
+        """``_unit`` of each stream, the unseen ones tiled in one batch."""
+        units = list(map(self._streams.get, streams))
+        if None in units:
+            unseen = list(dict.fromkeys(s for s, u in zip(streams, units, strict=True) if u is None))
+            tiled = dict(zip(unseen, map(self._flagged, unseen, self._batch(unseen)), strict=True))
+            if len(self._streams) > MEMO_LIMIT:
+                self._streams = {}
+            self._streams.update(tiled)
+            return [tiled[s] if u is None else u for s, u in zip(streams, units, strict=True)]
+        return cast(list[int], units)
+
+    def _flagged(self, stream: str, cost: int) -> int:
         ends = _ENDS if len(stream) > 1 and stream.endswith(self._parts.eow) else 0
-        return self._tiler.cost(stream) << 2 | ends | (_OPENS if self._opens(stream) else 0)
+        return cost << 2 | ends | (_OPENS if self._opens(stream) else 0)
+
+    def _new_unit(self, stream: str) -> int:
+        return self._flagged(stream, self._tiler.cost(stream))
 
     def _gaps_cost(self, gaps: list[str]) -> int:
         costs = list(map(self._gaps.get, gaps))
