@@ -1,4 +1,4 @@
-"""Peak RSS while counting one 4 MB text offline, the previous fast path against the per-word counter.
+"""Peak RSS while counting one 4 MB text offline, the previous fast paths against the per-word counter.
 
     .venv/bin/python -m bench.offline_memory [--mb 4]
 
@@ -15,10 +15,11 @@ import subprocess
 import sys
 from typing import Final
 
+from bench.offline_throughput import uncompiled_counter
 from bench.real_text import real_blocks
 from mcp_token_counter.offline.ctok_fast import engine_counter, fast_counter
 
-COUNTERS: Final = {"before": engine_counter, "after": fast_counter}
+COUNTERS: Final = {"before": engine_counter, "uncompiled": uncompiled_counter, "after": fast_counter}
 
 
 def _peak_mb() -> float:
@@ -48,6 +49,7 @@ def measure(megabytes: float) -> dict[str, float]:
         for key, value in json.loads(done.stdout).items():
             figures[f"{name}_{key}"] = value
     figures["after_vs_before"] = round(figures["after_peak_mb"] / figures["before_peak_mb"], 2)
+    figures["after_vs_uncompiled"] = round(figures["after_peak_mb"] / figures["uncompiled_peak_mb"], 2)
     return figures
 
 

@@ -7,8 +7,10 @@ table, cut into message blocks. Timed in one run, on the same blocks:
 
 * ``ctok``: ``ctok.token_count`` on each block, the baseline;
 * ``before``: the previous fast path (``ctok_fast.engine_counter``: ctok's tiling without rendering);
-* ``after``: the per-word counter (``ctok_fast.fast_counter``) with an empty memo, i.e. cold first
-  counts, then again warm;
+* ``uncompiled``: the per-word counter with ctok's own tiling loop for unseen words, as it runs without
+  numba (the counter of the release before the compiled tiling), empty memo;
+* ``after``: the per-word counter (``ctok_fast.fast_counter``, unseen words tiled by the numba kernels)
+  with an empty memo, i.e. cold first counts, then again warm;
 * ``estimate_request`` over the blocks as one conversation, cold (every cache emptied) and warm.
 
 Every counter's vocabulary is loaded before any timing, and ``after``'s counts are checked equal to ctok's.
@@ -26,7 +28,20 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its 
 from bench.real_text import real_blocks
 from mcp_token_counter.catalog import builtin_catalog
 from mcp_token_counter.offline import clear_text_cache, estimate_request, text_cache_info
-from mcp_token_counter.offline.ctok_fast import engine_counter, fast_counter
+from mcp_token_counter.offline.batch_tiling import Kernels
+from mcp_token_counter.offline.ctok_fast import ctok_internal, engine_counter, fast_counter
+from mcp_token_counter.offline.ctok_internals import ctok_parts
+from mcp_token_counter.offline.fast_count import FastCounter
+
+
+def _no_numba() -> Kernels:
+    raise ImportError("numba left out for the comparison")
+
+
+def uncompiled_counter(version: str) -> Callable[[str], int]:
+    """The per-word counter as it counts without numba: ctok's tiling loop for unseen words."""
+    model = ctok_internal("main", "_model")(ctok_internal("main", "_family")(version))
+    return FastCounter(ctok_parts(), model, _no_numba)
 
 
 def _timed[T](run: Callable[[], T]) -> tuple[T, float]:
@@ -47,11 +62,13 @@ def _counts(blocks: list[str], version: str) -> dict[str, float]:
     before = engine_counter(version)
     before("warm up")
     fast_counter(version)("warm up")  # loads what every fresh counter shares; its memo is not reused below
+    uncompiled = uncompiled_counter(version)
     after = fast_counter(version)
     expected, ctok_s, ctok_cpu = _cpu(lambda: [ctok.token_count(b, version) for b in blocks])
     _, before_s, before_cpu = _cpu(lambda: [before(b) for b in blocks])
+    uncounted, uncompiled_s, uncompiled_cpu = _cpu(lambda: [uncompiled(b) for b in blocks])
     counted, after_s, after_cpu = _cpu(lambda: [after(b) for b in blocks])
-    if counted != expected:
+    if counted != expected or uncounted != expected:
         raise AssertionError("the fast counter differs from ctok.token_count on the bench text")
     _, warm_s = _timed(lambda: [after(b) for b in blocks])
     mb = sum(map(len, blocks)) / 1_000_000
@@ -71,6 +88,10 @@ def _counts(blocks: list[str], version: str) -> dict[str, float]:
         "after_vs_ctok_cpu": round(ctok_cpu / after_cpu, 2),
         "after_vs_before_cpu": round(before_cpu / after_cpu, 2),
         "after_mb_per_cpu_s": round(mb / after_cpu, 3),
+        "uncompiled_s": round(uncompiled_s, 3),
+        "uncompiled_cpu_s": round(uncompiled_cpu, 3),
+        "uncompiled_vs_ctok_cpu": round(ctok_cpu / uncompiled_cpu, 2),
+        "after_vs_uncompiled_cpu": round(uncompiled_cpu / after_cpu, 2),
     }
 
 

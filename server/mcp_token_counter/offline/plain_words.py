@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from .ctok_internals import CtokParts
 
@@ -35,31 +35,8 @@ _BORDERED: Final = frozenset((_PUNCT, _HARD_PUNCT))
 # What ctok's ``_hard_kind`` calls the characters of a hard run: those that take no border markers, and
 # the symbols and punctuation that take them as punctuation does.
 _HARD_KINDS: Final = {"letter": _HARD, "punct": _HARD_PUNCT}
-
-
-def _run_starts(kinds: str) -> list[tuple[int, str]]:
-    """Each run of one kind with where it starts."""
-    out: list[tuple[int, str]] = []
-    start = 0
-    for run in _RUNS.findall(kinds):
-        out.append((start, run))
-        start += len(run)
-    return out
-
-
-class _Run(NamedTuple):
-    kind: str
-    body: str
-
-
-def _glued(runs: list[_Run], i: int, contractions: frozenset[str]) -> bool:
-    """A contraction suffix after a lone apostrophe, which is its opening boundary (no ⟨bow⟩).
-
-    Unless the run before the apostrophe writes a right-hand border marker of its own.
-    """
-    if i == 0 or runs[i].body not in contractions or runs[i - 1].body != "'":
-        return False
-    return i < 2 or runs[i - 2].kind not in _BORDERED
+# Past this many remembered letter runs the memo starts again, so memory stays bounded on endless input.
+_RUN_MEMO: Final = 1 << 16
 
 
 class PlainWords:
@@ -71,27 +48,52 @@ class PlainWords:
         self._kinds: dict[int, str] = {cp: self._kind(chr(cp), parts.classify) for cp in range(128)}
         self._cases: dict[str, str] = {}
         self._case_markers = frozenset((parts.shift, parts.caps))
+        self._runs: dict[str, str] = {}
 
     def write(self, word: str, *, space_before: bool, space_after: bool) -> str | None:
         """``word``'s part of the stream, between a space (or not) and a single space (or not)."""
         kinds = self._kinds_of(word)
         if _OTHER in kinds:
             return None
-        if kinds.count(_LETTERS) == len(kinds):
-            return self._letters(word, glued=False)
-        runs = [_Run(kind[0], word[start : start + len(kind)]) for start, kind in _run_starts(kinds)]
-        edges = (space_before, space_after)
-        return "".join(self._run(runs, i, edges) for i in range(len(runs)))
+        runs: list[str] = _RUNS.findall(kinds)
+        if len(runs) == 1 and kinds[0] == _LETTERS:
+            return self._letter_run(word)
+        out: list[str] = []
+        start = 0
+        body = ""
+        for i, run in enumerate(runs):
+            kind, previous = run[0], body
+            body = word[start : start + len(run)]
+            start += len(run)
+            if kind == _LETTERS:
+                # A contraction suffix after a lone apostrophe, which is its opening boundary (no ⟨bow⟩),
+                # unless the run before the apostrophe writes a right-hand border marker of its own.
+                glued = previous == "'" and body in self._parts.contractions
+                if glued and i >= 2 and runs[i - 2][0] in _BORDERED:
+                    glued = False
+                out.append(self._letters(body, glued=True) if glued else self._letter_run(body))
+            elif kind in _BORDERED:
+                out.append(self._bordered(body, runs, i, (space_before, space_after)))
+            else:
+                out.append(body)
+        return "".join(out)
 
-    def _run(self, runs: list[_Run], i: int, edges: tuple[bool, bool]) -> str:
-        run = runs[i]
-        if run.kind == _LETTERS:
-            return self._letters(run.body, glued=_glued(runs, i, self._parts.contractions))
-        if run.kind not in _BORDERED:
-            return run.body
-        opens = run.body == "'" and i + 1 < len(runs) and runs[i + 1].kind == _LETTERS
+    def _bordered(self, body: str, runs: list[str], i: int, edges: tuple[bool, bool]) -> str:
+        """A punctuation run: ⟨bow⟩ when it opens the word after a space, unless it is a lone apostrophe
+        opening a letter run; ⟨eow⟩ when it closes the word before a single space."""
+        last = len(runs) - 1
+        opens = body == "'" and i < last and runs[i + 1][0] == _LETTERS
         bow = self._parts.bow if i == 0 and edges[0] and not opens else ""
-        return bow + run.body + (self._parts.eow if i == len(runs) - 1 and edges[1] else "")
+        return bow + body + (self._parts.eow if i == last and edges[1] else "")
+
+    def _letter_run(self, body: str) -> str:
+        """``_letters`` of a run that is not glued, remembered: runs repeat across words far more than words do."""
+        written = self._runs.get(body)
+        if written is None:
+            if len(self._runs) > _RUN_MEMO:
+                self._runs = {}
+            written = self._runs[body] = self._letters(body, glued=False)
+        return written
 
     def _letters(self, body: str, *, glued: bool) -> str:
         cased = self._cased(body)
