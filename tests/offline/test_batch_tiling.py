@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
@@ -10,7 +12,8 @@ import numpy as np
 import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
-from mcp_token_counter.offline.batch_tiling import Codes, CompiledTiler, Kernels, batch_tiler, load_kernels
+from mcp_token_counter.offline.batch_tiling import Codes, Kernels, batch_tiler, load_kernels
+from mcp_token_counter.offline.compiled_tiler import CompiledTiler
 from mcp_token_counter.offline.ctok_fast import ctok_internal
 from mcp_token_counter.offline.ctok_internals import CtokParts, ctok_parts
 from mcp_token_counter.offline.fast_count import FastCounter
@@ -96,3 +99,24 @@ def test_kernels_that_disagree_with_ctok_are_not_used(caplog: pytest.LogCaptureF
     assert not isinstance(tiler, CompiledTiler)
     assert tiler(["東京の天気"]) == [_ctok_cost(parts, model, "東京の天気")]
     assert "differs from ctok's" in caplog.text
+
+
+# Where numba has no wheel (Intel macOS) neither it nor numpy is installed: the offline counter must not
+# need either to import or to count.
+WITHOUT_NUMPY = """
+import sys
+sys.modules["numpy"] = None
+sys.modules["numba"] = None
+import ctok
+from mcp_token_counter.offline.ctok_fast import token_count
+texts = ["Hello, World! It's NASA's API.", "def f(x):\\n    return {'k': x}\\n", "東京の天気 👨‍👩‍👧"]
+assert [token_count(t, "3.0") for t in texts] == [ctok.token_count(t, "3.0") for t in texts]
+assert "numpy" not in {name for name, module in sys.modules.items() if module is not None}
+print("counted")
+"""
+
+
+def test_counting_needs_neither_numba_nor_numpy() -> None:
+    done = subprocess.run([sys.executable, "-c", WITHOUT_NUMPY], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "counted"

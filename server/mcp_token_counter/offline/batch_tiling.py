@@ -4,22 +4,21 @@
 vocabulary's reverse trie, about a hundred times faster than ctok's Python loop on unseen words. numba
 is imported on the first count that needs it, never at start-up; when it is missing, fails to import
 or compile, or its answer differs from ctok's on the probe streams, counting keeps to
-``SegmentTiler`` (ctok's own tiling per segment), slower and just as exact.
+``SegmentTiler`` (ctok's own tiling per segment), slower and just as exact. numba (and the numpy it
+brings) is not installed where it has no wheel, so nothing here imports numpy before the first count.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, Sequence
-from functools import cache
-from typing import Any, Protocol
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .ctok_internals import CtokParts
 from .segment_tiling import SegmentTiler
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 logger = logging.getLogger(__name__)
 
@@ -63,49 +62,6 @@ def probe_streams(parts: CtokParts) -> tuple[str, ...]:
     )
 
 
-def _codes(streams: Sequence[str]) -> tuple[Codes, Codes]:
-    """Every stream's codepoints end to end, and where each stream starts (plus the end)."""
-    joined = "".join(streams).encode("utf-32-le", "surrogatepass")
-    codes = np.frombuffer(joined, dtype=np.uint32).astype(np.int64)
-    starts = np.zeros(len(streams) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, streams), dtype=np.int64, count=len(streams)), out=starts[1:])
-    return codes, starts
-
-
-@cache
-def _trie(kernels: Kernels, vocab: frozenset[str]) -> tuple[Codes, Codes, Codes]:
-    """The flat reverse trie of ``vocab``, built once per vocabulary."""
-    pieces = [piece[::-1] for piece in vocab]
-    codes, starts = _codes(pieces)
-    table_size = 1 << (2 * len(codes) + 1).bit_length()  # at most half full, so probes stay short
-    return kernels.build_trie(codes, starts, table_size)
-
-
-class CompiledTiler:
-    """Batch tiling costs through the compiled kernels for one model."""
-
-    def __init__(self, parts: CtokParts, model: Any, kernels: Kernels) -> None:
-        self._parts = parts
-        self._model = model
-        self._kernels = kernels
-        self._trie = _trie(kernels, model.vocab)
-        # A character's floor price (at most a few tokens), 0 until first seen: a byte per codepoint.
-        self._floor = np.zeros(sys.maxunicode + 1, dtype=np.uint8)
-
-    def __call__(self, streams: Sequence[str]) -> list[int]:
-        if not streams:
-            return []
-        codes, starts = _codes(streams)
-        self._price(codes)
-        return self._kernels.tile_costs(codes, starts, self._floor[codes], *self._trie).tolist()
-
-    def _price(self, codes: Codes) -> None:
-        unpriced = np.unique(codes[self._floor[codes] == 0])
-        for cp in unpriced.tolist():
-            ch = chr(cp)
-            self._floor[cp] = 1 if ch in self._parts.markers else self._parts.char_cost(self._model, ch)
-
-
 def segment_batches(tiler: SegmentTiler) -> BatchTiler:
     """The uncompiled batch tiler: ctok's tiling, stream by stream."""
 
@@ -121,6 +77,8 @@ def batch_tiler(
     """The compiled tiler when numba works and agrees with ctok on the probes, else ``segment_batches``."""
     fallback = segment_batches(tiler)
     try:
+        from .compiled_tiler import CompiledTiler  # numpy, only where numba came with it
+
         compiled = CompiledTiler(parts, model, kernels())
         probes = probe_streams(parts)
         agrees = compiled(probes) == fallback(probes)
