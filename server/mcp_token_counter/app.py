@@ -5,15 +5,19 @@ One state (one HTTP client to the counting API, one cache, one in-flight bound) 
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from importlib import resources
 from typing import Any, Final
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, InputRequiredResult, Tool
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, Icon, InputRequiredResult, Tool
+from pydantic import ValidationError
 
 from . import __version__, tools
 from .clock import Clock
@@ -26,14 +30,17 @@ from .serving.stdio import serve_stdio
 from .tools.schema import compact_input_schema, compact_output_schema
 from .upstream.http import make_on_demand_client
 from .upstream.retry import RetryPolicy
+from .validation import describe
 
 logger = logging.getLogger(__name__)
 
 INSTRUCTIONS: Final = (
     "Count the input tokens of a Claude Messages API request before sending it (count_tokens), "
     "and check whether it fits the model's context window with room for the output (check_context_fit). "
-    "Pass the same model, messages, system, tools and other fields you would send to the Messages API."
+    "Pass the same model, messages, system, tools and other fields you would send to the Messages API. "
+    "To size local files, folders or globs as content blocks, use count_files."
 )
+WEBSITE_URL: Final = "https://github.com/mcp-token-counter/mcp-token-counter"
 
 
 class TokenCounterServer(MCPServer[AppState]):
@@ -47,9 +54,20 @@ class TokenCounterServer(MCPServer[AppState]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for."""
+        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for.
+
+        Raises:
+            ToolError: as the SDK's, except that arguments refused by validation are described in our words
+                (field, problem, what to send) instead of pydantic's text and documentation link.
+        """
         with self.calls.track():
-            return await super().call_tool(name, arguments, context)
+            try:
+                return await super().call_tool(name, arguments, context)
+            except ToolError as exc:
+                if isinstance(exc.__cause__, ValidationError):
+                    message = f"Error executing tool {name}: invalid arguments: {describe(exc.__cause__)}."
+                    raise ToolError(message) from exc.__cause__
+                raise
 
     async def list_tools(self) -> list[Tool]:
         """The tools, with schemas stripped of what costs context and tells a model nothing."""
@@ -95,11 +113,21 @@ def build_server(
         title="Token Counter",
         instructions=INSTRUCTIONS,
         version=__version__,
+        website_url=WEBSITE_URL,
+        icons=[server_icon()],
         lifespan=lifespan,
         shutdown_grace_s=settings.shutdown_grace_s,
     )
     tools.register(server)
     return server
+
+
+def server_icon() -> Icon:
+    """The icon the bundle and the registry entry show, inline as a data URI (642 bytes, no network)."""
+    png = resources.files(__package__).joinpath("data", "icon.png").read_bytes()
+    return Icon(
+        src=f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}", mime_type="image/png", sizes=["128x128"]
+    )
 
 
 class SharedLifespan:
