@@ -1,5 +1,6 @@
 """manifest.json (MCP Bundle) and server.json (MCP Registry) agree with the server they describe."""
 
+import importlib.metadata
 import json
 import re
 import subprocess
@@ -95,17 +96,19 @@ def test_every_user_config_field_is_used_and_secrets_are_masked() -> None:
 
 
 def test_versions_agree() -> None:
-    """Bundle, registry entry, pyproject and the package report one version."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    """One source, __version__, which the build reads; the bundle and registry entry repeat it."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["hatch"]["version"]["path"] == "server/mcp_token_counter/__init__.py"
     server_json = load_server_json()
     versions = {
-        "pyproject": pyproject["version"],
-        "package": mcp_token_counter.__version__,
+        "installed metadata": importlib.metadata.version("mcp-token-counter"),
         "manifest": load_manifest()["version"],
         "server.json": server_json["version"],
-        "server.json package": server_json["packages"][0]["version"],
+        **{f"server.json {p['registryType']} package": p.get("version") for p in server_json["packages"]},
     }
-    assert set(versions.values()) == {pyproject["version"]}, versions
+    assert set(versions.values()) == {mcp_token_counter.__version__}, versions
 
 
 def test_server_json_describes_the_pypi_package_run_with_uvx() -> None:

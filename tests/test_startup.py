@@ -12,17 +12,18 @@ import sys
 import pytest
 
 # Not rich: the SDK's MCPServer imports it for its own logging set-up, bare servers included.
-LATE_MODULES = ("ctok", "pathspec", "pypdf", "mcp_token_counter.offline", "mcp_token_counter.cli")
+# The CLI's parser is not among them: it is the one parser, serving included; its commands are.
+LATE_MODULES = ("ctok", "pathspec", "pypdf", "mcp_token_counter.offline", "mcp_token_counter.cli.commands")
 
 BUILD_AND_LIST = """
 import json, sys
 import anyio
 from mcp import Client
-from mcp_token_counter.__main__ import parse_args
+from mcp_token_counter.cli.parser import parse_server_flags
 from mcp_token_counter.app import build_server
 from mcp_token_counter.config import load_settings
 
-parse_args([])
+parse_server_flags([])
 settings, error = load_settings({"ANTHROPIC_API_KEY": "sk-test"})
 
 async def main():

@@ -33,6 +33,9 @@ from .upstream.retry import RetryPolicy
 from .validation import describe
 
 logger = logging.getLogger(__name__)
+# Shown at the default log level (launch.configure_logging): the credential variable and provider in use.
+STARTUP_LOGGER: Final = "mcp_token_counter.startup"
+startup_logger = logging.getLogger(STARTUP_LOGGER)
 
 INSTRUCTIONS: Final = (
     "Count the input tokens of a Claude Messages API request before sending it (count_tokens), "
@@ -170,8 +173,8 @@ class SharedLifespan:
 def _log_source(settings: Settings) -> None:
     credential = settings.active_credential
     if credential is None:
-        logger.info("No provider configured: counts are offline estimates")
+        startup_logger.info("No provider configured: counts are offline estimates")
     else:
-        logger.info(
+        startup_logger.info(
             "Counting with %s via %s (%s)", credential.provider, display_url(settings.base_url), credential.variable
         )
