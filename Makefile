@@ -32,8 +32,8 @@ test: setup
 	.ci/test
 
 lint: setup
-	$(VENV)/bin/ruff check server tests bench
-	$(VENV)/bin/ruff format --check server tests bench
+	$(VENV)/bin/ruff check server tests bench scripts
+	$(VENV)/bin/ruff format --check server tests bench scripts
 	$(VENV)/bin/pyright
 
 bench: setup

@@ -18,6 +18,14 @@ from ..core.results import ContextFit, TokenCount, wire_json
 from ..files.count import FileCount
 
 RIGHT: Final = "right"
+# Why a count is an estimate, for a person (results carry the code, core.counter.FallbackReason).
+REASONS: Final = {
+    "no_credentials": "no API credential is set (ANTHROPIC_API_KEY gives exact counts)",
+    "offline_mode": "TOKEN_COUNTER_OFFLINE is set",
+    "api_refused_shape": "the API cannot count this request's shape",
+    "model_not_countable": "the API cannot count this model",
+    "api_unavailable": "the API stayed unavailable",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +116,8 @@ def _how(result: TokenCount) -> str:
 def _details(result: TokenCount) -> list[str]:
     lines: list[str] = []
     if result.source == "estimate":
-        why = f": {result.fallback_reason}" if result.fallback_reason else ""
+        reason = result.fallback_reason
+        why = f"; {REASONS.get(reason, reason)}" if reason else ""
         lines.append(f"estimate: counted offline, may be up to {result.uncertainty_tokens:,} tokens higher{why}")
     if result.ignored_fields:
         lines.append(f"ignored (not counted): {', '.join(result.ignored_fields)}")
