@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker, ValidationError
+from scripts.registry_entry import ReleaseMismatch, for_release
 
 from mcp_token_counter.app import INSTRUCTIONS
-from scripts.registry_entry import ReleaseMismatch, for_release
 from tests.mcpb_host import ROOT, load_manifest
 
 SCHEMA_PATH: Final = ROOT / "tests" / "schemas" / "server.schema.json"
@@ -37,7 +37,8 @@ def registry_validator() -> Draft7Validator:
 
 
 def problems(document: dict[str, Any]) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in registry_validator().iter_errors(document)]
+    errors: list[ValidationError] = list(registry_validator().iter_errors(document))  # pyright: ignore[reportUnknownMemberType]
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
 
 
 def readme() -> str:
@@ -140,7 +141,7 @@ def test_every_description_names_all_three_tools() -> None:
         "README Claude Code section": claude_code,
     }
     missing = {place: [t for t in TOOLS if t not in text] for place, text in places.items()}
-    assert missing == dict.fromkeys(places, [])
+    assert missing == {place: [] for place in places}
 
 
 def test_the_licence_is_mit_everywhere() -> None:
