@@ -14,7 +14,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "core": {"upstream", "offline"},
     "files": {"core", "upstream", "offline"},
     "tools": {"core", "files", "upstream", "offline"},
-    "cli": {"core", "files", "upstream", "offline"},
+    # The one command-line parser takes the server's flags too (serving.web's defaults and host check).
+    "cli": {"core", "files", "upstream", "offline", "serving"},
     "serving": set(),
 }
 LAYERS = set(MAY_IMPORT)

@@ -54,3 +54,11 @@ def test_an_offline_count_imports_the_offline_stack_on_first_use() -> None:
         "        assert not result.is_error, result",
     ).replace('{"ANTHROPIC_API_KEY": "sk-test"}', "{}")
     assert {"ctok", "mcp_token_counter.offline"} <= loaded_after(script)
+
+
+def test_the_cli_commands_never_load_the_mcp_server() -> None:
+    """The CLI builds the tools' state itself (architecture.md); the server and its start-up stay unloaded."""
+    loaded = loaded_after(
+        "import json, sys\nimport mcp_token_counter.cli.commands\nprint(json.dumps(sorted(sys.modules)))"
+    )
+    assert {"mcp_token_counter.app", "mcp_token_counter.launch"}.isdisjoint(loaded)

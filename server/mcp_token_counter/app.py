@@ -24,6 +24,7 @@ from .clock import Clock
 from .config import DEFAULT_SHUTDOWN_GRACE_S, Settings
 from .core.state import AppState, build_state
 from .errors import ConfigError
+from .logs import STARTUP_LOGGER
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
@@ -33,8 +34,7 @@ from .upstream.retry import RetryPolicy
 from .validation import describe
 
 logger = logging.getLogger(__name__)
-# Shown at the default log level (launch.configure_logging): the credential variable and provider in use.
-STARTUP_LOGGER: Final = "mcp_token_counter.startup"
+# Shown at the default log level (logs.configure_logging): the credential variable and provider in use.
 startup_logger = logging.getLogger(STARTUP_LOGGER)
 
 INSTRUCTIONS: Final = (

@@ -6,19 +6,19 @@ the server, it is reported on every tool call instead.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import signal
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Final
 
 from . import __version__
-from .app import STARTUP_LOGGER, TokenCounterServer, build_server
+from .app import TokenCounterServer, build_server
+from .cli.parser import TRANSPORTS, ServeFlags
 from .config import Settings, load_settings
+from .logs import configure_logging
 from .serving import web
 from .serving.web import HttpOptions, HttpTransport
 
@@ -27,28 +27,10 @@ Connect it from Claude Desktop or Claude Code instead of a terminal, for example
   claude mcp add token-counter -- {command}
 To serve HTTP instead: {command} --transport http
 Press Ctrl-C to stop."""
-TRANSPORTS: Final[dict[str, HttpTransport | None]] = {
-    "stdio": None,
-    "http": "streamable-http",
-    "streamable-http": "streamable-http",
-    "sse": "sse",
-}
 
 
 class LaunchRefused(Exception):
     """The flags ask for something unsafe or contradictory (exit 2, the message says why)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServeFlags:
-    """The server's command-line flags."""
-
-    transport: str = "stdio"
-    host: str = web.DEFAULT_HOST
-    port: int = web.DEFAULT_PORT
-    stateless: bool = False
-    allowed_hosts: tuple[str, ...] = ()
-    verbose: int = 0
 
 
 def serve(flags: ServeFlags) -> None:
@@ -71,16 +53,6 @@ def serve(flags: ServeFlags) -> None:
         run_stdio(server)
     else:
         run_http(server, options, provider=settings.provider)
-
-
-def configure_logging(verbosity: int) -> None:
-    """Everything goes to stderr: stdout belongs to JSON-RPC. The start-up line shows at the default level."""
-    level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
-    # Which credential variable and provider are in use: one line, as the README promises, never the value.
-    logging.getLogger(STARTUP_LOGGER).setLevel(min(level, logging.INFO))
-    # httpx2 logs every request at INFO; keep it for -vv only.
-    logging.getLogger("httpx2").setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
 
 
 def http_options(flags: ServeFlags, transport: HttpTransport, settings: Settings) -> HttpOptions:

@@ -28,7 +28,7 @@ from ..core.state import AppState, build_state
 from ..errors import NoMatch, PathNotFound, TokenCounterError
 from ..files.count import FileQuery
 from ..files.count import count_files as count_local_files
-from ..launch import configure_logging
+from ..logs import configure_logging
 from ..redaction import protect_logs
 from ..upstream.http import make_http_client
 from ..validation import describe

@@ -17,8 +17,8 @@ from typing import Any, Final
 import click
 
 from .. import __version__
-from ..launch import TRANSPORTS, LaunchRefused, ServeFlags, serve
 from ..serving import web
+from ..serving.web import HttpTransport
 
 PROG: Final = "mcp-token-counter"
 CONTEXT: Final[dict[str, Any]] = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
@@ -37,6 +37,26 @@ Examples:
 2 usage or input error, 3 the request or files do not fit the window.
 HTTP clients must send 'Authorization: Bearer <token>' when TOKEN_COUNTER_HTTP_TOKEN is set;
 binding beyond loopback requires it. GET /health is always open."""
+
+
+TRANSPORTS: Final[dict[str, HttpTransport | None]] = {
+    "stdio": None,
+    "http": "streamable-http",
+    "streamable-http": "streamable-http",
+    "sse": "sse",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServeFlags:
+    """The server's command-line flags, for ``launch.serve``."""
+
+    transport: str = "stdio"
+    host: str = web.DEFAULT_HOST
+    port: int = web.DEFAULT_PORT
+    stateless: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    verbose: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +121,8 @@ def cli(ctx: click.Context, *, verbose: int, as_json: bool, **serving: Any) -> N
         return
     if as_json:
         raise click.UsageError("--json applies to the commands (count, fit, count-files, models), not to serving.")
+    from ..launch import LaunchRefused, serve  # only to serve: the commands never load the MCP server
+
     try:
         serve(server_flags(verbose=verbose, **serving))
     except LaunchRefused as exc:
