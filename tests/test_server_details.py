@@ -1,13 +1,22 @@
 """What directory reviews and clients read off the server: annotations, icon, instructions, argument errors."""
 
 import base64
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp.types import ToolAnnotations
 
 from mcp_token_counter.app import INSTRUCTIONS
-from tests.support import HELLO, Mode, connected, error_text
+from tests.standin import DEFAULT_KEY, Standin
+from tests.support import HELLO, Mode, connected, env_for, error_text
+from tests.test_stdio import INITIALIZE
 
 TOOLS = ("count_tokens", "check_context_fit", "count_files")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -65,3 +74,43 @@ async def test_refused_arguments_are_described_in_our_words(
     assert expected in text
     assert "pydantic" not in text
     assert "Input should be" not in text
+
+
+SCRIPT = Path(sys.executable).with_name("mcp-token-counter")
+
+
+def test_start_up_logs_the_credential_variable_and_provider_in_one_line_at_the_default_level(
+    standin: Standin,
+) -> None:
+    """On stderr, without -v: which variable and provider, never the value; nothing else at the default level."""
+    done = subprocess.run(
+        [SCRIPT],
+        input=json.dumps(INITIALIZE) + "\n",
+        env={"PATH": "/usr/bin:/bin", **env_for(standin)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[0])["id"] == 1
+    expected = f"INFO mcp_token_counter.startup: Counting with anthropic via {standin.base_url} (ANTHROPIC_API_KEY)"
+    assert done.stderr.splitlines() == [expected]
+    assert DEFAULT_KEY not in done.stderr
+
+
+def test_the_banner_on_a_terminal_gives_absolute_paths(tmp_path: Path) -> None:
+    """Started by hand from a terminal, the hint shows a command a client config can use as it is."""
+    leader, follower = pty.openpty()
+    relative = os.path.relpath(SCRIPT, tmp_path)
+    with subprocess.Popen(
+        [relative], cwd=tmp_path, stdin=follower, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin"},
+    ) as process:  # fmt: skip
+        assert process.stderr is not None
+        hint = b"".join(process.stderr.readline() for _ in range(3))
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    os.close(follower)
+    os.close(leader)
+    assert f"claude mcp add token-counter -- {SCRIPT}\n".encode() in hint

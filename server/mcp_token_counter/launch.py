@@ -75,7 +75,7 @@ def launch_command(argv0: str = sys.argv[0]) -> str:
     if Path(argv0).name == "__main__.py":
         return f"{sys.executable} -m mcp_token_counter"
     found = shutil.which(argv0) if os.sep not in argv0 else argv0
-    return str(Path(found or argv0).absolute())
+    return os.path.abspath(found or argv0)  # normalised: no '..' left for a config to trip on
 
 
 def run_stdio(server: TokenCounterServer) -> None:
