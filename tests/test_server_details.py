@@ -14,6 +14,7 @@ import pytest
 from mcp.types import ToolAnnotations
 
 from mcp_token_counter.app import INSTRUCTIONS
+from tests.served import Transport, base_env, serve_cli
 from tests.standin import DEFAULT_KEY, Standin
 from tests.support import HELLO, Mode, connected, env_for, error_text
 from tests.test_stdio import INITIALIZE
@@ -114,3 +115,15 @@ def test_the_banner_on_a_terminal_gives_absolute_paths(tmp_path: Path) -> None:
     os.close(follower)
     os.close(leader)
     assert f"claude mcp add token-counter -- {SCRIPT}\n".encode() in hint
+
+
+@pytest.mark.parametrize("transport", ["http", "sse"])
+def test_over_http_the_one_listening_line_names_the_credential_variable_and_provider(
+    standin: Standin, transport: Transport
+) -> None:
+    with serve_cli(transport, env=base_env(**env_for(standin))) as served:
+        pass
+    served.stderr.wait_closed(30)
+    (line,) = served.stderr.text.splitlines()
+    assert line.endswith(", counting with anthropic (ANTHROPIC_API_KEY); Ctrl-C to stop")
+    assert DEFAULT_KEY not in line

@@ -42,7 +42,7 @@ def serve(flags: ServeFlags) -> None:
     transport = TRANSPORTS[flags.transport]
     if flags.stateless and transport != "streamable-http":
         raise LaunchRefused("--stateless applies to --transport http only")
-    configure_logging(flags.verbose)
+    configure_logging(flags.verbose, startup_line=transport is None)
     settings, config_error = load_settings(os.environ)
     options = http_options(flags, transport, settings) if transport else None
     refusal = web.unsafe_bind(options) if options else None
@@ -52,7 +52,7 @@ def serve(flags: ServeFlags) -> None:
     if options is None:
         run_stdio(server)
     else:
-        run_http(server, options, provider=settings.provider)
+        run_http(server, options, settings=settings)
 
 
 def http_options(flags: ServeFlags, transport: HttpTransport, settings: Settings) -> HttpOptions:
@@ -94,15 +94,19 @@ def _exit_now(_signal: int, _frame: FrameType | None) -> None:
     os._exit(0)
 
 
-def run_http(server: TokenCounterServer, options: HttpOptions, *, provider: str | None) -> None:
-    """Serve over HTTP until interrupted, saying where on stderr once listening."""
+def run_http(server: TokenCounterServer, options: HttpOptions, *, settings: Settings) -> None:
+    """Serve over HTTP until interrupted, saying on stderr, in one line once listening, where and with which
+    credential (its variable, never its value)."""
     auth = "bearer token required" if options.token else "no token: loopback only"
     label = "SSE" if options.transport == "sse" else "streamable HTTP"
+    credential = settings.active_credential
+    counting = f"{credential.provider} ({credential.variable})" if credential else "offline estimates"
 
     def announce(port: int) -> None:
         url = web.endpoint_url(options, port)
-        sys.stderr.write(f"mcp-token-counter {__version__}: {label} at {url} ({auth}); Ctrl-C to stop\n")
+        line = f"mcp-token-counter {__version__}: {label} at {url} ({auth}), counting with {counting}; Ctrl-C to stop"
+        sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    app = web.build_http_app(server, options, provider=provider)
+    app = web.build_http_app(server, options, provider=settings.provider)
     web.serve(app, options, on_listening=announce, calls=server.calls)

@@ -11,10 +11,14 @@ from typing import Final
 STARTUP_LOGGER: Final = "mcp_token_counter.startup"
 
 
-def configure_logging(verbosity: int) -> None:
-    """Warnings by default (plus the start-up line), ``-v`` info, ``-vv`` debug with every upstream request."""
+def configure_logging(verbosity: int, *, startup_line: bool = False) -> None:
+    """Warnings by default, ``-v`` info, ``-vv`` debug with every upstream request.
+
+    ``startup_line`` shows the start-up line at the default level too (stdio, where nothing else says which
+    credential is in use; over HTTP the listening line says it).
+    """
     level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.WARNING
     logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
-    logging.getLogger(STARTUP_LOGGER).setLevel(min(level, logging.INFO))
+    logging.getLogger(STARTUP_LOGGER).setLevel(min(level, logging.INFO) if startup_line else level)
     # httpx2 logs every request at INFO; keep it for -vv only.
     logging.getLogger("httpx2").setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
