@@ -9,6 +9,7 @@ import email
 import email.message
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -23,7 +24,8 @@ from mcp import Client, StdioServerParameters
 import mcp_token_counter
 from tests.mcpb_host import ROOT
 
-UV: Final = Path(sys.executable).with_name("uv")
+# The project venv's uv (the Makefile installs it there), else the one on PATH (CI's lowest-direct job).
+UV: Final = shutil.which("uv", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}") or "uv"
 PIPX: Final = Path(sys.executable).with_name("pipx")
 TOOLS: Final = {"count_tokens", "check_context_fit", "count_files"}
 VERSION_LINE: Final = f"mcp-token-counter {mcp_token_counter.__version__}\n"
