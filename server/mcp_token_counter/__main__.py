@@ -116,6 +116,18 @@ def http_options(args: argparse.Namespace, transport: HttpTransport, settings: S
     )
 
 
+def log_affinity(settings: Settings) -> None:
+    """Say at start-up when multi-round-trip calls need session affinity; a warning when Redis suggests replicas."""
+    if settings.state_keys:
+        return
+    logger.log(
+        logging.WARNING if settings.redis is not None else logging.INFO,
+        "TOKEN_COUNTER_STATE_KEYS is not set: a multi-round-trip call (count_files asking the client for its roots) "
+        "only completes on the replica that started it, so replicas behind a load balancer need session affinity. "
+        "Give every replica the same TOKEN_COUNTER_STATE_KEYS to lift that.",
+    )
+
+
 def run_stdio(server: TokenCounterServer) -> None:
     """Serve on stdin/stdout until the client closes stdin, or Ctrl-C."""
     if sys.stdin.isatty():
@@ -142,7 +154,7 @@ def run_http(server: TokenCounterServer, options: HttpOptions, *, provider: str 
         sys.stderr.write(f"mcp-token-counter {__version__}: {label} at {url} ({auth}); Ctrl-C to stop\n")
         sys.stderr.flush()
 
-    app = web.build_http_app(server, options, provider=provider)
+    app = web.build_http_app(server, options, provider=provider, metrics=server.metrics.exposition)
     web.serve(app, options, on_listening=announce, calls=server.calls)
 
 
@@ -163,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         # The one start-up exit: someone typed this command and is watching.
         _parser().error(refusal)
     server = build_server(settings, config_error=config_error)
+    if options is not None:
+        log_affinity(settings)
     if options is None:
         run_stdio(server)
     else:

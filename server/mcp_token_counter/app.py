@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import anyio
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, RequestStateSecurity
 from mcp.types import CallToolResult, InputRequiredResult, Tool
 
 from . import __version__, tools
@@ -20,6 +20,7 @@ from .clock import Clock
 from .config import DEFAULT_SHUTDOWN_GRACE_S, Settings
 from .core.state import AppState, build_state
 from .errors import ConfigError
+from .metrics import Metrics
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
@@ -39,17 +40,34 @@ INSTRUCTIONS: Final = (
 class TokenCounterServer(MCPServer[AppState]):
     """MCPServer whose tools/list carries compact schemas, served on stdio with ``serving.stdio``'s guards."""
 
-    def __init__(self, *args: Any, shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S,
+        metrics: Metrics | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.shutdown_grace_s = shutdown_grace_s
         self.calls = InFlight()
+        self.metrics = metrics if metrics is not None else Metrics()
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for."""
-        with self.calls.track():
-            return await super().call_tool(name, arguments, context)
+        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for, and in the metrics."""
+        # A name the client made up is not a label: labels must stay a small closed set.
+        tool = name if name in tools.TOOL_NAMES else "unknown"
+        outcome = "error"
+        self.metrics.in_flight.inc()
+        try:
+            with self.calls.track():
+                result = await super().call_tool(name, arguments, context)
+            outcome = _outcome(result)
+            return result
+        finally:
+            self.metrics.in_flight.dec()
+            self.metrics.tool_calls.labels(tool=tool, outcome=outcome).inc()
 
     async def list_tools(self) -> list[Tool]:
         """The tools, with schemas stripped of what costs context and tells a model nothing."""
@@ -60,6 +78,12 @@ class TokenCounterServer(MCPServer[AppState]):
         lowlevel = self._lowlevel_server
         options = lowlevel.create_initialization_options()
         await serve_stdio(lambda read, write: lowlevel.run(read, write, options), grace_s=self.shutdown_grace_s)
+
+
+def _outcome(result: CallToolResult | InputRequiredResult) -> str:
+    if isinstance(result, InputRequiredResult):
+        return "input_required"
+    return "error" if result.is_error else "ok"
 
 
 def _compact_tool(tool: Tool) -> Tool:
@@ -77,11 +101,18 @@ def build_server(
     """The server; tests may replace time (``clock``) and jitter (``policy``)."""
 
     protect_logs(settings.secrets)
+    metrics = Metrics()
 
     async def open_state() -> tuple[AppState, Callable[[], Awaitable[None]]]:
         http = make_on_demand_client(settings)
         _log_source(settings)
-        return build_state(settings, http, config_error=config_error, clock=clock, policy=policy), http.aclose
+        state = build_state(settings, http, config_error=config_error, clock=clock, policy=policy, metrics=metrics)
+
+        async def close() -> None:
+            await state.aclose()
+            await http.aclose()
+
+        return state, close
 
     shared = SharedLifespan(open_state)
 
@@ -97,9 +128,19 @@ def build_server(
         version=__version__,
         lifespan=lifespan,
         shutdown_grace_s=settings.shutdown_grace_s,
+        metrics=metrics,
+        request_state_security=_request_state_security(settings),
     )
     tools.register(server)
     return server
+
+
+def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
+    """The ring that seals multi-round-trip state, shared by every replica given the same keys; None leaves the
+    SDK's key made per process, which only the process that made it can open."""
+    if not settings.state_keys:
+        return None
+    return RequestStateSecurity(keys=list(settings.state_keys))
 
 
 class SharedLifespan:

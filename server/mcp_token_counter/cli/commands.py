@@ -111,7 +111,11 @@ async def engine() -> AsyncGenerator[AppState]:
     settings, config_error = load_settings(os.environ)
     protect_logs(settings.secrets)
     async with make_http_client(settings) as http:
-        yield build_state(settings, http, config_error=config_error)
+        state = build_state(settings, http, config_error=config_error)
+        try:
+            yield state
+        finally:
+            await state.aclose()
 
 
 def _read_request(source: str) -> CountRequest:
