@@ -101,8 +101,8 @@ def _session_redis() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def redis_url(_session_redis: RedisServer) -> Iterator[str]:
+def redis_url(_session_redis: RedisServer) -> str:
     """The URL of the session's ``redis-server``, emptied before the test."""
     with Redis.from_url(_session_redis.url) as client:  # pyright: ignore[reportUnknownMemberType]
-        client.flushall()
-    yield _session_redis.url
+        client.flushall()  # pyright: ignore[reportUnknownMemberType]
+    return _session_redis.url

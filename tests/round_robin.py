@@ -45,7 +45,7 @@ class RoundRobinApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Forward one request; lifespan events are acknowledged."""
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
+            while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
@@ -53,7 +53,8 @@ class RoundRobinApp:
         with self._lock:
             index, self._next = self._next, (self._next + 1) % len(self.targets)
             self.routed.append(Routed(index, _rpc_method(body)))
-        url = self.targets[index] + scope["path"] + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
+        query = scope["query_string"].decode()
+        url = self.targets[index] + scope["path"] + (f"?{query}" if query else "")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         forwarded = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
         async with httpx2.AsyncClient(timeout=_TIMEOUT_S) as client:

@@ -6,9 +6,10 @@ through the loopback stand-in of the counting API, which records when each reque
 password.
 """
 
+import itertools
 import re
 import secrets
-from collections.abc import AsyncGenerator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -39,7 +40,7 @@ HTTP_TOKEN: Final = "client-token-" + secrets.token_hex(8)
 
 
 @contextmanager
-def replicas(count: int, env: Mapping[str, str]) -> Iterator[list[Served]]:
+def replicas(count: int, env: Mapping[str, str]) -> Generator[list[Served]]:
     """``count`` server processes with the same environment, as a deployment runs them."""
     with ExitStack() as stack:
         yield [stack.enter_context(serve_cli("http", "--stateless", env=base_env(**env))) for _ in range(count)]
@@ -53,9 +54,11 @@ def message(text: str) -> dict[str, Any]:
 async def count(url: str, arguments: Mapping[str, Any], *, token: str | None = None) -> dict[str, Any]:
     """One count_tokens call from a fresh 2026-07-28 client; the structured result of a success."""
     headers = {"authorization": f"Bearer {token}"} if token else {}
-    async with httpx2.AsyncClient(headers=headers, timeout=TIMEOUT_S) as http:
-        async with Client(streamable_http_client(url, http_client=http)) as client:
-            result = await client.call_tool("count_tokens", dict(arguments))
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=TIMEOUT_S) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        result = await client.call_tool("count_tokens", dict(arguments))
     assert not result.is_error, result
     assert result.structured_content is not None
     return result.structured_content
@@ -99,7 +102,7 @@ async def test_three_replicas_keep_to_one_organisation_wide_rpm(standin: Standin
                 for index in range(30):
                     group.start_soon(call, index)
     arrivals = sorted(request.received_at for request in standin.log.to(COUNT_PATH))
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert [result["source"] for result in results] == ["api"] * 30
     assert len(arrivals) == 30
     # One slot a second on Redis's clock; the arrivals carry loopback and scheduling jitter on top.
@@ -111,6 +114,7 @@ async def test_three_replicas_keep_to_one_organisation_wide_rpm(standin: Standin
 async def test_a_retry_after_heard_by_one_replica_holds_back_the_others(standin: Standin, redis_url: str) -> None:
     """Replica A gets 429 retry-after: 2; a new call on replica B, sent at once, reaches the API only after it."""
     standin.faults.push(rate_limited(retry_after="2"))
+    other: dict[str, Any] = {}
     with replicas(2, env_for(standin, TOKEN_COUNTER_REDIS_URL=redis_url)) as (a, b):
         with anyio.fail_after(TIMEOUT_S):
             async with anyio.create_task_group() as group:
@@ -294,8 +298,10 @@ async def test_metrics_need_the_token_count_what_happened_and_show_no_secret(sta
 async def _bad_call(url: str) -> str:
     """The error text of a call the server refuses (a model id no provider could have)."""
     headers = {"authorization": f"Bearer {HTTP_TOKEN}"}
-    async with httpx2.AsyncClient(headers=headers, timeout=TIMEOUT_S) as http:
-        async with Client(streamable_http_client(url, http_client=http)) as client:
-            result = await client.call_tool("count_tokens", {**HELLO, "model": ""})
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=TIMEOUT_S) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        result = await client.call_tool("count_tokens", {**HELLO, "model": ""})
     assert result.is_error
     return str(result.content)
