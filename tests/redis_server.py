@@ -57,6 +57,12 @@ class RedisServer:
         """``redis://127.0.0.1:PORT/0``, without the password."""
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def pid(self) -> int:
+        """The running server's process id."""
+        assert self._process is not None, "not running"
+        return self._process.pid
+
     def start(self) -> None:
         """Start the server and wait until it accepts connections.
 
