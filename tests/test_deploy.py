@@ -19,7 +19,8 @@ def test_the_dockerfile_passes_hadolint() -> None:
 def test_the_image_is_slim_non_root_locked_and_checks_its_health() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
     bases = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
-    assert bases and all(base.endswith("-slim-bookworm") for base in bases)
+    assert bases
+    assert all(base.endswith("-slim-bookworm") for base in bases)
     assert re.search(r"^USER (?!0|root)\S+", dockerfile, re.MULTILINE)
     assert "uv sync --frozen --no-dev" in dockerfile
     assert re.search(r"^HEALTHCHECK .*\n.*/health", dockerfile, re.MULTILINE)
