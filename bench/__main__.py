@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import anyio
 from tests.standin import Standin
 
-from bench import offline_throughput
+from bench import offline_throughput, team_bench
 from bench.cache_bench import cache_hit
 from bench.chart import sweep_chart
 from bench.http_bench import SweepTarget, http_latency, http_servers, ours_http, script_http, sweep
@@ -56,10 +56,13 @@ class Sizes:
     offline_mb: float
     levels: tuple[int, ...]
     rounds: int
+    team_calls: int
 
 
-FULL = Sizes(calls=600, cold_runs=15, payload_mb=30.0, offline_mb=2.0, levels=(1, 10, 100, 1000), rounds=5)
-QUICK = Sizes(calls=20, cold_runs=1, payload_mb=1.0, offline_mb=0.02, levels=(1, 10), rounds=1)
+FULL = Sizes(
+    calls=600, cold_runs=15, payload_mb=30.0, offline_mb=2.0, levels=(1, 10, 100, 1000), rounds=5, team_calls=1000
+)
+QUICK = Sizes(calls=20, cold_runs=1, payload_mb=1.0, offline_mb=0.02, levels=(1, 10), rounds=1, team_calls=20)
 
 
 def run(sizes: Sizes) -> dict[str, Any]:
@@ -84,6 +87,7 @@ def run(sizes: Sizes) -> dict[str, Any]:
     report["cache_hit"] = {**asdict(hit), "upstream_requests_for_all_hits": upstream_calls - 1}
     report["sweep"] = _sweep(list(sizes.levels), sizes.rounds)
     report["offline_throughput"] = offline_throughput.measure(sizes.offline_mb, "3.0")
+    report["team"] = team_bench.run(sizes.team_calls)
     return report
 
 
@@ -164,6 +168,7 @@ def print_table(report: dict[str, Any]) -> None:
         f"\noffline estimate on {off['megabytes']} MB: {off['cold_vs_ctok']}x ctok's own speed "
         f"(ctok {off['ctok_s']} s, cold {off['estimate_cold_s']} s, warm {off['estimate_warm_s']} s)\n"
     )
+    team_bench.print_team(report["team"])
 
 
 def main() -> None:
