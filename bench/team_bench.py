@@ -38,6 +38,7 @@ from mcp_token_counter.metrics import Metrics
 from mcp_token_counter.shared.store import SharedStore
 
 CONCURRENCY: Final = 16
+ROUNDS: Final = 5
 ALONE, PAIR, SHARED = "one replica, no Redis", "two replicas, no Redis", "two replicas + Redis"
 
 
@@ -71,8 +72,8 @@ def _target(name: str, clients: list[Client], tag: str) -> Target:
     return Target(name, call)
 
 
-async def _throughput(target: Target, calls: int) -> float:
-    """Calls per second for ``calls`` calls, ``CONCURRENCY`` at a time."""
+async def _burst(target: Target, calls: int) -> float:
+    """Seconds for ``calls`` calls, ``CONCURRENCY`` at a time."""
     pending = iter(range(calls))
 
     async def worker() -> None:
@@ -83,7 +84,18 @@ async def _throughput(target: Target, calls: int) -> float:
     async with anyio.create_task_group() as group:
         for _ in range(CONCURRENCY):
             group.start_soon(worker)
-    return round(calls / (time.perf_counter() - start), 1)
+    return time.perf_counter() - start
+
+
+async def _throughputs(targets: list[Target], calls: int) -> dict[str, float]:
+    """Calls per second of each target for ``calls`` calls, in rounds taken in turn (as ``interleaved`` does),
+    so that load from elsewhere on a shared machine falls on every target alike."""
+    rounds = ROUNDS if calls >= ROUNDS * CONCURRENCY else 1
+    spent = dict.fromkeys((t.name for t in targets), 0.0)
+    for _ in range(rounds):
+        for target in targets:
+            spent[target.name] += await _burst(target, calls // rounds)
+    return {name: round(rounds * (calls // rounds) / seconds, 1) for name, seconds in spent.items()}
 
 
 async def _measure(alone: list[str], pair: list[str], shared: list[str], calls: int) -> dict[str, Any]:
@@ -94,7 +106,7 @@ async def _measure(alone: list[str], pair: list[str], shared: list[str], calls: 
             _target(SHARED, shared_clients, "shared"),
         ]
         samples = await interleaved(targets, calls)
-        throughput = {t.name: await _throughput(t, calls) for t in targets}
+        throughput = await _throughputs(targets, calls)
         repeat = await _repeat_on_other_replica(shared_clients, calls)
     by_name = {s.name: s for s in samples}
     return {

@@ -10,6 +10,7 @@ from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..errors import ConfigError
 from ..metrics import Metrics
+from ..redaction import display_url
 from ..shared.store import SharedStore
 from ..upstream.client import CountingClient
 from ..upstream.http import HttpClient
@@ -82,7 +83,9 @@ def _shared_store(settings: Settings, clock: Clock, metrics: Metrics) -> SharedS
     if settings.redis is None:
         return None
     try:
-        return SharedStore(settings.redis, clock=clock, metrics=metrics)
+        store = SharedStore(settings.redis, clock=clock, metrics=metrics)
     except ValueError as exc:  # a URL redis-py cannot read (a bad port, an unknown option)
         logger.warning("TOKEN_COUNTER_REDIS_URL cannot be used (%s); nothing is shared between replicas", exc)
         return None
+    logger.info("Count cache, rate budget and cool-down shared through Redis at %s", display_url(settings.redis.url))
+    return store
