@@ -199,30 +199,55 @@ async def test_without_state_keys_the_follow_up_on_another_replica_fails_and_sta
         assert all("TOKEN_COUNTER_STATE_KEYS is not set" in s.stderr.text for s in served)
 
 
+class Load:
+    """Four callers counting new bodies on the replicas in turn until stopped; ``reached(n)`` waits for n answers."""
+
+    WORKERS: Final = 4
+
+    def __init__(self, served: list[Served]) -> None:
+        self.served = served
+        self.answered: list[dict[str, Any]] = []
+        self.stopped = False
+        self._turn = itertools.count()
+        self._changed = anyio.Event()
+
+    async def run(self) -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(self.WORKERS):
+                group.start_soon(self._work)
+
+    async def reached(self, answers: int) -> None:
+        while len(self.answered) < answers:
+            await self._changed.wait()
+
+    async def _work(self) -> None:
+        while not self.stopped:
+            index = next(self._turn)
+            self.answered.append(await count(self.served[index % 2].url, message(f"under load {index}")))
+            self._changed.set()
+            self._changed = anyio.Event()
+
+
 @pytest.mark.anyio
 async def test_redis_killed_mid_load_every_call_is_answered_one_warning_then_recovery(standin: Standin) -> None:
-    """Calls keep coming while Redis dies and returns: all are answered by the API, each replica warns once,
-    says when Redis is back, and then shares its cache again."""
+    """Four callers keep counting while Redis dies and returns: every call is answered by the API, each replica
+    warns once, says when Redis is back, and then shares its cache again."""
     with RedisServer() as redis, replicas(2, env_for(standin, TOKEN_COUNTER_REDIS_URL=redis.url)) as served:
-        answered: list[dict[str, Any]] = []
-
-        async def call(index: int) -> None:
-            answered.append(await count(served[index % 2].url, message(f"under load {index}")))
-
+        load = Load(served)
         with anyio.fail_after(TIMEOUT_S):
-            for index in range(6):
-                await call(index)
-            redis.kill()
-            for index in range(6, 20):
-                await call(index)
-            redis.start()
-            index = 20
-            while not all(BACK.search(s.stderr.text) for s in served):
-                await call(index)  # the breaker probes Redis again on a call, at most every 2 s
-                index += 1
-                await anyio.sleep(0.1)  # pace the probe calls; recovery itself is awaited through the logs
+            async with anyio.create_task_group() as group:
+                group.start_soon(load.run)
+                await load.reached(8)
+                redis.kill()
+                await load.reached(40)
+                redis.start()
+                # The breaker lets one call probe Redis every 2 s; the replicas say when it answered.
+                with anyio.fail_after(20):
+                    while not all(BACK.search(s.stderr.text) for s in served):
+                        await load.reached(len(load.answered) + 1)
+                load.stopped = True
             again = [await count(s.url, message("after recovery")) for s in served]
-    assert [result["source"] for result in answered] == ["api"] * len(answered)
+    assert [result["source"] for result in load.answered] == ["api"] * len(load.answered)
     assert [len(UNAVAILABLE.findall(s.stderr.text)) for s in served] == [1, 1]
     assert [result["cached"] for result in again] == [False, True]
 
