@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import AsyncGenerator, Generator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 import anyio
@@ -28,7 +28,7 @@ from tests.redis_server import RedisServer
 from tests.served import base_env, serve_cli
 
 from bench.latency import HELLO, server_env
-from bench.procs import standin_process
+from bench.procs import cpu_seconds, standin_process
 from bench.stats import Target, interleaved, summarize
 from mcp_token_counter.clock import SystemClock
 from mcp_token_counter.config import RedisSettings
@@ -42,14 +42,26 @@ ROUNDS: Final = 5
 ALONE, PAIR, SHARED = "one replica, no Redis", "two replicas, no Redis", "two replicas + Redis"
 
 
+@dataclass(frozen=True, slots=True)
+class SetUp:
+    """One configuration: its replicas' endpoints, and the processes whose CPU its calls cost."""
+
+    urls: list[str]
+    pids: list[int]
+
+
 @contextmanager
-def _replicas(count: int, env: Mapping[str, str]) -> Generator[list[str]]:
+def _replicas(count: int, env: Mapping[str, str], *, extra_pids: tuple[int, ...] = ()) -> Generator[SetUp]:
     with serve_cli("http", "--stateless", env=base_env(**env)) as first:
         if count == 1:
-            yield [first.url]
+            yield SetUp([first.url], [first.process.pid, *extra_pids])
             return
         with serve_cli("http", "--stateless", env=base_env(**env)) as second:
-            yield [first.url, second.url]
+            yield SetUp([first.url, second.url], [first.process.pid, second.process.pid, *extra_pids])
+
+
+def _cpu(set_up: SetUp) -> float:
+    return sum(cpu_seconds(pid) for pid in set_up.pids)
 
 
 @asynccontextmanager
@@ -98,19 +110,29 @@ async def _throughputs(targets: list[Target], calls: int) -> dict[str, float]:
     return {name: round(rounds * (calls // rounds) / seconds, 1) for name, seconds in spent.items()}
 
 
-async def _measure(alone: list[str], pair: list[str], shared: list[str], calls: int) -> dict[str, Any]:
-    async with _clients(alone) as alone_clients, _clients(pair) as pair_clients, _clients(shared) as shared_clients:
+async def _measure(alone: SetUp, pair: SetUp, shared: SetUp, calls: int) -> dict[str, Any]:
+    set_ups = {ALONE: alone, PAIR: pair, SHARED: shared}
+    async with (
+        _clients(alone.urls) as alone_clients,
+        _clients(pair.urls) as pair_clients,
+        _clients(shared.urls) as shared_clients,
+    ):
         targets = [
             _target(ALONE, alone_clients, "alone"),
             _target(PAIR, pair_clients, "pair"),
             _target(SHARED, shared_clients, "shared"),
         ]
+        before = {name: _cpu(set_up) for name, set_up in set_ups.items()}
         samples = await interleaved(targets, calls)
+        # Each set-up's processes serve only its own calls, so their CPU over the run is its cost per call
+        # (Redis's own included for the shared set-up); the warm-up calls are counted in it too.
+        cpu_ms = {name: round((_cpu(set_up) - before[name]) * 1000 / calls, 3) for name, set_up in set_ups.items()}
         throughput = await _throughputs(targets, calls)
         repeat = await _repeat_on_other_replica(shared_clients, calls)
     by_name = {s.name: s for s in samples}
     return {
         "latency": [asdict(s) for s in samples],
+        "server_cpu_ms_per_call": cpu_ms,
         "vs_one_replica_p50_ms": round(by_name[SHARED].p50_ms - by_name[ALONE].p50_ms, 3),
         "added_p50_ms": round(by_name[SHARED].p50_ms - by_name[PAIR].p50_ms, 3),
         "added_p99_ms": round(by_name[SHARED].p99_ms - by_name[PAIR].p99_ms, 3),
@@ -163,7 +185,11 @@ def run(calls: int) -> dict[str, Any]:
     with standin_process() as base_url, RedisServer() as redis:
         alone_env = server_env(base_url, TOKEN_COUNTER_CACHE="1")
         shared_env = server_env(base_url, TOKEN_COUNTER_CACHE="1", TOKEN_COUNTER_REDIS_URL=redis.url)
-        with _replicas(1, alone_env) as alone, _replicas(2, alone_env) as pair, _replicas(2, shared_env) as shared:
+        with (
+            _replicas(1, alone_env) as alone,
+            _replicas(2, alone_env) as pair,
+            _replicas(2, shared_env, extra_pids=(redis.pid,)) as shared,
+        ):
             report = anyio.run(_measure, alone, pair, shared, calls)
         report["store"] = anyio.run(store_lookup, redis.url, calls)
     return report
@@ -172,8 +198,12 @@ def run(calls: int) -> dict[str, Any]:
 def print_team(report: dict[str, Any]) -> None:
     """The team figures as text."""
     print("\nrunning for a team (every call a new body, so a miss that goes upstream)")
+    cpu = report["server_cpu_ms_per_call"]
     for sample in report["latency"]:
-        print(f"  {sample['name']:22} p50 {sample['p50_ms']:8.3f}  p99 {sample['p99_ms']:8.3f}  n={sample['n']}")
+        print(
+            f"  {sample['name']:22} p50 {sample['p50_ms']:8.3f}  p99 {sample['p99_ms']:8.3f}  n={sample['n']}  "
+            f"server CPU {cpu[sample['name']]} ms/call"
+        )
     print(
         f"  added by Redis (vs two replicas without it): p50 {report['added_p50_ms']} ms, "
         f"p99 {report['added_p99_ms']} ms per call; vs one replica: p50 {report['vs_one_replica_p50_ms']} ms"

@@ -18,6 +18,7 @@ key, read and advanced atomically, and the wait comes back exactly. Times come f
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -95,7 +96,10 @@ class SharedStore:
         extra: dict[str, Any] = {} if password is None else {"password": password}
         self._redis: Redis = Redis.from_url(  # pyright: ignore[reportUnknownMemberType]  # untyped **kwargs
             settings.url,
-            socket_timeout=settings.timeout_s,
+            # No socket_timeout: redis-py then wraps every send in asyncio.wait_for, a task per command, which
+            # made a count with Redis cost 2.8 ms more server CPU instead of ~0.3 ms. The cancel scope in
+            # _guarded bounds each operation instead; redis-py drops a connection whose command was cancelled.
+            socket_timeout=None,
             socket_connect_timeout=settings.timeout_s,
             retry=Retry(NoBackoff(), 0),
             **extra,
@@ -143,19 +147,27 @@ class SharedStore:
         if not self._breaker.allows():
             return None
         result: Any = None
-        # The socket timeouts bound each read; the scope also bounds a name that resolves slowly. A bare scope
-        # rather than fail_after, as in the upstream client: no generator context manager per operation.
-        with anyio.CancelScope(deadline=anyio.current_time() + self._timeout_s * 2) as scope:
+        # The whole operation (connecting included) is bounded here. A bare scope rather than fail_after, as in
+        # the upstream client: no generator context manager per operation.
+        with anyio.CancelScope(deadline=anyio.current_time() + self._timeout_s) as scope:
             try:
                 result = await operation()
             except (RedisError, OSError) as exc:  # a socket timeout is an OSError; wrong auth a RedisError
-                self._breaker.failed(exc)
+                await self._failed(exc)
                 return None
         if scope.cancelled_caught:
-            self._breaker.failed(TimeoutError(f"no answer within {self._timeout_s * 2:g} s"))
+            await self._failed(TimeoutError(f"no answer within {self._timeout_s:g} s"))
             return None
         self._breaker.succeeded()
         return result
+
+    async def _failed(self, error: BaseException) -> None:
+        """Open the breaker and drop every pooled connection: after Redis restarts, an idle connection from
+        before would fail the first operation that took it, and start a second outage right after the first."""
+        self._breaker.failed(error)
+        # Closing a socket to a dead server may fail too; it is closed either way.
+        with anyio.CancelScope(shield=True), contextlib.suppress(RedisError, OSError):
+            await self._redis.connection_pool.disconnect()
 
 
 def budget_name(scope: str) -> str:
