@@ -39,6 +39,7 @@ from mcp_token_counter.shared.store import SharedStore
 
 CONCURRENCY: Final = 16
 ROUNDS: Final = 5
+WARMUP: Final = 30
 ALONE, PAIR, SHARED = "one replica, no Redis", "two replicas, no Redis", "two replicas + Redis"
 
 
@@ -123,10 +124,12 @@ async def _measure(alone: SetUp, pair: SetUp, shared: SetUp, calls: int) -> dict
             _target(SHARED, shared_clients, "shared"),
         ]
         before = {name: _cpu(set_up) for name, set_up in set_ups.items()}
-        samples = await interleaved(targets, calls)
+        samples = await interleaved(targets, calls, warmup=WARMUP)
         # Each set-up's processes serve only its own calls, so their CPU over the run is its cost per call
-        # (Redis's own included for the shared set-up); the warm-up calls are counted in it too.
-        cpu_ms = {name: round((_cpu(set_up) - before[name]) * 1000 / calls, 3) for name, set_up in set_ups.items()}
+        # (Redis's own included for the shared set-up), the warm-up calls counted with the rest.
+        cpu_ms = {
+            name: round((_cpu(set_up) - before[name]) * 1000 / (calls + WARMUP), 3) for name, set_up in set_ups.items()
+        }
         throughput = await _throughputs(targets, calls)
         repeat = await _repeat_on_other_replica(shared_clients, calls)
     by_name = {s.name: s for s in samples}
