@@ -3,7 +3,7 @@ UV_VERSION := 0.13.9
 VENV := .venv
 UV := $(VENV)/bin/uv
 
-.PHONY: setup run test test-fast lint bench bundle clean
+.PHONY: setup browser run test test-fast lint bench bundle clean
 
 setup: $(VENV)/.synced
 
@@ -17,8 +17,12 @@ $(VENV)/.synced: pyproject.toml uv.lock
 run: setup
 	$(VENV)/bin/mcp-token-counter $(ARGS)
 
+# Debian's chromium, which the browser tests of the context view drive through Playwright.
+browser:
+	.ci/chromium
+
 # Every test: Python unit and integration tests, then the Node-based ecosystem checks.
-test: setup
+test: setup browser
 	.ci/test
 
 lint: setup

@@ -7,7 +7,7 @@ Node-based tools (``node_tools``: Node 22 with the Inspector, the conformance su
 
 import pytest
 
-pytest_plugins = ("tests.standin.fixtures", "tests.nodetools", "tests.redis_server")
+pytest_plugins = ("tests.standin.fixtures", "tests.nodetools", "tests.redis_server", "tests.browser")
 
 
 @pytest.fixture(params=["auto", "legacy"])

@@ -78,7 +78,7 @@ def test_models_lists_the_table() -> None:
     assert "claude-sonnet-4-6" in [m["id"] for m in document["models"]]
     assert document["prices_as_of"]
     human = cli("models")
-    assert "prices as of" in human.stdout
+    assert f"prices last checked {document['prices_as_of']}" in human.stdout
 
 
 @pytest.mark.parametrize(

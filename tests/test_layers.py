@@ -13,8 +13,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "upstream": {"shared"},
     "core": {"upstream", "offline", "shared"},
     "files": {"core", "upstream", "offline", "shared"},
-    "tools": {"core", "files", "upstream", "offline", "shared"},
-    "cli": {"core", "files", "upstream", "offline", "shared"},
+    "tools": {"core", "files", "upstream", "offline", "shared", "view"},
+    "audit": {"core", "upstream", "offline", "shared"},
+    "cli": {"core", "files", "upstream", "offline", "shared", "audit", "view"},
+    "view": {"core", "files"},
     "serving": set(),
     "shared": set(),
 }
@@ -67,3 +69,10 @@ def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
 def test_the_layer_map_covers_every_folder() -> None:
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert folders == LAYERS
+
+
+def test_the_mcp_door_never_reaches_the_audit_which_starts_processes() -> None:
+    """count_tool_definitions counts what it is given; only a person at the CLI starts servers (audit/)."""
+    reached = {name for path in _layer_modules("tools") for name in _package_imports(path)}
+    assert "audit" not in reached
+    assert "audit" not in MAY_IMPORT["tools"] | MAY_IMPORT["core"] | MAY_IMPORT["serving"]

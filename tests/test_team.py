@@ -102,11 +102,13 @@ async def test_three_replicas_keep_to_one_organisation_wide_rpm(standin: Standin
                 for index in range(30):
                     group.start_soon(call, index)
     arrivals = sorted(request.received_at for request in standin.log.to(COUNT_PATH))
-    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert [result["source"] for result in results] == ["api"] * 30
     assert len(arrivals) == 30
-    # One slot a second on Redis's clock; the arrivals carry loopback and scheduling jitter on top.
-    assert min(gaps) > 0.8, gaps
+    # One slot a second on Redis's clock. Arrivals carry loopback and scheduling jitter on top (more than
+    # 0.2 s on a loaded 2-core machine), so the rate is read over ten slots, where a second of jitter is
+    # still far from what three replicas at 60 RPM each would show (ten arrivals in about 3.3 s).
+    spans = [arrivals[index + 10] - arrivals[index] for index in range(len(arrivals) - 10)]
+    assert min(spans) > 9.0, spans
     assert arrivals[-1] - arrivals[0] > 29 * 0.95
 
 

@@ -27,7 +27,7 @@ Connect it from Claude Desktop or Claude Code instead of a terminal, for example
   claude mcp add token-counter -- %s
 To serve HTTP instead: %s --transport http
 Press Ctrl-C to stop."""
-SUBCOMMANDS: Final = ("count", "count-files", "models")  # cli.parser() defines each
+SUBCOMMANDS: Final = ("count", "count-files", "models", "audit")  # cli.parser() defines each
 TRANSPORTS: Final[dict[str, HttpTransport | None]] = {
     "stdio": None,
     "http": "streamable-http",
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         description="MCP server that counts the tokens of Claude Messages API requests.",
         epilog=f"HTTP clients must send 'Authorization: Bearer <token>' when {web.TOKEN_VARIABLE} is set; "
         "binding an address other than loopback requires it. GET /health is always open. "
-        "Subcommands for the shell: count, count-files, models (e.g. mcp-token-counter count --help).",
+        "Subcommands for the shell: count, count-files, models, audit (e.g. mcp-token-counter count --help).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")

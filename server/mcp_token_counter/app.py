@@ -12,8 +12,16 @@ from typing import Any, Final
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, RequestStateSecurity
-from mcp.types import CallToolResult, InputRequiredResult, Tool
+from mcp.types import (
+    CallToolResult,
+    InputRequiredResult,
+    ListResourcesResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    Tool,
+)
 
 from . import __version__, tools
 from .clock import Clock
@@ -25,6 +33,7 @@ from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
 from .tools.schema import compact_input_schema, compact_output_schema
+from .tools.view import resources_for, tools_for, view_extension
 from .upstream.http import make_on_demand_client
 from .upstream.retry import RetryPolicy
 
@@ -72,6 +81,20 @@ class TokenCounterServer(MCPServer[AppState]):
     async def list_tools(self) -> list[Tool]:
         """The tools, with schemas stripped of what costs context and tells a model nothing."""
         return [_compact_tool(tool) for tool in await super().list_tools()]
+
+    async def _handle_list_tools(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListToolsResult:
+        """The tools, with the view's ``_meta.ui`` only for clients that negotiated MCP Apps."""
+        listed = await super()._handle_list_tools(ctx, params)
+        return listed.model_copy(update={"tools": tools_for(ctx, listed.tools)})
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        """The resources, with the ``ui://`` view only for clients that negotiated MCP Apps."""
+        listed = await super()._handle_list_resources(ctx, params)
+        return listed.model_copy(update={"resources": resources_for(ctx, listed.resources)})
 
     async def run_stdio_async(self) -> None:
         """Serve on stdio, answering frames the SDK cannot read and draining calls at EOF or SIGTERM."""
@@ -130,6 +153,7 @@ def build_server(
         shutdown_grace_s=settings.shutdown_grace_s,
         metrics=metrics,
         request_state_security=_request_state_security(settings),
+        extensions=[view_extension()],
     )
     tools.register(server)
     return server

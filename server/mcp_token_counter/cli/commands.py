@@ -29,6 +29,8 @@ from ..errors import TokenCounterError
 from ..files.count import FileCount, FileQuery, count_files
 from ..redaction import protect_logs
 from ..upstream.http import make_http_client
+from . import audit as audit_cli
+from .page import write_page
 from .render import count_table, emit, files_table, models_table
 
 EXIT_OK: Final = 0
@@ -67,7 +69,10 @@ def parser() -> argparse.ArgumentParser:
     files.add_argument(
         "--context-window", type=int, default=None, help="the window to fit, for a model the table lacks"
     )
+    for sub in (count, files):
+        sub.add_argument("--html", metavar="FILE", help="also write the context-window view as a standalone page")
     commands.add_parser("models", help="list known models", epilog=MODELS_EXAMPLE, formatter_class=raw)
+    audit_cli.add_parser(commands)
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
     return root
@@ -86,22 +91,32 @@ def run(argv: Sequence[str]) -> int:
         if args.command == "models":
             return _models(out, as_json=args.json)
         return anyio.run(_dispatch, args, out)
-    except UsageError as exc:
+    except (UsageError, audit_cli.NoConfig) as exc:
         Console(file=sys.stderr).print(f"[red]error:[/] {exc}", highlight=False)
         return EXIT_USAGE
     except TokenCounterError as exc:
         Console(file=sys.stderr).print(f"[red]error:[/] {exc}", highlight=False)
         return EXIT_FAILED
+    except OSError as exc:  # only --html writes; reading the payload has its own message
+        Console(file=sys.stderr).print(f"[red]error:[/] cannot write {args.html}: {exc}", highlight=False)
+        return EXIT_USAGE
 
 
 async def _dispatch(args: argparse.Namespace, out: Console) -> int:
     async with engine() as state:
+        if args.command == "audit":
+            return await audit_cli.run_audit(args, out, state)
         if args.command == "count":
-            result = await operations.count(state, _read_request(args.payload), breakdown=args.breakdown)
+            request = _read_request(args.payload)
+            result = await operations.count(state, request, breakdown=args.breakdown)
             emit(out, result, as_json=args.json, table=count_table)
+            if args.html:
+                write_page(args.html, "count_tokens", request.body, result)
             return EXIT_OK
         counted = await _count_files(state, args)
         emit(out, counted, as_json=args.json, table=files_table)
+        if args.html:
+            write_page(args.html, "count_files", {}, counted)
         return EXIT_OK if counted.fits else EXIT_NO_FIT
 
 

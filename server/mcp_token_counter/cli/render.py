@@ -9,8 +9,10 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Column, Table
 
+from ..catalog import builtin_catalog
 from ..core.results import TokenCount, wire_json
 from ..files.count import FileCount
+from ..view.terminal import bar_line, window_of
 
 
 def emit(out: Console, result: BaseModel, *, as_json: bool, table: Callable[[Any], tuple[str, Table]]) -> None:
@@ -20,6 +22,8 @@ def emit(out: Console, result: BaseModel, *, as_json: bool, table: Callable[[Any
     # The heading stays a plain line: as a table title rich would wrap it to the table's width.
     heading, body = table(result)
     out.print(heading, highlight=False)
+    if isinstance(result, TokenCount | FileCount):
+        out.print(bar_line(window_of(result, builtin_catalog())), highlight=False)
     out.print(body)
     cost: float | None = getattr(result, "estimated_input_cost_usd", None)
     if cost is not None:
@@ -47,12 +51,29 @@ def files_table(result: FileCount) -> tuple[str, Table]:
 
 
 def models_table(document: dict[str, Any]) -> Table:
-    """The model table, one row per model."""
-    table = Table(title=f"Known models (prices as of {document['prices_as_of']})")
-    for column in ("id", "window", "max output", "$ in / out per MTok", "tokenizer", "status"):
-        table.add_column(column)
+    """The model table, one row per model, titled with the date its prices were last checked."""
+    table = Table(title=f"Known models (prices last checked {document['prices_as_of']})")
+    for column in ("id", "window", "max output", "$ in / out per MTok", "cache read", "fast", "tokenizer", "status"):
+        table.add_column(column, justify="right" if column in ("window", "max output") else "left")
     for row in document["models"]:
-        price = f"{row['input_usd_per_mtok']} / {row['output_usd_per_mtok']}"
-        window = f"{row['context_window']:,}"
-        table.add_row(row["id"], window, f"{row['max_output_tokens']:,}", price, row["tokenizer"], row["status"])
+        prices = row["prices"]
+        fast = f"{prices['fast']:g}x" if "fast" in prices else "-"
+        table.add_row(
+            row["id"],
+            f"{row['context_window']:,}",
+            f"{row['max_output_tokens']:,}",
+            _price_cell(prices),
+            f"{prices['cache_read']:g}",
+            fast,
+            row["tokenizer"],
+            row["status"],
+        )
     return table
+
+
+def _price_cell(prices: dict[str, Any]) -> str:
+    """Base input / output, then each prompt-size tier, such as "0.1 / 0.5; over 100k: 0.5 / 2.5"."""
+    cell = f"{prices['input']:g} / {prices['output']:g}"
+    for tier in prices.get("tiers", []):
+        cell += f"; over {tier['above_prompt_tokens'] // 1000}k: {tier['input']:g} / {tier['output']:g}"
+    return cell

@@ -27,7 +27,7 @@ COUNT_DESCRIPTION: Final = (
     "breakdown=true adds tokens per part."
 )
 FIT_DESCRIPTION: Final = (
-    "Check a Messages API request fits the model's window, reserving max_tokens (or the thinking budget). "
+    "Check a Messages API request fits the model's window, reserving max_tokens (or what thinking may use). "
     "breakdown=true names the biggest parts."
 )
 
