@@ -5,7 +5,7 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
 
-.PHONY: setup setup-runtime run test lint bench bundle dist clean
+.PHONY: setup setup-runtime browser run test lint bench bundle dist clean
 
 # uv itself lives in the project venv, so nothing is installed outside the repository.
 $(UV):
@@ -27,8 +27,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 run: setup-runtime
 	$(VENV)/bin/mcp-token-counter $(ARGS)
 
+# Debian's chromium, which the browser tests of the context view drive through Playwright.
+browser:
+	.ci/chromium
+
 # Every test: Python unit and integration tests, then the Node-based ecosystem checks.
-test: setup
+test: setup browser
 	.ci/test
 
 lint: setup

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import anyio
 from tests.standin import Standin
 
-from bench import offline_throughput
+from bench import offline_memory, offline_throughput, team_bench
 from bench.cache_bench import cache_hit
 from bench.chart import sweep_chart
 from bench.http_bench import SweepTarget, http_latency, http_servers, ours_http, script_http, sweep
@@ -56,10 +56,13 @@ class Sizes:
     offline_mb: float
     levels: tuple[int, ...]
     rounds: int
+    team_calls: int
 
 
-FULL = Sizes(calls=600, cold_runs=15, payload_mb=30.0, offline_mb=2.0, levels=(1, 10, 100, 1000), rounds=5)
-QUICK = Sizes(calls=20, cold_runs=1, payload_mb=1.0, offline_mb=0.02, levels=(1, 10), rounds=1)
+FULL = Sizes(
+    calls=600, cold_runs=15, payload_mb=30.0, offline_mb=4.0, levels=(1, 10, 100, 1000), rounds=5, team_calls=1000
+)
+QUICK = Sizes(calls=20, cold_runs=1, payload_mb=1.0, offline_mb=0.02, levels=(1, 10), rounds=1, team_calls=20)
 
 
 def run(sizes: Sizes) -> dict[str, Any]:
@@ -84,6 +87,8 @@ def run(sizes: Sizes) -> dict[str, Any]:
     report["cache_hit"] = {**asdict(hit), "upstream_requests_for_all_hits": upstream_calls - 1}
     report["sweep"] = _sweep(list(sizes.levels), sizes.rounds)
     report["offline_throughput"] = offline_throughput.measure(sizes.offline_mb, "3.0")
+    report["offline_memory"] = offline_memory.measure(sizes.offline_mb)
+    report["team"] = team_bench.run(sizes.team_calls)
     return report
 
 
@@ -161,9 +166,20 @@ def print_table(report: dict[str, Any]) -> None:
         )
     off = report["offline_throughput"]
     out.write(
-        f"\noffline estimate on {off['megabytes']} MB: {off['cold_vs_ctok']}x ctok's own speed "
-        f"(ctok {off['ctok_s']} s, cold {off['estimate_cold_s']} s, warm {off['estimate_warm_s']} s)\n"
+        f"\noffline counting on {off['megabytes']} MB of real text: ctok {off['ctok_s']} s "
+        f"({off['ctok_mb_s']} MB/s); before {off['before_s']} s ({off['before_vs_ctok']}x ctok); "
+        f"after, cold {off['after_s']} s ({off['after_vs_ctok']}x ctok, {off['after_mb_s']} MB/s, "
+        f"{off['after_vs_before']}x before), warm {off['after_warm_s']} s; by CPU time "
+        f"{off['after_vs_ctok_cpu']}x ctok, {off['after_vs_before_cpu']}x before\n"
+        f"offline estimate of it as a conversation: cold {off['estimate_cold_s']} s ({off['cold_vs_ctok']}x ctok), "
+        f"warm {off['estimate_warm_s']} s\n"
     )
+    counted = report["offline_memory"]
+    out.write(
+        f"peak RSS counting one {counted['megabytes']} MB text: before {counted['before_peak_mb']} MB, "
+        f"after {counted['after_peak_mb']} MB ({counted['after_vs_before']}x)\n"
+    )
+    team_bench.print_team(report["team"])
 
 
 def main() -> None:

@@ -51,3 +51,28 @@ def test_every_row_has_consistent_limits() -> None:
     for spec in builtin_catalog().models:
         assert 0 < spec.max_output_tokens < spec.context_window, spec.id
         assert spec.ctok_version in {"3.0", "4.7", "4.8"}, spec.id
+
+
+def test_every_model_is_complete_and_settled() -> None:
+    """Each row has a window, an output limit, a tokenizer family, a thinking mode and a full price list."""
+    catalog = builtin_catalog()
+    assert len({spec.id for spec in catalog.models}) == len(catalog.models)
+    for spec in catalog.models:
+        assert spec.status in {"active", "legacy", "deprecated", "invitation-only"}, spec.id
+        assert spec.thinking in {"always", "default", "optional"}, spec.id
+        for rates in (spec.prices.base, *(tier.rates for tier in spec.prices.tiers)):
+            assert 0 < rates.cache_read < rates.input < rates.cache_write_5m < rates.cache_write_1h, spec.id
+            assert rates.input < rates.output, spec.id
+        thresholds = [tier.above_prompt_tokens for tier in spec.prices.tiers]
+        assert thresholds == sorted(thresholds), spec.id
+        assert all(0 < t < spec.context_window for t in thresholds), spec.id
+        assert spec.prices.fast is None or spec.prices.fast > 1, spec.id
+
+
+def test_a_tier_applies_above_its_threshold_only() -> None:
+    """Haiku 5.5 bills prompts over 100,000 tokens at its higher rates (the model page's 'From $0.10')."""
+    haiku = builtin_catalog().lookup("claude-haiku-5-5")
+    assert haiku is not None
+    assert haiku.prices.rates_for(100_000) == (haiku.prices.base, None)
+    rates, threshold = haiku.prices.rates_for(100_001)
+    assert (rates.input, rates.output, threshold) == (0.5, 2.5, 100_000)

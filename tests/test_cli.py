@@ -85,7 +85,7 @@ def test_models_lists_the_table() -> None:
     assert "claude-sonnet-4-6" in [m["id"] for m in document["models"]]
     assert document["prices_as_of"]
     human = cli("models")
-    assert "prices as of" in human.stdout
+    assert f"prices last checked {document['prices_as_of']}" in human.stdout
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ def test_an_upstream_failure_exits_1_and_names_the_variable(standin: Standin) ->
     assert "ANTHROPIC_API_KEY" in done.stderr
 
 
-COMMANDS = ("count", "fit", "count-files", "models")
+COMMANDS = ("count", "fit", "count-files", "models", "audit")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

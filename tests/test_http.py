@@ -117,7 +117,12 @@ async def test_each_transport_serves_both_tools_in_both_protocol_eras(served: Se
             fit = await client.call_tool("check_context_fit", {**HELLO, "max_tokens": 1024})
             version = client.protocol_version
     assert version == PROTOCOL[mode]
-    assert [tool.name for tool in listed.tools] == ["count_tokens", "check_context_fit", "count_files"]
+    assert [tool.name for tool in listed.tools] == [
+        "count_tokens",
+        "check_context_fit",
+        "count_files",
+        "count_tool_definitions",
+    ]
     first, second = api.log.to(COUNT_PATH)
     assert structured(counted)["input_tokens"] == answered(first)["input_tokens"]
     assert structured(counted)["source"] == "api"

@@ -7,16 +7,19 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "server" / "mcp_token_counter"
 # What each layer may import from the package, besides itself and the top-level shared modules
-# (config, errors, catalog, clock).
+# (config, errors, catalog, clock, metrics, redaction).
 MAY_IMPORT: dict[str, set[str]] = {
     "offline": set(),
-    "upstream": set(),
-    "core": {"upstream", "offline"},
-    "files": {"core", "upstream", "offline"},
-    "tools": {"core", "files", "upstream", "offline"},
+    "upstream": {"shared"},
+    "core": {"upstream", "offline", "shared"},
+    "files": {"core", "upstream", "offline", "shared"},
+    "tools": {"core", "files", "upstream", "offline", "shared", "view"},
+    "audit": {"core", "upstream", "offline", "shared"},
     # The one command-line parser takes the server's flags too (serving.web's defaults and host check).
-    "cli": {"core", "files", "upstream", "offline", "serving"},
+    "cli": {"core", "files", "upstream", "offline", "shared", "audit", "view", "serving"},
+    "view": {"core", "files"},
     "serving": set(),
+    "shared": set(),
 }
 LAYERS = set(MAY_IMPORT)
 
@@ -67,3 +70,10 @@ def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
 def test_the_layer_map_covers_every_folder() -> None:
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert folders == LAYERS
+
+
+def test_the_mcp_door_never_reaches_the_audit_which_starts_processes() -> None:
+    """count_tool_definitions counts what it is given; only a person at the CLI starts servers (audit/)."""
+    reached = {name for path in _layer_modules("tools") for name in _package_imports(path)}
+    assert "audit" not in reached
+    assert "audit" not in MAY_IMPORT["tools"] | MAY_IMPORT["core"] | MAY_IMPORT["serving"]

@@ -52,7 +52,17 @@ async def test_one_model_by_template_with_a_user_typed_id(mode: Mode) -> None:
         "max_output_tokens": 64_000,
         "input_usd_per_mtok": 3,
         "output_usd_per_mtok": 15,
+        # The pricing page's Sonnet 4.6 row: cache writes 1.25x / 2x, reads 0.1x; US-only inference 1.1x.
+        "prices": {
+            "input": 3,
+            "output": 15,
+            "cache_write_5m": 3.75,
+            "cache_write_1h": 6,
+            "cache_read": 0.3,
+            "inference_geo_us": True,
+        },
         "tokenizer": "3.0",  # ctok family
+        "thinking": "optional",
         "status": "active",
     }
 

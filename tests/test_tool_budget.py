@@ -17,5 +17,10 @@ async def test_tools_list_stays_under_the_token_budget(mode: Mode) -> None:
         listed = await client.list_tools()
     tools = [tool.model_dump(by_alias=True, exclude_none=True, mode="json") for tool in listed.tools]
     text = json.dumps(tools, separators=(",", ":"), ensure_ascii=False)
-    assert [tool["name"] for tool in tools] == ["count_tokens", "check_context_fit", "count_files"]
+    assert [tool["name"] for tool in tools] == [
+        "count_tokens",
+        "check_context_fit",
+        "count_files",
+        "count_tool_definitions",
+    ]
     assert ctok.token_count(text, "3.0") < BUDGET

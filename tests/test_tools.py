@@ -74,7 +74,12 @@ async def test_result_and_forwarded_body_match_what_the_api_saw(standin: Standin
         "request_id": seen.request_id,
         "uncertainty_tokens": 0,
         "cached": False,
-        "notes": [SYSTEM_TOKENS_NOTE],
+        # RICH marks a cache breakpoint, so the pricing page's Opus 4.6 cache rates are named.
+        "notes": [
+            SYSTEM_TOKENS_NOTE,
+            "Cost assumes nothing is cached yet. A cached prefix costs $6.25/MTok to write (5 min; $10 for 1 h) "
+            "and $0.50/MTok to read.",
+        ],
         "estimated_input_cost_usd": round(answered(seen)["input_tokens"] * 5 / 1e6, 6),  # opus-4-6: $5/MTok
     }
     # Fields that do not apply are left out rather than sent as null; the text is the same JSON, compact.
@@ -347,7 +352,7 @@ async def test_bad_configuration_is_reported_per_call_not_at_start(mode: Mode) -
     async with connected({"TOKEN_COUNTER_TIMEOUT": "soon"}, mode) as client:
         tools = await client.list_tools()
         result = await client.call_tool("count_tokens", HELLO)
-    assert len(tools.tools) == 3
+    assert len(tools.tools) == 4
     assert "TOKEN_COUNTER_TIMEOUT" in error_text(result)
 
 

@@ -14,9 +14,18 @@ from typing import Any, Final
 
 import anyio
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
+from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import Context, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, Icon, InputRequiredResult, Tool
+from mcp.types import (
+    CallToolResult,
+    Icon,
+    InputRequiredResult,
+    ListResourcesResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    Tool,
+)
 from pydantic import ValidationError
 
 from . import __version__, tools
@@ -25,10 +34,12 @@ from .config import DEFAULT_SHUTDOWN_GRACE_S, Settings
 from .core.state import AppState, build_state
 from .errors import ConfigError
 from .logs import STARTUP_LOGGER
+from .metrics import Metrics
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
 from .tools.schema import compact_input_schema, compact_output_schema
+from .tools.view import resources_for, tools_for, view_extension
 from .upstream.http import make_on_demand_client
 from .upstream.retry import RetryPolicy
 from .validation import describe
@@ -49,38 +60,75 @@ WEBSITE_URL: Final = "https://github.com/mcp-token-counter/mcp-token-counter"
 class TokenCounterServer(MCPServer[AppState]):
     """MCPServer whose tools/list carries compact schemas, served on stdio with ``serving.stdio``'s guards."""
 
-    def __init__(self, *args: Any, shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S,
+        metrics: Metrics | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.shutdown_grace_s = shutdown_grace_s
         self.calls = InFlight()
+        self.metrics = metrics if metrics is not None else Metrics()
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for.
+        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for, and in the metrics.
 
         Raises:
             ToolError: as the SDK's, except that arguments refused by validation are described in our words
                 (field, problem, what to send) instead of pydantic's text and documentation link.
         """
-        with self.calls.track():
-            try:
-                return await super().call_tool(name, arguments, context)
-            except ToolError as exc:
-                if isinstance(exc.__cause__, ValidationError):
-                    message = f"Error executing tool {name}: invalid arguments: {describe(exc.__cause__)}."
-                    raise ToolError(message) from exc.__cause__
-                raise
+        # A name the client made up is not a label: labels must stay a small closed set.
+        tool = name if name in tools.TOOL_NAMES else "unknown"
+        outcome = "error"
+        self.metrics.in_flight.inc()
+        try:
+            with self.calls.track():
+                result = await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                message = f"Error executing tool {name}: invalid arguments: {describe(exc.__cause__)}."
+                raise ToolError(message) from exc.__cause__
+            raise
+        else:
+            outcome = _outcome(result)
+            return result
+        finally:
+            self.metrics.in_flight.dec()
+            self.metrics.tool_calls.labels(tool=tool, outcome=outcome).inc()
 
     async def list_tools(self) -> list[Tool]:
         """The tools, with schemas stripped of what costs context and tells a model nothing."""
         return [_compact_tool(tool) for tool in await super().list_tools()]
+
+    async def _handle_list_tools(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListToolsResult:
+        """The tools, with the view's ``_meta.ui`` only for clients that negotiated MCP Apps."""
+        listed = await super()._handle_list_tools(ctx, params)
+        return listed.model_copy(update={"tools": tools_for(ctx, listed.tools)})
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        """The resources, with the ``ui://`` view only for clients that negotiated MCP Apps."""
+        listed = await super()._handle_list_resources(ctx, params)
+        return listed.model_copy(update={"resources": resources_for(ctx, listed.resources)})
 
     async def run_stdio_async(self) -> None:
         """Serve on stdio, answering frames the SDK cannot read and draining calls at EOF or SIGTERM."""
         lowlevel = self._lowlevel_server
         options = lowlevel.create_initialization_options()
         await serve_stdio(lambda read, write: lowlevel.run(read, write, options), grace_s=self.shutdown_grace_s)
+
+
+def _outcome(result: CallToolResult | InputRequiredResult) -> str:
+    if isinstance(result, InputRequiredResult):
+        return "input_required"
+    return "error" if result.is_error else "ok"
 
 
 def _compact_tool(tool: Tool) -> Tool:
@@ -98,11 +146,18 @@ def build_server(
     """The server; tests may replace time (``clock``) and jitter (``policy``)."""
 
     protect_logs(settings.secrets)
+    metrics = Metrics()
 
     async def open_state() -> tuple[AppState, Callable[[], Awaitable[None]]]:
         http = make_on_demand_client(settings)
         _log_source(settings)
-        return build_state(settings, http, config_error=config_error, clock=clock, policy=policy), http.aclose
+        state = build_state(settings, http, config_error=config_error, clock=clock, policy=policy, metrics=metrics)
+
+        async def close() -> None:
+            await state.aclose()
+            await http.aclose()
+
+        return state, close
 
     shared = SharedLifespan(open_state)
 
@@ -120,6 +175,9 @@ def build_server(
         icons=[server_icon()],
         lifespan=lifespan,
         shutdown_grace_s=settings.shutdown_grace_s,
+        metrics=metrics,
+        request_state_security=_request_state_security(settings),
+        extensions=[view_extension()],
     )
     tools.register(server)
     return server
@@ -131,6 +189,14 @@ def server_icon() -> Icon:
     return Icon(
         src=f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}", mime_type="image/png", sizes=["128x128"]
     )
+
+
+def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
+    """The ring that seals multi-round-trip state, shared by every replica given the same keys; None leaves the
+    SDK's key made per process, which only the process that made it can open."""
+    if not settings.state_keys:
+        return None
+    return RequestStateSecurity(keys=list(settings.state_keys))
 
 
 class SharedLifespan:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Final, Literal, cast
 
 ImageTier = Literal["standard", "high-res"]
 ThinkingRule = Literal["kept", "stripped"]
+# "always": adaptive thinking that cannot be disabled; "default": adaptive unless disabled; "optional": off
+# unless asked for. The first two refuse thinking "enabled" with a budget.
+ThinkingMode = Literal["always", "default", "optional"]
 
 _DEFAULT_GROUP: Final = "claude-4"
 _DATE_SUFFIX: Final = re.compile(r"-\d{8}$")
@@ -30,6 +33,43 @@ class ImageCaps:
 
 
 @dataclass(frozen=True, slots=True)
+class Rates:
+    """List prices in USD per million tokens for one prompt-size tier."""
+
+    input: float
+    output: float
+    cache_write_5m: float
+    cache_write_1h: float
+    cache_read: float
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTier:
+    """Rates that replace the base ones for every token of a request whose prompt is above a size."""
+
+    above_prompt_tokens: int
+    rates: Rates
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """A model's prices: base rates, prompt-size tiers (ascending), and the fast-mode multiplier if any."""
+
+    base: Rates
+    tiers: tuple[PriceTier, ...] = ()
+    fast: float | None = None
+    us_inference: bool = False
+
+    def rates_for(self, prompt_tokens: int) -> tuple[Rates, int | None]:
+        """The rates a prompt of this size pays, and the threshold of the tier it fell in (None: base)."""
+        chosen, threshold = self.base, None
+        for tier in self.tiers:
+            if prompt_tokens > tier.above_prompt_tokens:
+                chosen, threshold = tier.rates, tier.above_prompt_tokens
+        return chosen, threshold
+
+
+@dataclass(frozen=True, slots=True)
 class ModelSpec:
     """One row of the model table."""
 
@@ -37,8 +77,7 @@ class ModelSpec:
     aliases: tuple[str, ...]
     context_window: int
     max_output_tokens: int
-    input_usd_per_mtok: float | None
-    output_usd_per_mtok: float | None
+    prices: Prices
     status: str
     ctok_version: str
     ctok_confirmed: bool
@@ -48,7 +87,18 @@ class ModelSpec:
     image_caps: ImageCaps
     anthropic_tool_tokens: dict[str, int]
     thinking_overhead: dict[str, int]
+    thinking: ThinkingMode = "optional"
     note: str | None = None
+
+    @property
+    def input_usd_per_mtok(self) -> float:
+        """The base input price (the smallest prompt tier)."""
+        return self.prices.base.input
+
+    @property
+    def output_usd_per_mtok(self) -> float:
+        """The base output price (the smallest prompt tier)."""
+        return self.prices.base.output
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +108,7 @@ class Catalog:
     models: tuple[ModelSpec, ...]
     prices_as_of: str
     price_multipliers: dict[str, float]
+    price_note: str
     retired: dict[str, str]
     _index: dict[str, ModelSpec]
 
@@ -90,14 +141,32 @@ def _image_tiers(doc: dict[str, Any]) -> dict[str, ImageCaps]:
     return {name: ImageCaps(**caps) for name, caps in _groups(doc, "image_tiers").items()}
 
 
+def _rates(block: dict[str, Any]) -> Rates:
+    return Rates(**{name: float(block[name]) for name in Rates.__dataclass_fields__})
+
+
+def _prices(row: dict[str, Any]) -> Prices:
+    block = cast(dict[str, Any], row["prices"])
+    tiers = tuple(
+        PriceTier(above_prompt_tokens=int(tier["above_prompt_tokens"]), rates=_rates(tier))
+        for tier in sorted(block.get("tiers", []), key=lambda tier: int(tier["above_prompt_tokens"]))
+    )
+    fast = block.get("fast")
+    return Prices(
+        base=_rates(block),
+        tiers=tiers,
+        fast=None if fast is None else float(fast),
+        us_inference=bool(row.get("us_inference", False)),
+    )
+
+
 def _spec(row: dict[str, Any], doc: dict[str, Any]) -> ModelSpec:
     return ModelSpec(
         id=row["id"],
         aliases=tuple(row["aliases"]),
         context_window=row["context_window"],
         max_output_tokens=row["max_output_tokens"],
-        input_usd_per_mtok=row["input_usd_per_mtok"],
-        output_usd_per_mtok=row["output_usd_per_mtok"],
+        prices=_prices(row),
         status=row["status"],
         ctok_version=row["ctok_version"],
         ctok_confirmed=row["ctok_confirmed"],
@@ -109,6 +178,7 @@ def _spec(row: dict[str, Any], doc: dict[str, Any]) -> ModelSpec:
         image_caps=_image_tiers(doc)[row["image_tier"]],
         anthropic_tool_tokens=_groups(doc, "anthropic_tool_tokens")[row.get("anthropic_tools", _DEFAULT_GROUP)],
         thinking_overhead=_groups(doc, "thinking_overhead")[row.get("thinking_overhead", _DEFAULT_GROUP)],
+        thinking=row.get("thinking", "optional"),
         note=row.get("note"),
     )
 
@@ -121,6 +191,7 @@ def parse_catalog(doc: dict[str, Any]) -> Catalog:
         models=models,
         prices_as_of=doc["prices_as_of"],
         price_multipliers=doc["price_multipliers"],
+        price_note=doc["price_note"],
         retired=doc["retired"],
         _index=index,
     )
@@ -134,10 +205,6 @@ def builtin_catalog() -> Catalog:
 
 
 CATALOG_URI: Final = "models://catalog"
-PRICE_NOTE: Final = (
-    "estimated_input_cost_usd uses the base input price. Multiply by a price_multipliers entry for batch "
-    "(0.5), cache writes (1.25 for 5 minutes, 2 for 1 hour), cache reads (0.1) or US-only inference (1.1)."
-)
 
 
 def model_row(spec: ModelSpec) -> dict[str, Any]:
@@ -149,9 +216,22 @@ def model_row(spec: ModelSpec) -> dict[str, Any]:
         "max_output_tokens": spec.max_output_tokens,
         "input_usd_per_mtok": spec.input_usd_per_mtok,
         "output_usd_per_mtok": spec.output_usd_per_mtok,
+        "prices": _price_row(spec.prices),
         "tokenizer": spec.ctok_version,
+        "thinking": spec.thinking,
         "status": spec.status,
     }
+
+
+def _price_row(prices: Prices) -> dict[str, Any]:
+    row: dict[str, Any] = asdict(prices.base)
+    if prices.tiers:
+        row["tiers"] = [{"above_prompt_tokens": t.above_prompt_tokens, **asdict(t.rates)} for t in prices.tiers]
+    if prices.fast is not None:
+        row["fast"] = prices.fast
+    if prices.us_inference:
+        row["inference_geo_us"] = True
+    return row
 
 
 def catalog_document(catalog: Catalog) -> dict[str, Any]:
@@ -159,6 +239,6 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
     return {
         "prices_as_of": catalog.prices_as_of,
         "price_multipliers": catalog.price_multipliers,
-        "price_note": PRICE_NOTE,
+        "price_note": catalog.price_note,
         "models": [model_row(spec) for spec in catalog.models],
     }

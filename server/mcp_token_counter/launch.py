@@ -6,6 +6,7 @@ the server, it is reported on every tool call instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -21,6 +22,8 @@ from .config import Settings, load_settings
 from .logs import configure_logging
 from .serving import web
 from .serving.web import HttpOptions, HttpTransport
+
+logger = logging.getLogger("mcp_token_counter")
 
 CONNECT_HINT: Final = """mcp-token-counter {version} is running on stdio and waits for an MCP client on stdin.
 Connect it from Claude Desktop or Claude Code instead of a terminal, for example:
@@ -52,6 +55,7 @@ def serve(flags: ServeFlags) -> None:
     if options is None:
         run_stdio(server)
     else:
+        log_affinity(settings)
         run_http(server, options, settings=settings)
 
 
@@ -67,6 +71,18 @@ def http_options(flags: ServeFlags, transport: HttpTransport, settings: Settings
         max_sessions=settings.max_sessions,
         session_idle_s=settings.session_idle_s,
         shutdown_grace_s=settings.shutdown_grace_s,
+    )
+
+
+def log_affinity(settings: Settings) -> None:
+    """Say at start-up when multi-round-trip calls need session affinity; a warning when Redis suggests replicas."""
+    if settings.state_keys:
+        return
+    logger.log(
+        logging.WARNING if settings.redis is not None else logging.INFO,
+        "TOKEN_COUNTER_STATE_KEYS is not set: a multi-round-trip call (count_files asking the client for its roots) "
+        "only completes on the replica that started it, so replicas behind a load balancer need session affinity. "
+        "Give every replica the same TOKEN_COUNTER_STATE_KEYS to lift that.",
     )
 
 
@@ -108,5 +124,5 @@ def run_http(server: TokenCounterServer, options: HttpOptions, *, settings: Sett
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    app = web.build_http_app(server, options, provider=settings.provider)
+    app = web.build_http_app(server, options, provider=settings.provider, metrics=server.metrics.exposition)
     web.serve(app, options, on_listening=announce, calls=server.calls)

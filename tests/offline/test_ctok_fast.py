@@ -136,7 +136,7 @@ def test_unusable_internals_fall_back_to_ctok_token_count(
     internal: Callable[[str, str], Callable[..., Any]], version: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    counter: Counter = counter_for(version, lambda v: engine_counter(v, internal))
+    counter: Counter = counter_for(version, (lambda v: engine_counter(v, internal),))
     assert [record.levelno for record in caplog.records] == [logging.DEBUG]
     assert version in caplog.records[0].getMessage()
     for text in CORPUS:

@@ -1,4 +1,4 @@
-"""What the subcommands do: ``count``, ``fit``, ``count-files`` and ``models`` over the same core as the tools.
+"""What the subcommands do: ``count``, ``fit``, ``count-files``, ``models`` and ``audit``, over the core.
 
 The CLI door: ``core.operations`` and ``files.count``, with state built from the same environment as the
 server's. Exit codes: 0 done, 1 counting failed, 2 usage or input error, 3 the request or files do not fit.
@@ -17,7 +17,7 @@ from typing import Any, Final, cast
 
 import anyio
 import click
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
 
 from ..catalog import builtin_catalog, catalog_document
@@ -32,6 +32,8 @@ from ..logs import configure_logging
 from ..redaction import protect_logs
 from ..upstream.http import make_http_client
 from ..validation import describe
+from . import audit as audit_cli
+from .page import write_page
 from .parser import GlobalFlags
 from .progress import FilesProgress
 from .render import count_view, emit, files_view, fit_view, models_table
@@ -51,20 +53,27 @@ class UsageError(Exception):
     """Bad input from the person at the terminal (exit 2)."""
 
 
-def count(payload: str, *, breakdown: bool, flags: GlobalFlags) -> int:
-    """``count``: the request's input tokens."""
+def count(payload: str, *, breakdown: bool, html: str | None, flags: GlobalFlags) -> int:
+    """``count``: the request's input tokens; ``html`` also writes the context-window view as a page."""
 
     async def work(state: AppState, out: Console) -> int:
         request = request_from(read_payload(payload), payload)
         result = await operations.count(state, request, breakdown=breakdown)
         emit(out, result, as_json=flags.as_json, view=count_view)
+        _page(html, "count_tokens", request.body, result)
         return EXIT_OK
 
     return _run(work, flags)
 
 
 def fit(
-    payload: str, *, max_tokens: int | None, context_window: int | None, breakdown: bool, flags: GlobalFlags
+    payload: str,
+    *,
+    max_tokens: int | None,
+    context_window: int | None,
+    breakdown: bool,
+    html: str | None,
+    flags: GlobalFlags,
 ) -> int:
     """``fit``: whether the request fits, as ``check_context_fit`` says; exit 3 when it does not."""
 
@@ -76,13 +85,20 @@ def fit(
             state, request, max_tokens=reserve, context_window=context_window, breakdown=breakdown
         )
         emit(out, result, as_json=flags.as_json, view=fit_view)
+        _page(html, "check_context_fit", request.body, result)
         return EXIT_OK if result.fits else EXIT_NO_FIT
 
     return _run(work, flags)
 
 
 def count_files(
-    paths: Sequence[str], *, model: str, max_tokens: int | None, context_window: int | None, flags: GlobalFlags
+    paths: Sequence[str],
+    *,
+    model: str,
+    max_tokens: int | None,
+    context_window: int | None,
+    html: str | None,
+    flags: GlobalFlags,
 ) -> int:
     """``count-files``: local files as content blocks; exit 3 when they do not fit."""
     # A person at the terminal may read what they can: '..' and relative paths are resolved here,
@@ -106,6 +122,7 @@ def count_files(
         except (PathNotFound, NoMatch) as exc:
             raise UsageError(_path_message(exc, patterns.get(exc.pattern, exc.pattern))) from exc
         emit(out, result, as_json=flags.as_json, view=files_view)
+        _page(html, "count_files", {}, result)
         return EXIT_OK if result.fits else EXIT_NO_FIT
 
     return _run(work, flags)
@@ -138,6 +155,32 @@ def _run(work: Callable[[AppState, Console], Awaitable[int]], flags: GlobalFlags
         return _fail(str(exc), EXIT_FAILED)
 
 
+def audit(options: audit_cli.AuditArgs, *, flags: GlobalFlags) -> int:
+    """``audit``: what the MCP servers of the host configs cost in context, per tool."""
+
+    async def work(state: AppState, out: Console) -> int:
+        try:
+            return await audit_cli.run_audit(options, out, state, as_json=flags.as_json)
+        except audit_cli.NoConfig as exc:
+            raise UsageError(str(exc)) from exc
+
+    return _run(work, flags)
+
+
+def _page(html: str | None, tool: str, body: dict[str, Any], result: BaseModel) -> None:
+    """Write the context-window view of ``result`` to ``html``, when asked.
+
+    Raises:
+        UsageError: the file cannot be written.
+    """
+    if html is None:
+        return
+    try:
+        write_page(html, tool, body, result)
+    except OSError as exc:
+        raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from exc
+
+
 def _path_message(exc: PathNotFound | NoMatch, typed: str) -> str:
     if isinstance(exc, PathNotFound):
         return f"no such file or folder: {typed} (relative paths start from the current folder)"
@@ -160,7 +203,11 @@ async def engine() -> AsyncGenerator[AppState]:
     settings, config_error = load_settings(os.environ)
     protect_logs(settings.secrets)
     async with make_http_client(settings) as http:
-        yield build_state(settings, http, config_error=config_error)
+        state = build_state(settings, http, config_error=config_error)
+        try:
+            yield state
+        finally:
+            await state.aclose()
 
 
 def read_payload(source: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The one command-line parser (click): the server's flags, and the subcommands for the shell.
 
 ``mcp-token-counter`` alone serves MCP (stdio unless ``--transport`` says otherwise); ``count``, ``fit``,
-``count-files`` and ``models`` count from the shell. click suggests the nearest command or flag for a typo,
+``count-files``, ``models`` and ``audit`` count from the shell. click suggests the nearest command or flag for a typo,
 and the global flags (``-v``, ``--json``) are accepted before or after the subcommand.
 
 The subcommands' work lives in ``cli.commands``, imported when one runs: serving never needs the CLI's
@@ -11,7 +11,8 @@ rendering, and start-up time is measured.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Final
 
 import click
@@ -31,6 +32,7 @@ Examples:
   mcp-token-counter fit examples/request.json --max-tokens 8192
   mcp-token-counter count-files server 'docs/**/*.md' --model claude-haiku-4-5
   mcp-token-counter models --json
+  mcp-token-counter audit --budget 20000
 
 \b
 -v and --json go before or after the subcommand. Exit codes: 0 done, 1 counting failed,
@@ -167,6 +169,9 @@ MAX_TOKENS = click.option(
 CONTEXT_WINDOW = click.option(
     "--context-window", type=click.IntRange(min=1), default=None, help="The window to fit, for a model the table lacks."
 )
+HTML = click.option(
+    "--html", metavar="FILE", default=None, help="Also write the context-window view as a standalone page."
+)
 
 
 @cli.command(
@@ -176,13 +181,15 @@ CONTEXT_WINDOW = click.option(
 )
 @PAYLOAD
 @click.option("--breakdown", is_flag=True, help="Tokens per part (system, tools, each message).")
+@HTML
 @global_options
 @click.pass_context
-def count(ctx: click.Context, payload: str, breakdown: bool, verbose: int, as_json: bool) -> None:
+def count(ctx: click.Context, payload: str, breakdown: bool, html: str | None, verbose: int, as_json: bool) -> None:
     """Count a Messages API request (a JSON file, or - for stdin)."""
     from . import commands  # when a command runs: serving never needs the CLI's rendering
 
-    ctx.exit(commands.count(payload, breakdown=breakdown, flags=merged(ctx, verbose=verbose, as_json=as_json)))
+    flags = merged(ctx, verbose=verbose, as_json=as_json)
+    ctx.exit(commands.count(payload, breakdown=breakdown, html=html, flags=flags))
 
 
 @cli.command(
@@ -194,6 +201,7 @@ def count(ctx: click.Context, payload: str, breakdown: bool, verbose: int, as_js
 @MAX_TOKENS
 @CONTEXT_WINDOW
 @click.option("--breakdown", is_flag=True, help="Tokens per part; names the biggest parts when it does not fit.")
+@HTML
 @global_options
 @click.pass_context
 def fit(
@@ -202,6 +210,7 @@ def fit(
     max_tokens: int | None,
     context_window: int | None,
     breakdown: bool,
+    html: str | None,
     verbose: int,
     as_json: bool,
 ) -> None:
@@ -213,7 +222,7 @@ def fit(
 
     flags = merged(ctx, verbose=verbose, as_json=as_json)
     window = {"max_tokens": max_tokens, "context_window": context_window}
-    ctx.exit(commands.fit(payload, **window, breakdown=breakdown, flags=flags))
+    ctx.exit(commands.fit(payload, **window, breakdown=breakdown, html=html, flags=flags))
 
 
 @cli.command(
@@ -226,6 +235,7 @@ def fit(
 @click.option("--model", default=DEFAULT_MODEL, show_default=True, help="Model id, for its tokenizer and window.")
 @MAX_TOKENS
 @CONTEXT_WINDOW
+@HTML
 @global_options
 @click.pass_context
 def count_files(
@@ -234,6 +244,7 @@ def count_files(
     model: str,
     max_tokens: int | None,
     context_window: int | None,
+    html: str | None,
     verbose: int,
     as_json: bool,
 ) -> None:
@@ -245,7 +256,7 @@ def count_files(
 
     flags = merged(ctx, verbose=verbose, as_json=as_json)
     window = {"max_tokens": max_tokens, "context_window": context_window}
-    ctx.exit(commands.count_files(paths, model=model, **window, flags=flags))
+    ctx.exit(commands.count_files(paths, model=model, **window, html=html, flags=flags))
 
 
 @cli.command(
@@ -260,3 +271,67 @@ def models(ctx: click.Context, verbose: int, as_json: bool) -> None:
     from . import commands
 
     ctx.exit(commands.models(flags=merged(ctx, verbose=verbose, as_json=as_json)))
+
+
+AUDIT_EPILOG: Final = """Reads Claude Desktop's claude_desktop_config.json (macOS, Windows, Linux), Claude Code's
+.mcp.json and ~/.claude.json, Cursor's .cursor/mcp.json (project and user), VS Code's .vscode/mcp.json and Codex's
+~/.codex/config.toml, or only the --config files. Every server is started or reached as the host would:
+stdio servers run their configured command, so audit only configs you trust.
+
+Secrets: env values and headers from the configs are passed to their servers and never printed, logged or
+written to the JSON output.
+
+Exit codes: 0 done (a server that fails is a row with its reason), 1 counting failed, 2 no config found,
+3 the total is over --budget.
+
+\b
+Example:
+  mcp-token-counter audit
+  mcp-token-counter audit --config .mcp.json --model claude-opus-4-8 --budget 20000 --json"""
+
+
+@cli.command(
+    context_settings=CONTEXT,
+    short_help="What your MCP servers' tools cost in context, per tool.",
+    epilog=AUDIT_EPILOG,
+)
+@click.option(
+    "--config",
+    "configs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="A host config (repeatable).",
+)
+@click.option("--model", default=None, help="Model whose window to compare with (default: the current Sonnet).")
+@click.option(
+    "--budget", type=click.IntRange(min=0), default=None, metavar="N", help="Exit 3 when the total is over N."
+)
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per server [30].")
+@click.option("--parallel", type=click.IntRange(min=1), default=None, help="Servers at once [4].")
+@global_options
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    *,
+    configs: tuple[Path, ...],
+    model: str | None,
+    budget: int | None,
+    timeout: float | None,
+    parallel: int | None,
+    verbose: int,
+    as_json: bool,
+) -> None:
+    """Connect to the MCP servers in your host configs and price their tools per tool, the shared overhead once.
+
+    Env values and headers from the configs are never printed, logged or written to the JSON output.
+    """
+    from . import commands
+    from .audit import AuditArgs
+
+    args = AuditArgs(configs=configs, model=model, budget=budget)
+    if timeout is not None:
+        args = replace(args, timeout_s=timeout)
+    if parallel is not None:
+        args = replace(args, parallel=parallel)
+    ctx.exit(commands.audit(args, flags=merged(ctx, verbose=verbose, as_json=as_json)))

@@ -14,8 +14,10 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Column, Table
 
+from ..catalog import builtin_catalog
 from ..core.results import ContextFit, TokenCount, wire_json
 from ..files.count import FileCount
+from ..view.terminal import bar_line, window_of
 
 RIGHT: Final = "right"
 # Why a count is an estimate, for a person (results carry the code, core.counter.FallbackReason).
@@ -45,6 +47,8 @@ def emit[R: BaseModel](out: Console, result: R, *, as_json: bool, view: Callable
     shown = view(result)
     # The heading stays a plain line: as a table title rich would wrap it to the table's width.
     out.print(shown.heading, highlight=False, soft_wrap=True)
+    if isinstance(result, TokenCount | FileCount):
+        out.print(bar_line(window_of(result, builtin_catalog())), highlight=False)
     out.print(shown.table)
     for line in shown.lines:
         out.print(line, highlight=False, markup=False, soft_wrap=True)
@@ -85,20 +89,31 @@ def files_view(result: FileCount) -> View:
 
 
 def models_table(document: dict[str, Any]) -> Table:
-    """The model table, one row per model."""
+    """The model table, one row per model, titled with the date its prices were last checked."""
     table = Table(
         "id",
         Column("window", justify=RIGHT),
         Column("max output", justify=RIGHT),
         Column("$ in / out per MTok", justify=RIGHT),
+        Column("cache read", justify=RIGHT),
+        Column("fast", justify=RIGHT),
         "tokenizer",
         "status",
-        title=f"Known models (prices as of {document['prices_as_of']})",
+        title=f"Known models (prices last checked {document['prices_as_of']})",
     )
     for row in document["models"]:
-        price = f"{row['input_usd_per_mtok']} / {row['output_usd_per_mtok']}"
-        window = f"{row['context_window']:,}"
-        table.add_row(row["id"], window, f"{row['max_output_tokens']:,}", price, row["tokenizer"], row["status"])
+        prices = row["prices"]
+        fast = f"{prices['fast']:g}x" if "fast" in prices else "-"
+        table.add_row(
+            row["id"],
+            f"{row['context_window']:,}",
+            f"{row['max_output_tokens']:,}",
+            _price_cell(prices),
+            f"{prices['cache_read']:g}",
+            fast,
+            row["tokenizer"],
+            row["status"],
+        )
     return table
 
 
@@ -130,3 +145,11 @@ def _cost(cost: float | None) -> list[str]:
 
 def _notes(notes: list[str]) -> list[str]:
     return [f"note: {note}" for note in notes]
+
+
+def _price_cell(prices: dict[str, Any]) -> str:
+    """Base input / output, then each prompt-size tier, such as "0.1 / 0.5; over 100k: 0.5 / 2.5"."""
+    cell = f"{prices['input']:g} / {prices['output']:g}"
+    for tier in prices.get("tiers", []):
+        cell += f"; over {tier['above_prompt_tokens'] // 1000}k: {tier['input']:g} / {tier['output']:g}"
+    return cell

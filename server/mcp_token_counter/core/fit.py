@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ..catalog import ThinkingMode
 from ..errors import TokenCounterError
 
 # Betas that raise a model's output limit are named so ("output-128k-2025-02-19", batch output betas).
@@ -32,12 +33,70 @@ def check_tokens(name: str, value: int | None, *, when_absent: str) -> None:
         raise TokenCounterError(f"{name} must be a number of tokens >= 1, got {value}. Leave it out {when_absent}.")
 
 
-def reserve_output(max_tokens: int | None, thinking: Mapping[str, Any] | None) -> int:
-    """Output to keep free: ``max_tokens`` when given, else the thinking budget, else nothing."""
+@dataclass(frozen=True, slots=True)
+class Reserve:
+    """Output tokens to keep free, and why, when the caller did not say (``max_tokens`` absent)."""
+
+    tokens: int
+    note: str | None = None
+
+
+def reserve_output(
+    max_tokens: int | None,
+    thinking: Mapping[str, Any] | None,
+    model: ModelThinking,
+) -> Reserve:
+    """What the response may take: ``max_tokens`` when given; without it, what thinking would use.
+
+    Thinking counts as output. An enabled budget is the least the response takes; a model whose adaptive
+    thinking is on (by default, or asked for) may think up to its output limit, so that limit is kept free.
+    """
     if max_tokens is not None:
-        return max_tokens
+        return Reserve(max_tokens)
     budget = thinking_budget(thinking)
-    return budget or 0
+    if budget is not None:
+        return Reserve(
+            budget,
+            f"max_tokens not given: reserved thinking.budget_tokens ({budget:,}); the "
+            "response needs max_tokens above it, so pass max_tokens to reserve all of it.",
+        )
+    if not _thinks(thinking, model.mode) or model.max_output_tokens is None:
+        return Reserve(0)
+    why = "thinking is adaptive" if thinking and thinking.get("type") == "adaptive" else "it thinks by default"
+    return Reserve(
+        model.max_output_tokens,
+        f"max_tokens not given and {why} on {model.model} (thinking counts as output): reserved its output "
+        f"limit of {model.max_output_tokens:,} tokens. Pass max_tokens to reserve less.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelThinking:
+    """What fit needs to know of a model's thinking: its id, mode and output limit."""
+
+    model: str
+    mode: ThinkingMode = "optional"
+    max_output_tokens: int | None = None
+
+
+def _thinks(thinking: Mapping[str, Any] | None, mode: ThinkingMode) -> bool:
+    kind = thinking.get("type") if thinking else None
+    if kind == "adaptive":
+        return True
+    return mode == "always" or (mode == "default" and kind != "disabled")
+
+
+def thinking_warnings(thinking: Mapping[str, Any] | None, model: ModelThinking) -> list[str]:
+    """Thinking settings this model's Messages API refuses, though the count itself may succeed."""
+    kind = thinking.get("type") if thinking else None
+    if kind == "enabled" and model.mode != "optional":
+        return [
+            f"{model.model} takes adaptive thinking only: thinking type 'enabled' with budget_tokens is refused "
+            '(400). Send {"type": "adaptive"} and set the depth with output_config.effort.'
+        ]
+    if kind == "disabled" and model.mode == "always":
+        return [f"{model.model} always thinks: thinking type 'disabled' is refused (400). Leave thinking out."]
+    return []
 
 
 def thinking_budget(thinking: Mapping[str, Any] | None) -> int | None:

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .breakdown import biggest, breakdown_for
-from .cost import input_cost_usd
-from .fit import check_tokens, compute_fit, output_warnings, reserve_output
+from .cost import billing_of, input_cost
+from .fit import ModelThinking, check_tokens, compute_fit, output_warnings, reserve_output, thinking_warnings
 from .request import CountRequest
 from .results import ContextFit, TokenCount
 from .state import AppState
@@ -27,6 +27,7 @@ async def count(state: AppState, request: CountRequest, *, breakdown: bool = Fal
     counted = await state.counter.measure(request)
     spec = state.catalog.lookup(request.model)
     parts, how = await breakdown_for(state.counter, spec, request, counted) if breakdown else (None, None)
+    cost = input_cost(spec, counted.input_tokens, billing_of(request.body, request.inference_geo))
     return TokenCount(
         input_tokens=counted.input_tokens,
         model=request.model,
@@ -39,8 +40,8 @@ async def count(state: AppState, request: CountRequest, *, breakdown: bool = Fal
         fallback_reason=counted.fallback_reason,
         cached=counted.cached,
         original_input_tokens=counted.original_input_tokens,
-        notes=[*counted.notes, *retirement_notes(state, request.model), *([how] if how else [])],
-        estimated_input_cost_usd=input_cost_usd(spec, counted.input_tokens),
+        notes=[*counted.notes, *retirement_notes(state, request.model), *([how] if how else []), *cost.notes],
+        estimated_input_cost_usd=cost.usd,
         breakdown=parts,
     )
 
@@ -58,14 +59,20 @@ async def fit(
     Raises:
         TokenCounterError: a bound is broken, the window is unknown, or the count failed.
     """
-    check_tokens("max_tokens", max_tokens, when_absent="to reserve the thinking budget, or nothing")
+    check_tokens("max_tokens", max_tokens, when_absent="to let the server reserve what thinking would use")
     check_tokens("context_window", context_window, when_absent="to use the model's own window")
     window = await state.windows.resolve(request.model, context_window)
     counted = await count(state, request, breakdown=breakdown)
     thinking = _thinking(request.body)
-    reserved = reserve_output(max_tokens, thinking)
-    result = compute_fit(counted.input_tokens, reserved, window.context_window, margin=counted.uncertainty_tokens)
-    warnings = output_warnings(max_tokens, thinking, window.max_output_tokens, request.betas)
+    spec = state.catalog.lookup(request.model)
+    model = ModelThinking(request.model, spec.thinking if spec else "optional", window.max_output_tokens)
+    reserve = reserve_output(max_tokens, thinking, model)
+    result = compute_fit(counted.input_tokens, reserve.tokens, window.context_window, margin=counted.uncertainty_tokens)
+    warnings = [
+        *([reserve.note] if reserve.note else []),
+        *thinking_warnings(thinking, model),
+        *output_warnings(max_tokens, thinking, window.max_output_tokens, request.betas),
+    ]
     consumers = [] if result.fits or not counted.breakdown else [f"Biggest parts: {biggest(counted.breakdown)}."]
     return ContextFit(
         **counted.model_dump(exclude={"notes"}),

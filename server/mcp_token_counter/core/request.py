@@ -116,6 +116,8 @@ class CountRequest:
     betas: tuple[str, ...]
     ignored_fields: tuple[str, ...]
     user_profile_id: str | None = None
+    # Dropped from the body (count_tokens lacks it) but it changes the price: kept for the cost estimate.
+    inference_geo: str | None = None
 
 
 def build_request(
@@ -151,6 +153,7 @@ def build_request(
         betas=_betas(betas),
         ignored_fields=tuple(sorted(key for key in raw if key in GENERATION_FIELDS and key not in local)),
         user_profile_id=_user_profile_id(raw.get("user_profile_id")),
+        inference_geo=geo if isinstance(geo := raw.get("inference_geo"), str) else None,
     )
 
 

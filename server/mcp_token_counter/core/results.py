@@ -42,6 +42,22 @@ class ContextFit(TokenCount):
     max_output_tokens: int | None = None
 
 
+class ToolDefinitionCount(BaseModel):
+    """Result of count_tool_definitions: tokens per tool, biggest first, and the tool-use prompt once."""
+
+    model: str
+    server: str | None = None
+    source: Source
+    tools: dict[str, int]
+    overhead: int
+    total: int
+    # None for a model whose window is unknown. The tool sends no output schema: tools/list is near its budget.
+    context_window: int | None = None
+    share: float | None = None
+    uncertainty_tokens: int = 0
+    notes: list[str] = []
+
+
 def wire_json(result: BaseModel) -> dict[str, Any]:
     """The result as JSON data, with the fields that do not apply (``None``) left out.
 

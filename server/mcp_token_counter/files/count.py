@@ -21,7 +21,7 @@ import anyio.to_thread
 from pydantic import BaseModel
 
 from ..core.breakdown import SEED, MeasureFn, gather_counts
-from ..core.cost import input_cost_usd
+from ..core.cost import input_cost
 from ..core.estimate import estimate
 from ..core.fit import check_tokens, compute_fit
 from ..core.operations import retirement_notes
@@ -106,7 +106,7 @@ async def count_files(
         fits=fit.fits,
         context_window=window.context_window,
         remaining_tokens=fit.remaining_tokens,
-        estimated_input_cost_usd=input_cost_usd(state.catalog.lookup(model), counted.input_tokens),
+        estimated_input_cost_usd=input_cost(state.catalog.lookup(model), counted.input_tokens).usd,
         notes=[*counted.notes, *retirement_notes(state, model), how, *_capped(collected, per_file)],
     )
 

@@ -1,4 +1,11 @@
-"""``ctok.token_count`` without rendering the tokens it counts.
+"""``ctok.token_count``, exactly, at tokenizer speed where ctok's internals allow.
+
+Three counters, each checked against ``ctok.token_count`` on the probes before it is used:
+
+* ``fast_counter`` (``fast_count.FastCounter``): ctok's normalization and tiling applied once per
+  distinct word and remembered, many times faster on real text;
+* ``engine_counter``: ctok's tiling without the rendering ``tokenize`` adds;
+* ``public_counter``: ``ctok.token_count`` itself.
 
 ``ctok.token_count(text, v)`` is ``len(tokenize(text, v))``, and ``tokenize`` renders every token of the
 tiling to a display string only for the length to be taken: about a quarter of the time on large text.
@@ -19,6 +26,10 @@ from typing import Any, Final
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its public functions are annotated
 
+from .ctok_internals import ctok_parts
+from .fast_count import FastCounter
+from .word_stream import StreamMismatch
+
 logger = logging.getLogger(__name__)
 
 type Counter = Callable[[str], int]
@@ -30,10 +41,19 @@ type Internal = Callable[[str, str], Callable[..., Any]]
 type Resolver = Callable[[str], Counter]
 """The fast counter of a version; raises one of ``RESOLUTION_ERRORS`` when ctok's internals do not fit."""
 
-# Exercises what the fast path could get wrong if tile's cost stopped matching the rendered list: words,
-# case, CJK, an emoji sequence that falls to the byte floor, marker-like glyphs, a combining mark and
-# trailing newlines (which ctok prices against the frame).
+# Exercises what the fast paths could get wrong: words, case, CJK, an emoji sequence that falls to the
+# byte floor, marker-like glyphs, a combining mark and trailing newlines (which ctok prices against the
+# frame); for the per-word counter also seams, contractions, punctuation borders, runs of spaces, a
+# leading space and text with no word at all.
 PROBE: Final = "Hello, World! 東京の天気 👨‍👩‍👧 ⟨bow⟩x⟩ e\u0301\n\n"
+PROBES: Final = (
+    PROBE,
+    " It's NASA's \u201cAPI\u201d (v2.0) -- don't 'quote' me;  x\ty\n\n  [1, 2]\u3000\u00e9t\u00e9 ÉTÉ \u0130stanbul",
+    "def f(x):\n    return {'k': x['k'] * 2}  # ok\n",
+    "\n  \t ",
+    "",
+    "Ⅻ ⓐ ① ١٢٣ 4️⃣ ❤️ x'S '\u00bb\u00ab\u2014 \ufdd0 \ud800",
+)
 
 # What a missing or reshaped internal raises: an absent module or name, a call with the wrong arguments,
 # a result that does not unpack to (cost, tokens), or a probe count that differs. NotImplementedError (an
@@ -84,22 +104,53 @@ def public_counter(version: str) -> Counter:
     return public_count
 
 
-def counter_for(version: str, resolve: Resolver = engine_counter) -> Counter:
-    """The fast counter of ``version`` if it resolves and agrees with ctok on the probe, else the public one.
+def fast_counter(version: str, internal: Internal = ctok_internal) -> Counter:
+    """Count with ``FastCounter``, falling back to ``ctok.token_count`` for a text it cannot split.
+
+    Raises:
+        ImportError, AttributeError, TypeError, ValueError: a ctok internal is missing or not what it
+            was, or the vocabulary breaks the per-word sum's precondition.
+        NotImplementedError: ``version`` is not a ctok version.
+    """
+    fast = FastCounter(ctok_parts(), internal("main", "_model")(internal("main", "_family")(version)))
+    public = public_counter(version)
+
+    def guarded_count(text: str) -> int:
+        try:
+            return fast(text)
+        except StreamMismatch:  # never seen; kept so that no text can make the count fail or drift
+            logger.warning("per-word stream did not split back for a text; counted it with ctok.token_count")
+            return public(text)
+
+    return guarded_count
+
+
+DEFAULT_RESOLVERS: Final[tuple[Resolver, ...]] = (fast_counter, engine_counter)
+
+
+def counter_for(version: str, resolvers: tuple[Resolver, ...] = DEFAULT_RESOLVERS) -> Counter:
+    """The first counter of ``version`` that resolves and agrees with ctok on every probe, else the public one.
 
     Raises:
         NotImplementedError: ``version`` is not a ctok version.
     """
     public = public_counter(version)
-    expected = public(PROBE)  # loads the vocabulary here, under the caller's lock, whichever counter is kept
-    try:
-        fast = resolve(version)
-        if fast(PROBE) != expected:
-            raise ValueError("tile's cost plus the frame differs from ctok.token_count on the probe")
-    except RESOLUTION_ERRORS as error:
-        logger.debug("ctok internals unusable for version %s (%r); counting with ctok.token_count", version, error)
-        return public
-    return fast
+    # Loads the vocabulary here, under the caller's lock, whichever counter is kept.
+    expected = [public(probe) for probe in PROBES]
+    errors: list[Exception] = []
+    for resolve in resolvers:
+        try:
+            fast = resolve(version)
+            if [fast(probe) for probe in PROBES] != expected:
+                raise ValueError("differs from ctok.token_count on a probe")
+        except RESOLUTION_ERRORS as error:
+            errors.append(error)
+            continue
+        if errors:
+            logger.debug("faster ctok counters unusable for version %s (%r); using a slower one", version, errors)
+        return fast
+    logger.debug("ctok internals unusable for version %s (%r); counting with ctok.token_count", version, errors)
+    return public
 
 
 def token_count(text: str, version: str) -> int:
@@ -119,3 +170,9 @@ def loaded(version: str) -> Counter:
         if version not in _counters:
             _counters[version] = counter_for(version)
         return _counters[version]
+
+
+def forget_words() -> None:
+    """Start every version's counter afresh: its per-word memo goes, its vocabulary stays loaded in ctok."""
+    with _load_lock:
+        _counters.clear()

@@ -76,5 +76,6 @@ def text_cache_info() -> CacheInfo:
 
 
 def clear_text_cache() -> None:
-    """Empty the per-text cache (tests and benchmarks)."""
+    """Empty the per-text cache and the fast counters' per-word memos (tests and benchmarks)."""
     text_tokens.cache_clear()
+    ctok_fast.forget_words()

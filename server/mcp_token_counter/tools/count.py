@@ -24,11 +24,11 @@ from .result import tool_result
 ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
 
 COUNT_DESCRIPTION: Final = (
-    "Count a Claude Messages API request's input tokens without sending it; pass its fields. "
-    "breakdown=true adds tokens per part."
+    "A Claude Messages API request's input tokens, counted without sending it; pass its fields. "
+    "breakdown=true: per part."
 )
 FIT_DESCRIPTION: Final = (
-    "Check a Messages API request fits the model's window, reserving max_tokens (or the thinking budget). "
+    "Does a Messages API request fit the model's window, with max_tokens (or what thinking may use) reserved? "
     "breakdown=true names the biggest parts."
 )
 
@@ -67,7 +67,7 @@ async def check_context_fit(
     messages: Messages,
     ctx: Context[AppState, Any],
     # Bounds are checked by the core, which says what to change; a schema minimum would cost context per turn.
-    max_tokens: Annotated[int | None, Field(description="Output tokens to reserve.")] = None,
+    max_tokens: int | None = None,  # the Messages API's own name: the output to reserve
     context_window: int | None = None,  # the name says it; undescribed to leave context for the rest
     system: str | list[dict[str, Any]] | None = None,
     tools: list[dict[str, Any]] | None = None,

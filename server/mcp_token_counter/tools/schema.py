@@ -18,16 +18,16 @@ def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The output schema without titles, defaults, descriptions or ``required``; nullable fields stay nullable.
+    """The output schema without titles, defaults, descriptions, ``required`` or null branches.
 
-    ``anyOf [T, null]`` is spelled ``"type": [T, "null"]``, which says the same in half the tokens.
     ``required`` and field descriptions go because a model reads results rather than writes them, and the
     values speak for themselves (the README documents each field); the SDK still validates each result
-    against the full model before sending it.
+    against the full model before sending it. Null branches go because no result carries a null: a field
+    that does not apply is left out (``results.wire_json``), so ``anyOf [T, null]`` is just ``T``.
     """
     compact = cast(dict[str, Any], _compact(_without_model_docs(schema), drop_null=False))
     compact.pop("required", None)
-    return cast(dict[str, Any], _type_lists(_without_descriptions(compact)))
+    return cast(dict[str, Any], _type_lists(_without_null_branches(_without_descriptions(compact))))
 
 
 def _without_model_docs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -48,14 +48,32 @@ def _compact(node: Any, *, drop_null: bool) -> Any:
     for key, value in cast(dict[str, Any], node).items():
         if (key == "title" and isinstance(value, str)) or (key == "additionalProperties" and value is True):
             continue
+        if key == "minItems" and drop_null:
+            # The server checks a list's length against the full signature and says what to send; the
+            # schema's copy costs every client context on every turn.
+            continue
         if key == "properties":
             result[key] = {name: _compact(prop, drop_null=drop_null) for name, prop in value.items()}
-        elif key == "default" and (value is None or not drop_null):
-            # Output defaults describe nothing a client receives; an input's null default is its absence.
+        elif key == "default" and (value is None or value is False or not drop_null):
+            # Output defaults describe nothing a client receives; an input's null or false default is what
+            # leaving an optional argument out means anyway.
             continue
         else:
             result[key] = _compact(value, drop_null=drop_null)
+    result = _enum_untyped(result)
     return _without_null_branch(result) if drop_null else result
+
+
+def _enum_untyped(node: dict[str, Any]) -> dict[str, Any]:
+    """An enum of strings without ``"type": "string"``: the values already say what they are."""
+    values = node.get("enum")
+    if (
+        node.get("type") == "string"
+        and isinstance(values, list)
+        and all(isinstance(v, str) for v in cast(list[Any], values))
+    ):
+        return {k: v for k, v in node.items() if k != "type"}
+    return node
 
 
 def _without_null_branch(node: dict[str, Any]) -> dict[str, Any]:
@@ -89,6 +107,21 @@ def _type_lists(node: Any) -> Any:
         rest = {k: v for k, v in result.items() if k != "anyOf"}
         return {**rest, "type": [b["type"] for b in cast(list[dict[str, str]], branches)]}
     return result
+
+
+def _without_null_branches(node: Any) -> Any:
+    """``anyOf [T, null]`` as ``T``, at every depth; a union of several types keeps them, without null."""
+    if isinstance(node, list):
+        return [_without_null_branches(item) for item in cast(list[Any], node)]
+    if not isinstance(node, dict):
+        return node
+    result = {key: _without_null_branches(value) for key, value in cast(dict[str, Any], node).items()}
+    branches = result.get("anyOf")
+    if not isinstance(branches, list):
+        return result
+    kept = [b for b in cast(list[Any], branches) if b != {"type": "null"}]
+    rest = {k: v for k, v in result.items() if k != "anyOf"}
+    return {**rest, **cast(dict[str, Any], kept[0])} if len(kept) == 1 else {**rest, "anyOf": kept}
 
 
 def _bare_type(node: Any) -> bool:

@@ -1,0 +1,67 @@
+"""Peak RSS while counting one 4 MB text offline, the previous fast path against the per-word counter.
+
+    .venv/bin/python -m bench.offline_memory [--mb 4]
+
+Each counter runs in a fresh process (peak RSS never goes down), with its vocabulary loaded first; the
+figure is that process's peak over the whole count, beside its RSS once loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+from typing import Final
+
+from bench.real_text import real_blocks
+from mcp_token_counter.offline.ctok_fast import engine_counter, fast_counter
+
+COUNTERS: Final = {"before": engine_counter, "after": fast_counter}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def child(name: str, megabytes: float) -> dict[str, float]:
+    """Count one text of ``megabytes`` MB with counter ``name`` in this process; RSS figures in MB."""
+    text = "".join(real_blocks(megabytes))[: int(megabytes * 1_000_000)]
+    count = COUNTERS[name]("3.0")
+    count("warm up")
+    loaded = _peak_mb()
+    count(text)
+    return {"loaded_mb": round(loaded, 1), "peak_mb": round(_peak_mb(), 1)}
+
+
+def measure(megabytes: float) -> dict[str, float]:
+    """Peak RSS of each counter on the same text, and after / before."""
+    figures: dict[str, float] = {"megabytes": megabytes}
+    for name in COUNTERS:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.offline_memory", "--child", name, "--mb", str(megabytes)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for key, value in json.loads(done.stdout).items():
+            figures[f"{name}_{key}"] = value
+    figures["after_vs_before"] = round(figures["after_peak_mb"] / figures["before_peak_mb"], 2)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--mb", type=float, default=4.0, help="megabytes of text (default 4)")
+    parser.add_argument("--child", choices=sorted(COUNTERS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.mb)))
+        return
+    for name, value in measure(args.mb).items():
+        print(f"{name:20} {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""A large mixed text built from real files on the machine, for the offline throughput bench.
+
+Man pages in several languages (troff source, decompressed), Python source and Markdown from the
+installed packages, JSON documents, and the emoji table ``rich`` ships: prose in several scripts,
+code, JSON, whitespace runs and emoji, none of it generated from a word list. Files are taken in a
+sorted order and cut into blocks, so the same machine yields the same text on every run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sysconfig
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+MAN_ROOT: Final = Path("/usr/share/man")
+# Languages whose man pages carry prose in Latin, Cyrillic, CJK and Hangul scripts.
+MAN_LANGUAGES: Final = ("de", "fr", "es", "ru", "ja", "ko", "pl", "tr", "")
+_BLOCK_CHARS: Final = 20_000
+# Larger files (generated tables, bundled data) would fill the text with one kind of content.
+_LARGEST_FILE: Final = 400_000
+
+
+def _site_packages() -> Path:
+    return Path(sysconfig.get_paths()["purelib"])
+
+
+def _read(path: Path) -> str:
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return raw.decode("utf-8", "replace")
+
+
+def _man_pages(language: str) -> Iterator[Path]:
+    folder = MAN_ROOT / language if language else MAN_ROOT
+    return iter(sorted(folder.glob("man[1-8]/*.gz")))
+
+
+def _package_files(pattern: str) -> Iterator[Path]:
+    # ctok's own vocabulary files are left out: they are its tokens, not text anyone sends.
+    root = _site_packages()
+    found = (p for p in root.rglob(pattern) if p.is_file() and p.relative_to(root).parts[0] != "ctok")
+    return iter(sorted(p for p in found if p.stat().st_size <= _LARGEST_FILE))
+
+
+def _sources() -> list[Iterator[Path]]:
+    """One stream of files per kind, taken in turn so every part of the text mixes all kinds."""
+    streams = [_man_pages(language) for language in MAN_LANGUAGES]
+    streams += [_package_files("*.py"), _package_files("*.md"), _package_files("*.json"), _package_files("*.pyi")]
+    emoji = _site_packages() / "rich" / "_emoji_codes.py"
+    if emoji.is_file():
+        streams.append(iter([emoji]))
+    return streams
+
+
+def _blocks_of(text: str) -> Iterator[str]:
+    for start in range(0, len(text), _BLOCK_CHARS):
+        yield text[start : start + _BLOCK_CHARS]
+
+
+def real_blocks(megabytes: float) -> list[str]:
+    """About ``megabytes`` MB of real text as blocks of at most 20,000 characters, kinds interleaved."""
+    budget = int(megabytes * 1_000_000)
+    blocks: list[str] = []
+    size = 0
+    streams = _sources()
+    while streams and size < budget:
+        for stream in list(streams):
+            path = next(stream, None)
+            if path is None:
+                streams.remove(stream)
+                continue
+            for block in _blocks_of(_read(path)):
+                blocks.append(block)
+                size += len(block)
+    return _trim(blocks, budget)
+
+
+def _trim(blocks: list[str], budget: int) -> list[str]:
+    kept: list[str] = []
+    size = 0
+    for block in blocks:
+        if size >= budget:
+            break
+        kept.append(block)
+        size += len(block)
+    return kept

@@ -1,0 +1,152 @@
+"""``ctok.token_count`` at tokenizer speed: ctok's own rules, applied once per distinct word and gap.
+
+    text -> ctok's NFC fold -> words and the whitespace gaps between them
+         -> each word's stream (word_stream) and its tiling cost (segment_tiling), remembered per word
+         -> the sum, less the seam spaces ctok's stream drops, plus the frame
+
+No vocabulary piece starts with ⟨eow⟩ or mixes whitespace with anything else (checked on the vocabulary
+when the counter is built), so no tile crosses the edge of a gap, and the tiling of the whole stream is
+the sum of its words' and gaps' tilings. ctok's seam rewrite deletes the single space of a gap that lies
+between a word ending in ⟨eow⟩ and one opening with ⟨bow⟩ (after any case markers); those spaces are
+counted and their cost taken off. Every character of the stream and every tiling decision is ctok's.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import repeat
+from operator import itemgetter
+from typing import Any, Final, cast
+
+from .ctok_internals import CtokParts
+from .segment_tiling import MEMO_LIMIT, SegmentTiler, vocabulary_cuts
+from .word_stream import WordKey, WordWriter, space_chars, word_splitter
+
+_FIRST_TWO: Final = itemgetter(slice(0, 2))
+# A word's memo entry packs its tiling cost with two seam flags: cost << 2 | ends in ⟨eow⟩ << 1 | opens
+# with ⟨bow⟩. Ints keep the per-word work in C (map over int methods) instead of a Python loop.
+_ENDS: Final = 2
+_OPENS: Final = 1
+
+type HeadKey = tuple[str, str, bool, bool]
+
+
+class FastCounter:
+    """``ctok.token_count(text, version)`` for one version's model.
+
+    Raises:
+        UnsupportedVocabulary: on construction, when the vocabulary breaks the sum's precondition.
+    """
+
+    def __init__(self, parts: CtokParts, model: Any) -> None:
+        self._parts = parts
+        self._model = model
+        self._overhead: int = model.message_overhead
+        spaces = space_chars(parts.classify, parts.space)
+        cuts = vocabulary_cuts(model.vocab, spaces, parts.eow, "".join(sorted(parts.markers)))
+        self._split = word_splitter(spaces)
+        self._single = frozenset([" ", *(" " + c for c in spaces if c != " ")]).__contains__
+        self._writer = WordWriter(parts, model)
+        self._tiler = SegmentTiler(parts, model, cuts)
+        self._opens = re.compile(f"[{parts.shift}{parts.caps}]*{parts.bow}").match
+        self._folds = [(chr(k), v) for k, v in parts.quote_fold.items()] if model.fold_quotes else []
+        self._escapes = [(chr(k), v) for k, v in parts.marker_escapes.items()]
+        self._words: dict[WordKey, int] = {}
+        self._streams: dict[str, int] = {}
+        self._heads: dict[HeadKey, int] = {}
+        self._gaps: dict[str, int] = {}
+        self._tails: dict[int, int] = {}
+
+    def __call__(self, text: str) -> int:
+        return self._overhead + self.content(text)
+
+    def content(self, text: str) -> int:
+        """What ``ctok.engine.tile`` returns as the cost: the content's tokens without the frame."""
+        norm = self._fold(text)
+        body = norm.rstrip("\n")
+        tail = self._tail(len(norm) - len(body))
+        pieces = self._split(self._escape(body))
+        raw_head_space = text.startswith(" ")
+        if len(pieces) < 3:  # whitespace only: ctok's stream is one cheap pass
+            stream = self._parts.stream_norm(pieces[0], self._model, raw_head_space=raw_head_space)
+            return tail + (self._tiler.cost(stream) if stream else 0)
+        return tail + self._words_cost(pieces, raw_head_space=raw_head_space)
+
+    def _words_cost(self, pieces: list[str], *, raw_head_space: bool) -> int:
+        gaps = pieces[2::2]
+        single = list(map(self._single, map(_FIRST_TWO, gaps)))
+        keys = list(zip(map(str.endswith, gaps[:-1], repeat(" ")), pieces[3::2], single[1:], strict=True))
+        units = [self._head((pieces[0], pieces[1], single[0], raw_head_space)), *self._units(keys)]
+        words = sum(map(int.__rshift__, units, repeat(2)))
+        ends = map(int.__and__, units[:-1], repeat(_ENDS))
+        opens = map(int.__and__, units[1:], repeat(_OPENS))
+        seams = sum(map(int.__mul__, map(int.__mul__, ends, opens), map(" ".__eq__, gaps[:-1]))) // _ENDS
+        return words + self._gaps_cost(gaps) - seams * self._gap(" ")
+
+    def _units(self, keys: list[WordKey]) -> list[int]:
+        units = list(map(self._words.get, keys))
+        if None not in units:
+            return cast(list[int], units)
+        # Filled into a local mapping first: another thread may start the shared memo afresh meanwhile.
+        missing = list(dict.fromkeys(k for k, u in zip(keys, units, strict=True) if u is None))
+        fresh = {key: self._unit(stream) for key, stream in zip(missing, self._writer.words(missing), strict=True)}
+        if len(self._words) > MEMO_LIMIT:
+            self._words = {}
+        self._words.update(fresh)
+        return [fresh[k] if u is None else u for k, u in zip(keys, units, strict=True)]
+
+    def _head(self, key: HeadKey) -> int:
+        unit = self._heads.get(key)
+        if unit is None:
+            lead, word, single, raw_head_space = key
+            stream = self._writer.head(lead, word, single_space_after=single, raw_head_space=raw_head_space)
+            if len(self._heads) > MEMO_LIMIT:
+                self._heads = {}
+            unit = self._heads[key] = self._unit(stream)
+        return unit
+
+    def _unit(self, stream: str) -> int:
+        unit = self._streams.get(stream)
+        if unit is None:
+            if len(self._streams) > MEMO_LIMIT:
+                self._streams = {}
+            unit = self._streams[stream] = self._new_unit(stream)
+        return unit
+
+    def _new_unit(self, stream: str) -> int:
+        ends = _ENDS if len(stream) > 1 and stream.endswith(self._parts.eow) else 0
+        return self._tiler.cost(stream) << 2 | ends | (_OPENS if self._opens(stream) else 0)
+
+    def _gaps_cost(self, gaps: list[str]) -> int:
+        costs = list(map(self._gaps.get, gaps))
+        if None in costs:
+            return sum(self._gap(g) for g in gaps)
+        return sum(cast(list[int], costs))
+
+    def _gap(self, gap: str) -> int:
+        cost = self._gaps.get(gap)
+        if cost is None:
+            if len(self._gaps) > MEMO_LIMIT:
+                self._gaps = {}
+            cost = self._gaps[gap] = self._tiler.cost(gap) if gap else 0
+        return cost
+
+    def _fold(self, text: str) -> str:
+        """ctok's ``nfc``, its quote fold (a slow ``str.translate`` with a dict) done as ``str.replace``."""
+        norm = self._parts.nfc(text, fold_quotes=False)
+        for quote, plain in self._folds:
+            norm = norm.replace(quote, plain)
+        return norm
+
+    def _escape(self, body: str) -> str:
+        """``stream_norm``'s first step: literal marker glyphs to their private-use escapes."""
+        for glyph, escape in self._escapes:
+            if glyph in body:
+                body = body.replace(glyph, escape)
+        return body
+
+    def _tail(self, newlines: int) -> int:
+        cost = self._tails.get(newlines)
+        if cost is None:
+            cost = self._tails[newlines] = len(self._parts.frame_tail(newlines, self._model))
+        return cost

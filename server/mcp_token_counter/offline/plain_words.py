@@ -1,0 +1,141 @@
+"""The marked stream of a plain word, written without ctok's character-by-character walk.
+
+A plain word is one whose characters ctok classes as letters (category L), ASCII digits or
+punctuation: most words of prose in alphabetic scripts, code and JSON. For those, ``stream_norm``'s
+rules reduce to a handful, all decided inside the word:
+
+* a letter run gets ctok's own case marking (``mark_case``, remembered per run) and ⟨bow⟩ … ⟨eow⟩,
+  except that a contraction suffix right after a lone apostrophe takes no ⟨bow⟩;
+* a punctuation run gets ⟨bow⟩ when it opens the word after a space (unless it is a lone apostrophe
+  opening a letter run) and ⟨eow⟩ when it closes the word before a single space;
+* an ASCII digit run is written as it is.
+
+Anything else (marks, digits of other scripts, ideographs, emoji, symbols ctok prices as hard
+characters) leaves the word to ctok. The equality tests compare the two on every kind of word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any, Final, NamedTuple
+
+from .ctok_internals import CtokParts
+
+_LETTERS: Final = "w"
+_DIGITS: Final = "d"
+_PUNCT: Final = "p"
+_HARD: Final = "h"
+_HARD_PUNCT: Final = "q"
+_OTHER: Final = "x"
+_RUNS: Final = re.compile(f"{_LETTERS}+|{_DIGITS}+|{_PUNCT}+|{_HARD}+|{_HARD_PUNCT}+")
+# Runs that write a right-hand border marker of their own, which keeps a contraction after them apart.
+_BORDERED: Final = frozenset((_PUNCT, _HARD_PUNCT))
+# What ctok's ``_hard_kind`` calls the characters of a hard run: those that take no border markers, and
+# the symbols and punctuation that take them as punctuation does.
+_HARD_KINDS: Final = {"letter": _HARD, "punct": _HARD_PUNCT}
+
+
+def _run_starts(kinds: str) -> list[tuple[int, str]]:
+    """Each run of one kind with where it starts."""
+    out: list[tuple[int, str]] = []
+    start = 0
+    for run in _RUNS.findall(kinds):
+        out.append((start, run))
+        start += len(run)
+    return out
+
+
+class _Run(NamedTuple):
+    kind: str
+    body: str
+
+
+def _glued(runs: list[_Run], i: int, contractions: frozenset[str]) -> bool:
+    """A contraction suffix after a lone apostrophe, which is its opening boundary (no ⟨bow⟩).
+
+    Unless the run before the apostrophe writes a right-hand border marker of its own.
+    """
+    if i == 0 or runs[i].body not in contractions or runs[i - 1].body != "'":
+        return False
+    return i < 2 or runs[i - 2].kind not in _BORDERED
+
+
+class PlainWords:
+    """Streams of plain words for one model; ``None`` for a word that is not plain."""
+
+    def __init__(self, parts: CtokParts, model: Any) -> None:
+        self._parts = parts
+        self._caps: int | None = model.allcaps_min
+        self._kinds: dict[int, str] = {cp: self._kind(chr(cp), parts.classify) for cp in range(128)}
+        self._cases: dict[str, str] = {}
+        self._case_markers = frozenset((parts.shift, parts.caps))
+
+    def write(self, word: str, *, space_before: bool, space_after: bool) -> str | None:
+        """``word``'s part of the stream, between a space (or not) and a single space (or not)."""
+        kinds = self._kinds_of(word)
+        if _OTHER in kinds:
+            return None
+        if kinds.count(_LETTERS) == len(kinds):
+            return self._letters(word, glued=False)
+        runs = [_Run(kind[0], word[start : start + len(kind)]) for start, kind in _run_starts(kinds)]
+        edges = (space_before, space_after)
+        return "".join(self._run(runs, i, edges) for i in range(len(runs)))
+
+    def _run(self, runs: list[_Run], i: int, edges: tuple[bool, bool]) -> str:
+        run = runs[i]
+        if run.kind == _LETTERS:
+            return self._letters(run.body, glued=_glued(runs, i, self._parts.contractions))
+        if run.kind not in _BORDERED:
+            return run.body
+        opens = run.body == "'" and i + 1 < len(runs) and runs[i + 1].kind == _LETTERS
+        bow = self._parts.bow if i == 0 and edges[0] and not opens else ""
+        return bow + run.body + (self._parts.eow if i == len(runs) - 1 and edges[1] else "")
+
+    def _letters(self, body: str, *, glued: bool) -> str:
+        cased = self._cased(body)
+        head = 0
+        while cased[head : head + 1] in self._case_markers:
+            head += 1
+        bow = "" if glued else self._parts.bow
+        return cased[:head] + bow + cased[head:] + self._parts.eow
+
+    def _cased(self, body: str) -> str:
+        """``mark_case(body)``: shortcuts for what it does to a span with no capital or to ASCII letters."""
+        if body == body.lower():
+            return body  # nothing to lower: neither marker applies and mark_case returns the span
+        if body.isascii():
+            return self._ascii_cased(body)
+        cased = self._cases.get(body)
+        if cased is None:
+            cased = self._cases[body] = self._parts.mark_case(body, self._caps)
+        return cased
+
+    def _ascii_cased(self, body: str) -> str:
+        if self._caps is not None and len(body) >= self._caps and body.isupper():
+            return self._parts.caps + body.lower()
+        if body[0].isupper() and body[1:] == body[1:].lower():
+            return self._parts.shift + body.lower()
+        return body
+
+    def _kinds_of(self, word: str) -> str:
+        kinds = self._kinds
+        if not word.isascii():  # every ASCII character was classed when the writer was built
+            for c in set(word):
+                if ord(c) not in kinds:
+                    kinds[ord(c)] = self._kind(c, self._parts.classify)
+        return word.translate(kinds)
+
+    def _kind(self, c: str, classify: Callable[[str], str]) -> str:
+        cls = classify(c)
+        if cls == self._parts.punct:
+            return _PUNCT
+        if cls == self._parts.digit and c.isascii():
+            return _DIGITS
+        category = unicodedata.category(c)
+        if cls == self._parts.wordy and category[0] == "L" and unicodedata.combining(c) == 0:
+            return _LETTERS
+        if cls == self._parts.hard and category[0] != "M" and not self._parts.is_selector(c):
+            return _HARD_KINDS.get(self._parts.hard_kind(c), _OTHER)
+        return _OTHER

@@ -1,0 +1,97 @@
+"""ctok's marked stream for one whitespace-delimited word at a time.
+
+``ctok.normalize.stream_norm`` walks the text a character at a time in Python. What it writes for a
+word (a maximal run of characters ctok does not class as space) depends on that word and on only two
+facts about its surroundings: whether the character before it is a space, and whether a single space
+follows it. Every rule of ``stream_norm`` looks at most one run beyond the word, that run is
+whitespace, and whitespace is copied unchanged. So the stream of a text is
+
+    head  gap1  out(w2)  gap2  ...  out(wn)  gapn      then ctok's seam rewrite
+
+where ``head`` (the leading whitespace and the first word, which meet the frame) is ctok's own output
+for that prefix. Plain words are written by ``PlainWords``; the rest by ctok itself, in one
+``stream_norm`` call over a synthetic text that gives each word its context: the words joined by
+newlines, which no stream rule and no seam sees through. The newlines then split ctok's answer back
+into words.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Final, cast
+
+from .ctok_internals import CtokParts
+from .plain_words import PlainWords
+
+type WordKey = tuple[bool, str, bool]
+"""(a space precedes, the word, a single space follows)."""
+
+ALSO_SPACE: Final = "\t\n\r\f\v"
+"""What ctok classes as space besides the Unicode separators (category Z)."""
+
+
+class StreamMismatch(ValueError):
+    """ctok's output for a synthetic text did not split back into the words it was given."""
+
+
+@cache
+def space_chars(classify: Callable[[str], str], space: str) -> str:
+    """Every codepoint ctok classes as whitespace."""
+    separators = (chr(cp) for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp))[0] == "Z")
+    return "".join(c for c in [*separators, *ALSO_SPACE] if classify(c) == space)
+
+
+class WordWriter:
+    """The stream of single words for one model."""
+
+    def __init__(self, parts: CtokParts, model: Any) -> None:
+        self._parts = parts
+        self._model = model
+        self._plain = PlainWords(parts, model)
+        self._opening = parts.bow if model.frame_bow else ""
+
+    def head(self, lead: str, word: str, *, single_space_after: bool, raw_head_space: bool) -> str:
+        """The stream of the whitespace ``lead`` and the first ``word``, at the start of the text.
+
+        Raises:
+            StreamMismatch: ctok's output did not keep the context it was given.
+        """
+        after = " " if single_space_after else ""
+        out = self._parts.stream_norm(lead + word + after, self._model, raw_head_space=raw_head_space)
+        return _inner(out, "", after)
+
+    def words(self, keys: list[WordKey]) -> list[str]:
+        """The stream of each word in its context.
+
+        Raises:
+            StreamMismatch: ctok's output did not split back into the words.
+        """
+        written = [self._plain.write(word, space_before=left, space_after=right) for left, word, right in keys]
+        rest = [key for key, out in zip(keys, written, strict=True) if out is None]
+        if not rest:
+            return cast(list[str], written)
+        by_ctok = iter(self._by_ctok(rest))
+        return [next(by_ctok) if out is None else out for out in written]
+
+    def _by_ctok(self, keys: list[WordKey]) -> list[str]:
+        contexts = [(" " if left else "", word, " " if right else "") for left, word, right in keys]
+        synthetic = "\n" + "\n".join(left + word + right for left, word, right in contexts)
+        lines = self._parts.stream_norm(synthetic, self._model, raw_head_space=False).split("\n")
+        if len(lines) != len(keys) + 1 or lines[0] != self._opening:
+            raise StreamMismatch("ctok's stream of the word batch does not split back into its words")
+        return [_inner(line, left, right) for line, (left, _, right) in zip(lines[1:], contexts, strict=True)]
+
+
+def _inner(line: str, left: str, right: str) -> str:
+    if not (line.startswith(left) and line.endswith(right)):
+        raise StreamMismatch("ctok's stream of a word lost its context")
+    return line[len(left) : len(line) - len(right)]
+
+
+def word_splitter(spaces: str) -> Callable[[str], list[str]]:
+    """Splits a text into [gap0, word1, gap1, ..., wordn, gapn], the gaps whitespace and maybe empty."""
+    return re.compile(f"([^{re.escape(spaces)}]+)").split

@@ -1,0 +1,87 @@
+"""The fast counter's preconditions: where it cuts, what vocabulary it refuses, and how it steps aside."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import ctok  # pyright: ignore[reportMissingTypeStubs]
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter, fast_counter
+from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
+from mcp_token_counter.offline.fast_count import FastCounter
+from mcp_token_counter.offline.segment_tiling import (
+    UnsupportedVocabulary,
+    adjacent_pairs,
+    check_word_boundaries,
+    cut_pattern,
+)
+
+EOW = "\ufdd1"
+VERSIONS = ("3.0", "4.7", "4.8")
+TEXTS = ("", "Hello, World!", " It's NASA's API -- don't.\n\n", "東京の天気 👨‍👩‍👧", "  x\ty  \n z")
+LOGGER = "mcp_token_counter.offline.ctok_fast"
+
+_VOCAB = frozenset({"ab", "bc", "abc", "  ", "x", EOW, "c" + EOW})
+
+
+@given(st.text(alphabet="abcx " + EOW, max_size=40))
+def test_a_cut_falls_only_where_no_piece_spans(text: str) -> None:
+    pairs = adjacent_pairs(_VOCAB)
+    cuts = [m.start() for m in cut_pattern(pairs, " " + EOW).finditer(text)]
+    assert all(text[p - 1 : p + 1] not in pairs for p in cuts if 0 < p < len(text))
+
+
+def test_cuts_fall_between_words() -> None:
+    pairs = adjacent_pairs(_VOCAB)
+    segments = cut_pattern(pairs, " " + EOW).split(f"abc{EOW} x  ab")
+    assert [s for s in segments if s] == ["abc" + EOW, " ", "x", "  ", "ab"]
+
+
+@pytest.mark.parametrize("piece", ["a ", " a", EOW + "a", "\t\n" + "x"])
+def test_a_vocabulary_whose_pieces_cross_a_gap_is_refused(piece: str) -> None:
+    with pytest.raises(UnsupportedVocabulary):
+        check_word_boundaries(adjacent_pairs({"ab", piece}), " \t\n", EOW)
+
+
+def test_ctoks_vocabularies_keep_to_word_boundaries() -> None:
+    # What the per-word sum rests on, for the installed ctok: building a counter checks it.
+    for version in VERSIONS:
+        assert fast_counter(version)("a b") == ctok.token_count("a b", version)
+
+
+def _without_stream_norm(module: str, name: str) -> object:
+    if name == "stream_norm":
+        raise AttributeError("module 'ctok.normalize' has no attribute 'stream_norm'")
+    return ctok_attribute(module, name)
+
+
+def _misstreaming(module: str, name: str) -> object:
+    if name == "stream_norm":
+        found = ctok_internal(module, name)
+
+        # Same shape, different meaning: a stream that no longer drops the seam's space would over-count.
+        def stream_norm(text: str, model: object, *, raw_head_space: bool = True) -> str:
+            return found(text, model, raw_head_space=raw_head_space) + " "
+
+        return stream_norm
+    return ctok_attribute(module, name)
+
+
+@pytest.mark.parametrize("internal", [_without_stream_norm, _misstreaming])
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_moved_internal_falls_back_to_the_previous_fast_path(
+    internal: Callable[[str, str], object], version: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+
+    def broken_fast(v: str) -> Counter:
+        return FastCounter(ctok_parts(internal), ctok_internal("main", "_model")(ctok_internal("main", "_family")(v)))
+
+    counter = counter_for(version, (broken_fast, engine_counter))
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG]
+    assert version in caplog.records[0].getMessage()
+    assert [counter(t) for t in TEXTS] == [ctok.token_count(t, version) for t in TEXTS]
