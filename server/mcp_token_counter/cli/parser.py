@@ -286,8 +286,8 @@ Exit codes: 0 done (a server that fails is a row with its reason), 1 counting fa
 
 \b
 Example:
-  mcp-token-counter audit
-  mcp-token-counter audit --config .mcp.json --model claude-opus-4-8 --budget 20000 --json"""
+  mcp-token-counter audit --config .mcp.json --model claude-opus-4-8 --budget 20000 --json
+  mcp-token-counter audit"""
 
 
 @cli.command(
