@@ -1,20 +1,30 @@
-# Everything a fresh clone needs is installed by these targets into .venv/ and tests/node_modules/.
+# Everything a fresh clone needs is installed by these targets into .venv/, tests/node_modules/ and
+# packaging/node_modules/.
 UV_VERSION := 0.13.9
 VENV := .venv
 UV := $(VENV)/bin/uv
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
 
-.PHONY: setup browser run test test-fast lint bench bundle clean
-
-setup: $(VENV)/.synced
+.PHONY: setup setup-runtime browser run test lint bench bundle dist clean
 
 # uv itself lives in the project venv, so nothing is installed outside the repository.
-$(VENV)/.synced: pyproject.toml uv.lock
-	@test -x $(UV) || { py=$$(.ci/find-python) && "$$py" -m venv $(VENV) && \
-		$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; }
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
+$(UV):
+	@py=$$(.ci/find-python) && "$$py" -m venv $(VENV) && \
+		$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# The server and its runtime dependencies only (what `make run` needs).
+setup-runtime: $(VENV)/.runtime
+$(VENV)/.runtime: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --no-dev
 	@touch $@
 
-run: setup
+# The runtime plus the dev and test tools (ruff, pyright, pytest, ...).
+setup: $(VENV)/.synced
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(SYNC)
+	@touch $@ $(VENV)/.runtime
+
+run: setup-runtime
 	$(VENV)/bin/mcp-token-counter $(ARGS)
 
 # Debian's chromium, which the browser tests of the context view drive through Playwright.
@@ -26,16 +36,22 @@ test: setup browser
 	.ci/test
 
 lint: setup
-	$(VENV)/bin/ruff check server tests bench
-	$(VENV)/bin/ruff format --check server tests bench
+	$(VENV)/bin/ruff check server tests bench scripts
+	$(VENV)/bin/ruff format --check server tests bench scripts
 	$(VENV)/bin/pyright
 
 bench: setup
 	$(VENV)/bin/python -m bench
 
-# The Claude Desktop bundle (MCPB), packed by the pinned mcpb on Node 22 from tests/node_modules.
-bundle: setup
-	$(VENV)/bin/python tests/nodetools.py mcpb pack . dist/mcp-token-counter.mcpb
+# The wheel and sdist, built by uv's build front end into dist/.
+dist: | $(UV)
+	$(UV) build --quiet --out-dir dist
+
+# The Claude Desktop bundle (MCPB), packed by the pinned mcpb alone (packaging/), on the system's Node.
+bundle:
+	@command -v npm >/dev/null 2>&1 || { echo "make bundle: npm is missing; install Node.js 18+ with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	@test -x packaging/node_modules/.bin/mcpb || npm ci --prefix packaging --ignore-scripts --no-audit --no-fund --loglevel=error
+	packaging/node_modules/.bin/mcpb pack . dist/mcp-token-counter.mcpb
 
 clean:
-	rm -rf $(VENV) tests/node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) tests/node_modules packaging/node_modules .pytest_cache .ruff_cache dist

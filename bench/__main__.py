@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import anyio
 from tests.standin import Standin
 
-from bench import offline_memory, offline_throughput
+from bench import offline_memory, offline_throughput, team_bench
 from bench.cache_bench import cache_hit
 from bench.chart import sweep_chart
 from bench.http_bench import SweepTarget, http_latency, http_servers, ours_http, script_http, sweep
@@ -56,10 +56,13 @@ class Sizes:
     offline_mb: float
     levels: tuple[int, ...]
     rounds: int
+    team_calls: int
 
 
-FULL = Sizes(calls=600, cold_runs=15, payload_mb=30.0, offline_mb=4.0, levels=(1, 10, 100, 1000), rounds=5)
-QUICK = Sizes(calls=20, cold_runs=1, payload_mb=1.0, offline_mb=0.02, levels=(1, 10), rounds=1)
+FULL = Sizes(
+    calls=600, cold_runs=15, payload_mb=30.0, offline_mb=4.0, levels=(1, 10, 100, 1000), rounds=5, team_calls=1000
+)
+QUICK = Sizes(calls=20, cold_runs=1, payload_mb=1.0, offline_mb=0.02, levels=(1, 10), rounds=1, team_calls=20)
 
 
 def run(sizes: Sizes) -> dict[str, Any]:
@@ -85,6 +88,7 @@ def run(sizes: Sizes) -> dict[str, Any]:
     report["sweep"] = _sweep(list(sizes.levels), sizes.rounds)
     report["offline_throughput"] = offline_throughput.measure(sizes.offline_mb, "3.0")
     report["offline_memory"] = offline_memory.measure(sizes.offline_mb)
+    report["team"] = team_bench.run(sizes.team_calls)
     return report
 
 
@@ -177,6 +181,7 @@ def print_table(report: dict[str, Any]) -> None:
         f"peak RSS counting one {counted['megabytes']} MB text: before {counted['before_peak_mb']} MB, "
         f"after {counted['after_peak_mb']} MB ({counted['after_vs_before']}x)\n"
     )
+    team_bench.print_team(report["team"])
 
 
 def main() -> None:

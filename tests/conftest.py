@@ -1,12 +1,13 @@
 """Shared pytest configuration.
 
 Plugins: the counting-API stand-in fixtures (``standin``, ``acedata_standin``, ``standin_factory``) and the
-Node-based tools (``node_tools``: Node 22 with the Inspector, the conformance suite and mcpb).
+Node-based tools (``node_tools``: Node 22 with the Inspector, the conformance suite and mcpb), and a real
+``redis-server`` (``redis_url``).
 """
 
 import pytest
 
-pytest_plugins = ("tests.standin.fixtures", "tests.nodetools", "tests.browser")
+pytest_plugins = ("tests.standin.fixtures", "tests.nodetools", "tests.redis_server", "tests.browser")
 
 
 @pytest.fixture(params=["auto", "legacy"])

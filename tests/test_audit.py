@@ -176,8 +176,8 @@ def test_no_config_is_a_usage_error_and_help_says_secrets_stay_hidden(tmp_path: 
     assert done.returncode == 2
     assert "--config" in done.stderr
     shown = audit("--help", env={})
-    assert "never printed, logged or\nwritten to the JSON output" in shown.stdout
-    assert "example:\n  mcp-token-counter audit" in shown.stdout
+    assert "never printed, logged or written to the JSON output" in " ".join(shown.stdout.split())
+    assert "Example:\n    mcp-token-counter audit --config" in shown.stdout
 
 
 def test_every_host_config_is_found_and_read(tmp_path: Path) -> None:

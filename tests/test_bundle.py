@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.mcpb_host import ROOT, UserValue, launch, load_manifest
-from tests.nodetools import NodeTools
+from tests.nodetools import NODE_MODULES, NodeTools
 from tests.standin import COUNT_PATH, DEFAULT_KEY, Standin
 from tests.support import HELLO, answered, sent
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.node
 
 UV = Path(sys.executable).with_name("uv")
 BEARER = f"Bearer {DEFAULT_KEY}"
-SHIPPED_TOP_LEVEL = {"manifest.json", "pyproject.toml", "uv.lock", "README.md", "server"}
+SHIPPED_TOP_LEVEL = {"manifest.json", "pyproject.toml", "uv.lock", "README.md", "LICENSE", "server"}
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +90,30 @@ def test_manifest_passes_mcpb_validate(node_tools: NodeTools) -> None:
 
 
 def test_bundle_ships_only_the_project_files_uv_needs(bundle: Path) -> None:
-    """pyproject.toml, uv.lock, README.md (hatchling reads it), manifest.json and server/: no caches, tests, venvs."""
+    """pyproject.toml, uv.lock, README.md and LICENSE (hatchling reads both), manifest.json and server/ (with the
+    icon): no caches, tests, venvs."""
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
     assert {name.split("/")[0] for name in names} == SHIPPED_TOP_LEVEL
     assert {name for name in names if name.startswith("server/")} == repository_files("server")
     assert load_manifest()["server"]["entry_point"] in names
+    assert load_manifest()["icon"] in names
+
+
+def test_the_uv_bundle_follows_the_installed_mcpb_spec(node_tools: NodeTools) -> None:
+    """A ``uv`` bundle (manifest 0.4): the host supplies uv and Python, so the bare ``uv`` command is the host's
+    to resolve; the pinned mcpb's 0.4 schema still requires ``mcp_config``, which carries the settings."""
+    mcpb = NODE_MODULES / "@anthropic-ai" / "mcpb"
+    schema = json.loads((mcpb / "dist" / "mcpb-manifest-v0.4.schema.json").read_text(encoding="utf-8"))
+    server = schema["properties"]["server"]
+    assert "uv" in server["properties"]["type"]["enum"]
+    assert "mcp_config" in server["required"]
+    spec = (mcpb / "README.md").read_text(encoding="utf-8")
+    uv_runtime = spec[spec.index("**UV Runtime") : spec.index("**Python Bundles")]
+    assert "Host application manages Python and dependencies automatically" in uv_runtime
+    manifest = load_manifest()
+    assert (manifest["manifest_version"], manifest["server"]["type"]) == ("0.4", "uv")
+    assert manifest["server"]["mcp_config"]["command"] == "uv"
 
 
 def test_bundle_carries_the_manifest_unchanged(bundle: Path) -> None:

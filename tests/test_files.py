@@ -20,6 +20,7 @@ from pydantic import FileUrl
 
 from mcp_token_counter.files import collect as files
 from mcp_token_counter.files import count as filecount
+from mcp_token_counter.files import gitignore
 from tests.standin import Standin
 from tests.support import Mode, env_for, error_text, sent, server_for
 
@@ -169,7 +170,11 @@ async def test_size_limits_skip_files(project: Path, mode: Mode, monkeypatch: py
 
 @pytest.mark.anyio
 async def test_progress_is_reported_while_a_folder_is_counted(project: Path, mode: Mode) -> None:
-    """One notification per counted body (the seed and each of the three files), ending at the total."""
+    """One notification per count (the whole message, the seed and each of the three files), ending at the total.
+
+    The whole message is a step of its own: offline it takes as long as the files together, and progress sat at
+    0% through it before.
+    """
     seen: list[tuple[float, float | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -180,7 +185,8 @@ async def test_progress_is_reported_while_a_folder_is_counted(project: Path, mod
             "count_files", {"paths": ["src"], "model": "claude-haiku-4-5"}, progress_callback=on_progress
         )
     assert not result.is_error, result
-    assert sorted(seen) == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert sorted(seen) == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+    assert seen[0] == (1, 5)
 
 
 def test_pdf_and_image_blocks_carry_base64(project: Path) -> None:
@@ -305,3 +311,32 @@ async def test_a_glob_that_would_search_outside_the_roots_is_refused(project: Pa
     async with with_roots({}, mode, project) as client:
         result = await _count(client, "/**/*.md")
     assert "searches from /, outside the allowed roots" in error_text(result)
+
+
+@pytest.mark.parametrize("pattern", ["docs/**/*.md", "*.rs", "build/*.txt"])
+@pytest.mark.anyio
+async def test_a_glob_matching_no_file_names_the_pattern(project: Path, mode: Mode, pattern: str) -> None:
+    """Nothing at all, no such extension, or only files .gitignore excludes (build/ is ignored)."""
+    async with with_roots({}, mode, project) as client:
+        result = await _count(client, "src/main.py", pattern)
+    assert f"The pattern {pattern!r} matches no file" in error_text(result)
+
+
+def test_a_work_trees_exclude_file_and_the_global_excludes_file_apply_like_git_status(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """.git/info/exclude and $XDG_CONFIG_HOME/git/ignore leave files out, as git status does."""
+    (project / ".git" / "info").mkdir(parents=True)
+    (project / ".git" / "info" / "exclude").write_text("src/main.py\n", encoding="utf-8")
+    config_home = tmp_path / "config"
+    (config_home / "git").mkdir(parents=True)
+    (config_home / "git" / "ignore").write_text("*.md\n", encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.gitconfig naming another core.excludesFile
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    gitignore._global_spec.cache_clear()  # pyright: ignore[reportPrivateUsage]  # read once per process
+    try:
+        collected = files.collect(["src", "logo.png"], [project])
+    finally:
+        gitignore._global_spec.cache_clear()  # pyright: ignore[reportPrivateUsage]
+    assert [f.name for f in collected.files] == ["src/deep/.gitignore", "logo.png"]

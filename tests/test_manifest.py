@@ -1,5 +1,6 @@
 """manifest.json (MCP Bundle) and server.json (MCP Registry) agree with the server they describe."""
 
+import importlib.metadata
 import json
 import re
 import subprocess
@@ -90,22 +91,24 @@ def test_every_user_config_field_is_used_and_secrets_are_masked() -> None:
     fields: dict[str, dict[str, Any]] = manifest["user_config"]
     assert referenced_user_config(manifest) == set(fields)
     secret = {key for key, spec in fields.items() if spec.get("sensitive")}
-    assert secret == {"anthropic_api_key", "acedatacloud_api_token"}
+    assert secret == {"anthropic_api_key", "anthropic_auth_token", "acedatacloud_api_token"}
     assert not any(spec.get("required") for spec in fields.values()), "no key still gives offline estimates"
 
 
 def test_versions_agree() -> None:
-    """Bundle, registry entry, pyproject and the package report one version."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    """One source, __version__, which the build reads; the bundle and registry entry repeat it."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["hatch"]["version"]["path"] == "server/mcp_token_counter/__init__.py"
     server_json = load_server_json()
     versions = {
-        "pyproject": pyproject["version"],
-        "package": mcp_token_counter.__version__,
+        "installed metadata": importlib.metadata.version("mcp-token-counter"),
         "manifest": load_manifest()["version"],
         "server.json": server_json["version"],
-        "server.json package": server_json["packages"][0]["version"],
+        **{f"server.json {p['registryType']} package": p.get("version") for p in server_json["packages"]},
     }
-    assert set(versions.values()) == {pyproject["version"]}, versions
+    assert set(versions.values()) == {mcp_token_counter.__version__}, versions
 
 
 def test_server_json_describes_the_pypi_package_run_with_uvx() -> None:
@@ -113,17 +116,18 @@ def test_server_json_describes_the_pypi_package_run_with_uvx() -> None:
     assert server_json["$schema"] == "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
     assert re.fullmatch(r"[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+", server_json["name"])
     assert 1 <= len(server_json["description"]) <= 100
-    (package,) = server_json["packages"]
+    package = next(p for p in server_json["packages"] if p["registryType"] == "pypi")
     name = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
     assert (package["registryType"], package["identifier"], package["runtimeHint"]) == ("pypi", name, "uvx")
     assert package["transport"] == {"type": "stdio"}
 
 
 def test_server_json_marks_exactly_the_credentials_secret() -> None:
-    variables: list[dict[str, Any]] = load_server_json()["packages"][0]["environmentVariables"]
-    secret = [v["name"] for v in variables if v.get("isSecret")]
-    assert secret == list(CREDENTIAL_VARIABLES)
-    assert not any(v.get("isRequired") for v in variables)
+    for package in load_server_json()["packages"]:
+        variables: list[dict[str, Any]] = package["environmentVariables"]
+        secret = [v["name"] for v in variables if v.get("isSecret")]
+        assert secret == list(CREDENTIAL_VARIABLES)
+        assert not any(v.get("isRequired") for v in variables)
 
 
 def test_bundle_sets_only_variables_the_registry_entry_documents() -> None:

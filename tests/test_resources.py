@@ -4,7 +4,7 @@ import json
 
 import pytest
 from mcp import MCPError
-from mcp.types import TextResourceContents
+from mcp.types import INVALID_PARAMS, TextResourceContents
 
 from mcp_token_counter.catalog import builtin_catalog
 from tests.support import Mode, connected
@@ -26,6 +26,8 @@ async def test_resources_and_template_are_listed(mode: Mode) -> None:
         templates = await client.list_resource_templates()
     assert [str(r.uri) for r in resources.resources] == ["models://catalog"]
     assert [t.uri_template for t in templates.resource_templates] == ["models://{model_id}"]
+    described = [r.description for r in resources.resources] + [t.description for t in templates.resource_templates]
+    assert all(described), described
 
 
 @pytest.mark.anyio
@@ -71,3 +73,5 @@ async def test_an_unknown_model_is_an_error_pointing_at_the_catalog(mode: Mode) 
         with pytest.raises(MCPError) as caught:
             await client.read_resource("models://claude-imaginary-9")
     assert "models://catalog" in caught.value.error.message
+    # The spec's resource-not-found answer (invalid params since SEP-2164), not -32603 (internal error).
+    assert caught.value.error.code == INVALID_PARAMS

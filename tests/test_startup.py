@@ -12,17 +12,26 @@ import sys
 import pytest
 
 # Not rich: the SDK's MCPServer imports it for its own logging set-up, bare servers included.
-LATE_MODULES = ("ctok", "pathspec", "pypdf", "numpy", "numba", "mcp_token_counter.offline", "mcp_token_counter.cli")
+# The CLI's parser is not among them: it is the one parser, serving included; its commands are.
+LATE_MODULES = (
+    "ctok",
+    "pathspec",
+    "pypdf",
+    "numpy",
+    "numba",
+    "mcp_token_counter.offline",
+    "mcp_token_counter.cli.commands",
+)
 
 BUILD_AND_LIST = """
 import json, sys
 import anyio
 from mcp import Client
-from mcp_token_counter.__main__ import parse_args
+from mcp_token_counter.cli.parser import parse_server_flags
 from mcp_token_counter.app import build_server
 from mcp_token_counter.config import load_settings
 
-parse_args([])
+parse_server_flags([])
 settings, error = load_settings({"ANTHROPIC_API_KEY": "sk-test"})
 
 async def main():
@@ -54,3 +63,11 @@ def test_an_offline_count_imports_the_offline_stack_on_first_use() -> None:
     ).replace('{"ANTHROPIC_API_KEY": "sk-test"}', "{}")
     # numba too: the offline counter tiles unseen words with its compiled kernels.
     assert {"ctok", "numba", "mcp_token_counter.offline"} <= loaded_after(script)
+
+
+def test_the_cli_commands_never_load_the_mcp_server() -> None:
+    """The CLI builds the tools' state itself (architecture.md); the server and its start-up stay unloaded."""
+    loaded = loaded_after(
+        "import json, sys\nimport mcp_token_counter.cli.commands\nprint(json.dumps(sorted(sys.modules)))"
+    )
+    assert {"mcp_token_counter.app", "mcp_token_counter.launch"}.isdisjoint(loaded)

@@ -4,10 +4,11 @@ from typing import Any
 
 import httpx2
 import pytest
+from click.testing import CliRunner
 from pydantic import SecretStr
 from starlette.types import Message, Receive, Scope, Send
 
-from mcp_token_counter.__main__ import parse_args
+from mcp_token_counter.cli.parser import cli, parse_server_flags
 from mcp_token_counter.serving.asgi import BearerAuth, WholeResponses
 from mcp_token_counter.serving.web import (
     LOOPBACK_HOSTS,
@@ -125,13 +126,13 @@ def test_a_wildcard_bind_adds_no_host() -> None:
     ],
 )
 def test_transport_flags(argv: list[str], transport: str, stateless: bool) -> None:
-    args = parse_args(argv)
-    assert (args.transport, args.stateless, args.host, args.port) == (transport, stateless, "127.0.0.1", 8000)
+    flags = parse_server_flags(argv)
+    assert (flags.transport, flags.stateless, flags.host, flags.port) == (transport, stateless, "127.0.0.1", 8000)
 
 
 def test_allowed_host_flag_repeats_and_normalises() -> None:
-    args = parse_args(["--transport", "http", "--allowed-host", "A.example", "--allowed-host", "b.example:1"])
-    assert args.allowed_hosts == ["a.example", "b.example:1"]
+    flags = parse_server_flags(["--transport", "http", "--allowed-host", "A.example", "--allowed-host", "b.example:1"])
+    assert flags.allowed_hosts == ("a.example", "b.example:1")
 
 
 @pytest.mark.parametrize(
@@ -139,15 +140,16 @@ def test_allowed_host_flag_repeats_and_normalises() -> None:
     [
         (["--transport", "sse", "--stateless"], "--stateless applies to --transport http only"),
         (["--transport", "http", "--allowed-host", "https://x.example"], "is not HOST or HOST:PORT"),
-        (["--transport", "http", "--port", "70000"], "is not a port number"),
-        (["--transport", "websocket"], "invalid choice"),
+        (["--transport", "http", "--port", "70000"], "'--port': 70000 is not in the range 0<=x<=65535"),
+        (["--transport", "websocket"], "'websocket' is not one of 'stdio', 'http', 'streamable-http', 'sse'"),
+        (["--transport", "http", "--host", "0.0.0.0"], "TOKEN_COUNTER_HTTP_TOKEN"),
     ],
 )
-def test_usage_errors_exit_2_with_a_message(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        parse_args(argv)
-    assert exited.value.code == 2
-    assert message in capsys.readouterr().err
+def test_usage_errors_exit_2_with_a_message(argv: list[str], message: str) -> None:
+    """Refused before anything is served: the flags, then the combination (--stateless, a bind beyond loopback)."""
+    done = CliRunner().invoke(cli, argv, env={"TOKEN_COUNTER_HTTP_TOKEN": ""})
+    assert done.exit_code == 2
+    assert message in done.stderr
 
 
 def start(status: int = 200) -> Message:

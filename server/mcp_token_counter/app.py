@@ -5,29 +5,36 @@ One state (one HTTP client to the counting API, one cache, one in-flight bound) 
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from importlib import resources
 from typing import Any, Final
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, RequestStateSecurity
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import (
     CallToolResult,
+    Icon,
     InputRequiredResult,
     ListResourcesResult,
     ListToolsResult,
     PaginatedRequestParams,
     Tool,
 )
+from pydantic import ValidationError
 
 from . import __version__, tools
 from .clock import Clock
 from .config import DEFAULT_SHUTDOWN_GRACE_S, Settings
 from .core.state import AppState, build_state
 from .errors import ConfigError
+from .logs import STARTUP_LOGGER
+from .metrics import Metrics
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
@@ -35,30 +42,63 @@ from .tools.schema import compact_input_schema, compact_output_schema
 from .tools.view import resources_for, tools_for, view_extension
 from .upstream.http import make_on_demand_client
 from .upstream.retry import RetryPolicy
+from .validation import describe
 
 logger = logging.getLogger(__name__)
+# Shown at the default log level (logs.configure_logging): the credential variable and provider in use.
+startup_logger = logging.getLogger(STARTUP_LOGGER)
 
 INSTRUCTIONS: Final = (
     "Count the input tokens of a Claude Messages API request before sending it (count_tokens), "
     "and check whether it fits the model's context window with room for the output (check_context_fit). "
-    "Pass the same model, messages, system, tools and other fields you would send to the Messages API."
+    "Pass the same model, messages, system, tools and other fields you would send to the Messages API. "
+    "To size local files, folders or globs as content blocks, use count_files."
 )
+WEBSITE_URL: Final = "https://github.com/mcp-token-counter/mcp-token-counter"
 
 
 class TokenCounterServer(MCPServer[AppState]):
     """MCPServer whose tools/list carries compact schemas, served on stdio with ``serving.stdio``'s guards."""
 
-    def __init__(self, *args: Any, shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S,
+        metrics: Metrics | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.shutdown_grace_s = shutdown_grace_s
         self.calls = InFlight()
+        self.metrics = metrics if metrics is not None else Metrics()
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for."""
-        with self.calls.track():
-            return await super().call_tool(name, arguments, context)
+        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for, and in the metrics.
+
+        Raises:
+            ToolError: as the SDK's, except that arguments refused by validation are described in our words
+                (field, problem, what to send) instead of pydantic's text and documentation link.
+        """
+        # A name the client made up is not a label: labels must stay a small closed set.
+        tool = name if name in tools.TOOL_NAMES else "unknown"
+        outcome = "error"
+        self.metrics.in_flight.inc()
+        try:
+            with self.calls.track():
+                result = await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                message = f"Error executing tool {name}: invalid arguments: {describe(exc.__cause__)}."
+                raise ToolError(message) from exc.__cause__
+            raise
+        else:
+            outcome = _outcome(result)
+            return result
+        finally:
+            self.metrics.in_flight.dec()
+            self.metrics.tool_calls.labels(tool=tool, outcome=outcome).inc()
 
     async def list_tools(self) -> list[Tool]:
         """The tools, with schemas stripped of what costs context and tells a model nothing."""
@@ -85,6 +125,12 @@ class TokenCounterServer(MCPServer[AppState]):
         await serve_stdio(lambda read, write: lowlevel.run(read, write, options), grace_s=self.shutdown_grace_s)
 
 
+def _outcome(result: CallToolResult | InputRequiredResult) -> str:
+    if isinstance(result, InputRequiredResult):
+        return "input_required"
+    return "error" if result.is_error else "ok"
+
+
 def _compact_tool(tool: Tool) -> Tool:
     output = compact_output_schema(tool.output_schema) if tool.output_schema else None
     return tool.model_copy(update={"input_schema": compact_input_schema(tool.input_schema), "output_schema": output})
@@ -100,11 +146,18 @@ def build_server(
     """The server; tests may replace time (``clock``) and jitter (``policy``)."""
 
     protect_logs(settings.secrets)
+    metrics = Metrics()
 
     async def open_state() -> tuple[AppState, Callable[[], Awaitable[None]]]:
         http = make_on_demand_client(settings)
         _log_source(settings)
-        return build_state(settings, http, config_error=config_error, clock=clock, policy=policy), http.aclose
+        state = build_state(settings, http, config_error=config_error, clock=clock, policy=policy, metrics=metrics)
+
+        async def close() -> None:
+            await state.aclose()
+            await http.aclose()
+
+        return state, close
 
     shared = SharedLifespan(open_state)
 
@@ -118,12 +171,32 @@ def build_server(
         title="Token Counter",
         instructions=INSTRUCTIONS,
         version=__version__,
+        website_url=WEBSITE_URL,
+        icons=[server_icon()],
         lifespan=lifespan,
         shutdown_grace_s=settings.shutdown_grace_s,
+        metrics=metrics,
+        request_state_security=_request_state_security(settings),
         extensions=[view_extension()],
     )
     tools.register(server)
     return server
+
+
+def server_icon() -> Icon:
+    """The icon the bundle and the registry entry show, inline as a data URI (642 bytes, no network)."""
+    png = resources.files(__package__).joinpath("data", "icon.png").read_bytes()
+    return Icon(
+        src=f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}", mime_type="image/png", sizes=["128x128"]
+    )
+
+
+def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
+    """The ring that seals multi-round-trip state, shared by every replica given the same keys; None leaves the
+    SDK's key made per process, which only the process that made it can open."""
+    if not settings.state_keys:
+        return None
+    return RequestStateSecurity(keys=list(settings.state_keys))
 
 
 class SharedLifespan:
@@ -166,8 +239,8 @@ class SharedLifespan:
 def _log_source(settings: Settings) -> None:
     credential = settings.active_credential
     if credential is None:
-        logger.info("No provider configured: counts are offline estimates")
+        startup_logger.info("No provider configured: counts are offline estimates")
     else:
-        logger.info(
+        startup_logger.info(
             "Counting with %s via %s (%s)", credential.provider, display_url(settings.base_url), credential.variable
         )

@@ -45,6 +45,11 @@ DEFAULT_MAX_SESSIONS: Final = 1000
 DEFAULT_SESSION_IDLE_S: Final = 900.0
 # At SIGTERM (and stdin EOF on stdio), the calls in flight get this long to be answered before the exit.
 DEFAULT_SHUTDOWN_GRACE_S: Final = 5.0
+# A shared-state operation slower than this counts as Redis being down: a loopback or same-zone Redis answers
+# in well under a millisecond, and every call waits at most this long before the circuit opens.
+DEFAULT_REDIS_TIMEOUT_S: Final = 0.2
+# The SDK's AES-256-GCM ring refuses shorter keys (mcp.server.request_state).
+MIN_STATE_KEY_BYTES: Final = 32
 MAX_BODY_BYTES: Final = 32_000_000
 # The counting API takes bodies up to 32 MB (MAX_BODY_BYTES); the JSON-RPC envelope around the same
 # payload, and clients that escape non-ASCII text as \uXXXX, need room on top. The SDK's 4 MiB default would
@@ -68,6 +73,15 @@ class Credential:
 
 
 @dataclass(frozen=True, slots=True)
+class RedisSettings:
+    """Where the shared state lives; the URL may hold a password, so neither field is ever shown."""
+
+    url: str = field(repr=False)
+    password: SecretStr | None = None
+    timeout_s: float = DEFAULT_REDIS_TIMEOUT_S
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server reads from its environment."""
 
@@ -88,6 +102,10 @@ class Settings:
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_idle_s: float = DEFAULT_SESSION_IDLE_S
     shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
+    # TOKEN_COUNTER_REDIS_URL (+ _PASSWORD): the state replicas share; None keeps everything in the process.
+    redis: RedisSettings | None = field(default=None, repr=False)
+    # TOKEN_COUNTER_STATE_KEYS: the ring sealing multi-round-trip requestState, first key seals.
+    state_keys: tuple[str, ...] = field(default=(), repr=False)
     # Every secret the environment holds, to scrub from whatever leaves the process (``redaction``).
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
@@ -117,6 +135,8 @@ class Settings:
             fallback=_fallback(env),
             allowed_dirs=tuple(d for d in env.get("TOKEN_COUNTER_ALLOWED_DIRS", "").split(os.pathsep) if d.strip()),
             secrets=secrets_in(env),
+            redis=_redis(env),
+            state_keys=_state_keys(env),
             **_pressure_and_cache(env, timeout_s),
         )
 
@@ -257,3 +277,35 @@ def _fallback(env: Mapping[str, str]) -> Fallback:
         f"TOKEN_COUNTER_FALLBACK={value!r} is not valid; use 'estimate' or 'error'.",
         variable="TOKEN_COUNTER_FALLBACK",
     )
+
+
+def _redis(env: Mapping[str, str]) -> RedisSettings | None:
+    url = env.get("TOKEN_COUNTER_REDIS_URL")
+    if url is None:
+        return None
+    if not url.startswith(("redis://", "rediss://")):
+        raise ConfigError(
+            f"TOKEN_COUNTER_REDIS_URL must start with redis:// or rediss://, got {display_url(url)!r}.",
+            variable="TOKEN_COUNTER_REDIS_URL",
+        )
+    password = env.get("TOKEN_COUNTER_REDIS_PASSWORD")
+    return RedisSettings(
+        url=url,
+        password=SecretStr(password) if password else None,
+        timeout_s=_positive_float(env, "TOKEN_COUNTER_REDIS_TIMEOUT", DEFAULT_REDIS_TIMEOUT_S),
+    )
+
+
+def _state_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in env.get("TOKEN_COUNTER_STATE_KEYS", "").split(",") if key.strip())
+    for index, key in enumerate(keys):
+        if len(key.encode("utf-8")) < MIN_STATE_KEY_BYTES:
+            raise ConfigError(
+                f"TOKEN_COUNTER_STATE_KEYS: key {index + 1} is {len(key.encode('utf-8'))} bytes; each key needs at "
+                f"least {MIN_STATE_KEY_BYTES} bytes of randomness. Make one with: "
+                'python -c "import secrets; print(secrets.token_hex(32))"',
+                variable="TOKEN_COUNTER_STATE_KEYS",
+            )
+    if len(set(keys)) != len(keys):
+        raise ConfigError("TOKEN_COUNTER_STATE_KEYS lists the same key twice.", variable="TOKEN_COUNTER_STATE_KEYS")
+    return keys

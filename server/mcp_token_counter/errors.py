@@ -7,6 +7,8 @@ mcp 2.3 hides the message of any other exception, so the whole tree is rooted at
     ├── UnknownWindow              no context window known for a model; names the argument that gives one
     ├── PayloadTooLarge            the body is over the counting API's 32 MB limit; refused before sending
     ├── PathRefused                count_files: a path leaves the allowed roots, or there are no roots
+    │   ├── PathNotFound           a path names nothing; ``pattern`` says which
+    │   └── NoMatch                a glob matches no file; ``pattern`` says which
     ├── BreakdownUnavailable       a partial count of a breakdown fell back to an estimate
     ├── UpstreamError              the counting API answered with an error status
     │   ├── AuthenticationFailed   401/403 (not a balance problem); names the credential variable
@@ -102,6 +104,25 @@ class UpstreamOverloaded(UpstreamError):
 
 class PathRefused(TokenCounterError):
     """A path leaves the allowed roots, or no roots are available."""
+
+
+class PathNotFound(PathRefused):
+    """``pattern`` names no file or folder under the roots (the CLI words it for a shell, with exit code 2)."""
+
+    def __init__(self, pattern: str, roots: str) -> None:
+        super().__init__(f"{pattern!r} does not exist under the roots ({roots}).")
+        self.pattern = pattern
+
+
+class NoMatch(PathRefused):
+    """The glob ``pattern`` matches no file that is not ignored."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(
+            f"The pattern {pattern!r} matches no file (folders, and files .gitignore excludes, do not count). "
+            "Check it, or name the files or folders."
+        )
+        self.pattern = pattern
 
 
 class BreakdownUnavailable(TokenCounterError):

@@ -25,8 +25,11 @@ SECRET_VARIABLES: Final = (
     "ANTHROPIC_AUTH_TOKEN",
     "ACEDATACLOUD_API_TOKEN",
     "TOKEN_COUNTER_HTTP_TOKEN",
+    "TOKEN_COUNTER_REDIS_PASSWORD",
 )
-URL_VARIABLES: Final = ("ANTHROPIC_BASE_URL", "ACEDATACLOUD_API_BASE_URL")
+URL_VARIABLES: Final = ("ANTHROPIC_BASE_URL", "ACEDATACLOUD_API_BASE_URL", "TOKEN_COUNTER_REDIS_URL")
+# Comma-separated lists of secrets: each item is one.
+LIST_VARIABLES: Final = ("TOKEN_COUNTER_STATE_KEYS",)
 # A path segment that looks like a key: long, and made of letters mixed with digits (or a key prefix).
 _KEY_LIKE: Final = re.compile(r"(?=[^/]*[0-9])(?=[^/]*[A-Za-z])[A-Za-z0-9._~+=-]{16,}|sk-[A-Za-z0-9._-]{8,}")
 
@@ -38,6 +41,8 @@ def secrets_in(environ: Mapping[str, str]) -> tuple[str, ...]:
     found = [environ[name].strip() for name in SECRET_VARIABLES if environ.get(name, "").strip()]
     for name in URL_VARIABLES:
         found += url_secrets(environ.get(name, "").strip())
+    for name in LIST_VARIABLES:
+        found += [item.strip() for item in environ.get(name, "").split(",") if item.strip()]
     return tuple(secret for secret in dict.fromkeys(found) if len(secret) >= MIN_SECRET_CHARS)
 
 

@@ -1,5 +1,1 @@
-"""The CLI door: ``count``, ``count-files`` and ``models`` over the same core as the MCP tools."""
-
-from .commands import run
-
-__all__ = ["run"]
+"""The command line: one parser (``parser``) for serving and for the CLI's subcommands (``commands``)."""

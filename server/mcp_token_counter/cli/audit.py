@@ -6,11 +6,11 @@ The subcommand's parser, its run, and the table. Exit codes: 0 done, 1 counting 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import anyio
 from rich.console import Console
@@ -28,39 +28,21 @@ from ..core.results import wire_json
 from ..core.state import AppState
 
 EXIT_OVER_BUDGET: Final = 3
-EPILOG: Final = """Reads Claude Desktop's claude_desktop_config.json (macOS, Windows, Linux), Claude Code's
-.mcp.json and ~/.claude.json, Cursor's .cursor/mcp.json (project and user), VS Code's .vscode/mcp.json and Codex's
-~/.codex/config.toml, or only the --config files. Every server is started or reached as the host would:
-stdio servers run their configured command, so audit only configs you trust.
-
-Secrets: env values and headers from the configs are passed to their servers and never printed, logged or
-written to the JSON output.
-
-Exit codes: 0 done (a server that fails is a row with its reason), 1 counting failed, 2 no config found,
-3 the total is over --budget.
-
-example:
-  mcp-token-counter audit
-  mcp-token-counter audit --config .mcp.json --model claude-opus-4-8 --budget 20000 --json"""
 
 
 class NoConfig(Exception):
     """No config to audit: none found, or a --config file that cannot be read."""
 
 
-def add_parser(commands: Any) -> None:
-    """Add ``audit`` to the CLI's subcommands (``commands`` is ``add_subparsers()``'s result)."""
-    audit_cmd = commands.add_parser(
-        "audit",
-        help="what your MCP servers' tools cost in context, per tool",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    audit_cmd.add_argument("--config", action="append", type=Path, metavar="FILE", help="a host config (repeatable)")
-    audit_cmd.add_argument("--model", default=None, help="model whose window to compare with (default: current Sonnet)")
-    audit_cmd.add_argument("--budget", type=int, default=None, metavar="N", help="exit 3 when the total exceeds N")
-    audit_cmd.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per server (%(default)s)")
-    audit_cmd.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help="servers at once (%(default)s)")
+@dataclass(frozen=True, slots=True)
+class AuditArgs:
+    """The audit command's options, as the parser read them."""
+
+    configs: tuple[Path, ...] = ()
+    model: str | None = None
+    budget: int | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    parallel: int = DEFAULT_PARALLEL
 
 
 def current_sonnet(catalog: Catalog) -> str:
@@ -84,7 +66,7 @@ def entries_for(configs: list[Path] | None, places: Places) -> list[ServerEntry]
         raise NoConfig(f"cannot read {exc}") from exc
 
 
-async def run_audit(args: argparse.Namespace, out: Console, state: AppState) -> int:
+async def run_audit(args: AuditArgs, out: Console, state: AppState, *, as_json: bool) -> int:
     """Run the audit from parsed ``args`` with the CLI's ``state``; returns the exit code.
 
     Raises:
@@ -92,12 +74,12 @@ async def run_audit(args: argparse.Namespace, out: Console, state: AppState) -> 
         TokenCounterError: counting failed.
     """
     places = Places(home=Path.home(), cwd=Path.cwd(), environ=os.environ)
-    entries = entries_for(args.config, places)
+    entries = entries_for(list(args.configs) or None, places)
     model = args.model or current_sonnet(state.catalog)
-    options = AuditOptions(model=model, timeout_s=args.timeout, parallel=args.parallel, budget=args.budget)
+    options = AuditOptions(model=model, timeout_s=args.timeout_s, parallel=args.parallel, budget=args.budget)
     with _Progress(len(entries)) as progress:
         report = await audit(state, entries, options, progress.advance)
-    show(out, report, as_json=args.json)
+    show(out, report, as_json=as_json)
     return EXIT_OVER_BUDGET if report.over_budget else 0
 
 

@@ -1,123 +1,200 @@
-"""Subcommands of ``mcp-token-counter`` for scripts and people: ``count``, ``count-files``, ``models``.
+"""What the subcommands do: ``count``, ``fit``, ``count-files``, ``models`` and ``audit``, over the core.
 
-The CLI door: the same core as the MCP tools (``core.operations``, ``files.count``), with state built from the
-same environment. Exit codes: 0 done, 1 counting failed, 2 usage or input error, 3 the files do not fit.
+The CLI door: ``core.operations`` and ``files.count``, with state built from the same environment as the
+server's. Exit codes: 0 done, 1 counting failed, 2 usage or input error, 3 the request or files do not fit.
+Messages go to stderr in one unwrapped line each, whatever the terminal (or none) is.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Final, TextIO, cast
+from typing import Any, Final, cast
 
 import anyio
-from pydantic import ValidationError
+import click
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
-from rich.progress import Progress
 
 from ..catalog import builtin_catalog, catalog_document
 from ..config import MAX_REQUEST_BODY_BYTES, load_settings
 from ..core import operations
 from ..core.request import BODY_FIELDS, BodyFields, CountRequest, Message, build_request
 from ..core.state import AppState, build_state
-from ..errors import TokenCounterError
-from ..files.count import FileCount, FileQuery, count_files
+from ..errors import NoMatch, PathNotFound, TokenCounterError
+from ..files.count import FileQuery
+from ..files.count import count_files as count_local_files
+from ..logs import configure_logging
 from ..redaction import protect_logs
 from ..upstream.http import make_http_client
+from ..validation import describe
 from . import audit as audit_cli
 from .page import write_page
-from .render import count_table, emit, files_table, models_table
+from .parser import GlobalFlags
+from .progress import FilesProgress
+from .render import count_view, emit, files_view, fit_view, models_table
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_NO_FIT: Final = 3
+WIDE: Final = 160  # piped output gets a wide table rather than rich's 80 columns
 
-COUNT_EXAMPLE: Final = """example:
-  mcp-token-counter count request.json --breakdown
-  echo '{"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hi"}]}' | \\
-    mcp-token-counter count - --json"""
-FILES_EXAMPLE: Final = """example:
-  mcp-token-counter count-files src README.md 'docs/**/*.md' --model claude-sonnet-4-6 --max-tokens 8192"""
-MODELS_EXAMPLE: Final = """example:
-  mcp-token-counter models --json | jq '.models[] | select(.status == "active") | .id'"""
+_MESSAGES: Final = TypeAdapter(list[Message])
+_BODY: Final = TypeAdapter(BodyFields)
+_BETAS: Final = TypeAdapter(list[str] | None)
 
 
 class UsageError(Exception):
     """Bad input from the person at the terminal (exit 2)."""
 
 
-def parser() -> argparse.ArgumentParser:
-    """The subcommand parser; each command's ``--help`` ends with an example."""
-    root = argparse.ArgumentParser(prog="mcp-token-counter", description="Count Claude tokens from the shell.")
-    commands = root.add_subparsers(dest="command", required=True)
-    raw = argparse.RawDescriptionHelpFormatter
-    count = commands.add_parser("count", help="count a Messages API request", epilog=COUNT_EXAMPLE, formatter_class=raw)
-    count.add_argument("payload", help="request JSON file, or - for stdin")
-    count.add_argument("--breakdown", action="store_true", help="tokens per part (system, tools, each message)")
-    files = commands.add_parser(
-        "count-files", help="count local files as content blocks", epilog=FILES_EXAMPLE, formatter_class=raw
-    )
-    files.add_argument("paths", nargs="+", help="files, folders or glob patterns (.gitignore is respected)")
-    files.add_argument("--model", default="claude-sonnet-4-6", help="model id (default: %(default)s)")
-    files.add_argument("--max-tokens", type=int, default=None, help="output tokens to reserve in the fit")
-    files.add_argument(
-        "--context-window", type=int, default=None, help="the window to fit, for a model the table lacks"
-    )
-    for sub in (count, files):
-        sub.add_argument("--html", metavar="FILE", help="also write the context-window view as a standalone page")
-    commands.add_parser("models", help="list known models", epilog=MODELS_EXAMPLE, formatter_class=raw)
-    audit_cli.add_parser(commands)
-    for sub in commands.choices.values():
-        sub.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
-    return root
+def count(payload: str, *, breakdown: bool, html: str | None, flags: GlobalFlags) -> int:
+    """``count``: the request's input tokens; ``html`` also writes the context-window view as a page."""
+
+    async def work(state: AppState, out: Console) -> int:
+        request = request_from(read_payload(payload), payload)
+        result = await operations.count(state, request, breakdown=breakdown)
+        emit(out, result, as_json=flags.as_json, view=count_view)
+        _page(html, "count_tokens", request.body, result)
+        return EXIT_OK
+
+    return _run(work, flags)
 
 
-def run(argv: Sequence[str]) -> int:
-    """Run one subcommand; returns the exit code."""
-    args = parser().parse_args(argv)
-    if args.command == "count-files":
-        # A person at the terminal may read what they can: '..' and relative paths are resolved here,
-        # before the confinement that protects MCP clients' roots sees them.
-        args.paths = [os.path.abspath(p) for p in args.paths]
-    # Piped output gets a wide table rather than rich's 80 columns.
-    out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
+def fit(
+    payload: str,
+    *,
+    max_tokens: int | None,
+    context_window: int | None,
+    breakdown: bool,
+    html: str | None,
+    flags: GlobalFlags,
+) -> int:
+    """``fit``: whether the request fits, as ``check_context_fit`` says; exit 3 when it does not."""
+
+    async def work(state: AppState, out: Console) -> int:
+        fields = read_payload(payload)
+        request = request_from(fields, payload, for_fit=True)
+        reserve = max_tokens if max_tokens is not None else _own_max_tokens(fields, payload)
+        result = await operations.fit(
+            state, request, max_tokens=reserve, context_window=context_window, breakdown=breakdown
+        )
+        emit(out, result, as_json=flags.as_json, view=fit_view)
+        _page(html, "check_context_fit", request.body, result)
+        return EXIT_OK if result.fits else EXIT_NO_FIT
+
+    return _run(work, flags)
+
+
+def count_files(
+    paths: Sequence[str],
+    *,
+    model: str,
+    max_tokens: int | None,
+    context_window: int | None,
+    html: str | None,
+    flags: GlobalFlags,
+) -> int:
+    """``count-files``: local files as content blocks; exit 3 when they do not fit."""
+    # A person at the terminal may read what they can: '..' and relative paths are resolved here,
+    # before the confinement that protects MCP clients' roots sees them.
+    patterns = {os.path.abspath(p): p for p in paths}  # resolved -> as typed, for messages
+
+    async def work(state: AppState, out: Console) -> int:
+        cwd = Path(await (await anyio.Path.cwd()).resolve())
+        # The whole filesystem is the root; the working directory comes first so names show relative to it.
+        query = FileQuery(
+            patterns=list(patterns),
+            roots=[cwd, Path(cwd.anchor)],
+            model=model,
+            max_tokens=max_tokens,
+            context_window=context_window,
+            window_argument="--context-window",
+        )
+        try:
+            with FilesProgress(sys.stderr) as bar:
+                result = await count_local_files(state, query, bar.counting, bar.collecting)
+        except (PathNotFound, NoMatch) as exc:
+            raise UsageError(_path_message(exc, patterns.get(exc.pattern, exc.pattern))) from exc
+        emit(out, result, as_json=flags.as_json, view=files_view)
+        _page(html, "count_files", {}, result)
+        return EXIT_OK if result.fits else EXIT_NO_FIT
+
+    return _run(work, flags)
+
+
+def models(*, flags: GlobalFlags) -> int:
+    """``models``: the built-in table."""
+    document = catalog_document(builtin_catalog())
+    out = _stdout()
+    if flags.as_json:
+        out.print_json(json.dumps(document))
+    else:
+        out.print(models_table(document))
+    return EXIT_OK
+
+
+def _run(work: Callable[[AppState, Console], Awaitable[int]], flags: GlobalFlags) -> int:
+    """Run ``work`` with the tools' state; errors become one line on stderr and an exit code."""
+    configure_logging(flags.verbose)
+
+    async def main() -> int:
+        async with engine() as state:
+            return await work(state, _stdout())
+
     try:
-        if args.command == "models":
-            return _models(out, as_json=args.json)
-        return anyio.run(_dispatch, args, out)
-    except (UsageError, audit_cli.NoConfig) as exc:
-        Console(file=sys.stderr).print(f"[red]error:[/] {exc}", highlight=False)
-        return EXIT_USAGE
+        return anyio.run(main)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     except TokenCounterError as exc:
-        Console(file=sys.stderr).print(f"[red]error:[/] {exc}", highlight=False)
-        return EXIT_FAILED
-    except OSError as exc:  # only --html writes; reading the payload has its own message
-        Console(file=sys.stderr).print(f"[red]error:[/] cannot write {args.html}: {exc}", highlight=False)
-        return EXIT_USAGE
+        return _fail(str(exc), EXIT_FAILED)
 
 
-async def _dispatch(args: argparse.Namespace, out: Console) -> int:
-    async with engine() as state:
-        if args.command == "audit":
-            return await audit_cli.run_audit(args, out, state)
-        if args.command == "count":
-            request = _read_request(args.payload)
-            result = await operations.count(state, request, breakdown=args.breakdown)
-            emit(out, result, as_json=args.json, table=count_table)
-            if args.html:
-                write_page(args.html, "count_tokens", request.body, result)
-            return EXIT_OK
-        counted = await _count_files(state, args)
-        emit(out, counted, as_json=args.json, table=files_table)
-        if args.html:
-            write_page(args.html, "count_files", {}, counted)
-        return EXIT_OK if counted.fits else EXIT_NO_FIT
+def audit(options: audit_cli.AuditArgs, *, flags: GlobalFlags) -> int:
+    """``audit``: what the MCP servers of the host configs cost in context, per tool."""
+
+    async def work(state: AppState, out: Console) -> int:
+        try:
+            return await audit_cli.run_audit(options, out, state, as_json=flags.as_json)
+        except audit_cli.NoConfig as exc:
+            raise UsageError(str(exc)) from exc
+
+    return _run(work, flags)
+
+
+def _page(html: str | None, tool: str, body: dict[str, Any], result: BaseModel) -> None:
+    """Write the context-window view of ``result`` to ``html``, when asked.
+
+    Raises:
+        UsageError: the file cannot be written.
+    """
+    if html is None:
+        return
+    try:
+        write_page(html, tool, body, result)
+    except OSError as exc:
+        raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from exc
+
+
+def _path_message(exc: PathNotFound | NoMatch, typed: str) -> str:
+    if isinstance(exc, PathNotFound):
+        return f"no such file or folder: {typed} (relative paths start from the current folder)"
+    return f"the pattern {typed} matches no file (folders, and files .gitignore excludes, do not count)"
+
+
+def _fail(message: str, code: int) -> int:
+    # click.echo never wraps: a message stays one line for grep, logs and narrow terminals alike.
+    click.echo(f"error: {message}", err=True)
+    return code
+
+
+def _stdout() -> Console:
+    return Console(file=sys.stdout, width=None if sys.stdout.isatty() else WIDE)
 
 
 @asynccontextmanager
@@ -126,35 +203,72 @@ async def engine() -> AsyncGenerator[AppState]:
     settings, config_error = load_settings(os.environ)
     protect_logs(settings.secrets)
     async with make_http_client(settings) as http:
-        yield build_state(settings, http, config_error=config_error)
+        state = build_state(settings, http, config_error=config_error)
+        try:
+            yield state
+        finally:
+            await state.aclose()
 
 
-def _read_request(source: str) -> CountRequest:
-    """The payload as a CountRequest.
+def read_payload(source: str) -> dict[str, Any]:
+    """The payload's top-level object.
 
     Raises:
-        UsageError: unreadable, not JSON, or not a request with a model and messages.
+        UsageError: unreadable, not JSON, or not an object.
     """
     try:
         payload: object = json.loads(_read_bounded(source))
+    except FileNotFoundError as exc:
+        raise UsageError(f"no such file: {source}") from exc
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read a JSON request from {source}: {exc}") from exc
-    fields = cast(dict[str, Any], payload) if isinstance(payload, dict) else {}
+    if not isinstance(payload, dict):
+        raise UsageError(
+            f"{'stdin' if source == '-' else source}: the request must be a JSON object with 'model' and 'messages'"
+        )
+    return cast(dict[str, Any], payload)
+
+
+def request_from(fields: dict[str, Any], source: str, *, for_fit: bool = False) -> CountRequest:
+    """The payload as a CountRequest, validated as the tools validate their arguments.
+
+    Raises:
+        UsageError: not a valid request; the message names the field, what was wrong and what to send.
+    """
+    source = "stdin" if source == "-" else source
     if not isinstance(fields.get("model"), str):
-        raise UsageError("the payload must be a JSON object with a string 'model' and a 'messages' list")
+        raise UsageError(f"{source}: the request needs a string 'model' and a 'messages' list")
     try:
-        messages = [Message.model_validate(m) for m in cast(list[Any], fields.get("messages") or [])]
+        messages = _MESSAGES.validate_python(fields.get("messages"))
     except ValidationError as exc:
-        raise UsageError(f"invalid messages: {exc}") from exc
+        raise UsageError(f"{source}: {describe(exc, prefix='messages')}") from exc
     if not messages:
-        raise UsageError("the payload needs at least one message")
+        raise UsageError(f"{source}: the request needs at least one message")
+    try:
+        body = _BODY.validate_python({name: fields.get(name) for name in BODY_FIELDS})
+        betas = _BETAS.validate_python(fields.get("betas"))
+    except ValidationError as exc:
+        raise UsageError(f"{source}: {describe(exc, prefix='betas' if exc.title.startswith('list') else '')}") from exc
     return build_request(
         model=fields["model"],
         messages=messages,
-        body_fields=BodyFields(**{name: fields.get(name) for name in BODY_FIELDS}),
-        betas=fields.get("betas"),
+        body_fields=body,
+        betas=betas,
         raw_arguments=fields,
+        used_locally=("max_tokens",) if for_fit else (),
     )
+
+
+def _own_max_tokens(fields: dict[str, Any], source: str) -> int | None:
+    """The payload's own max_tokens, the output ``fit`` reserves unless --max-tokens says otherwise.
+
+    Raises:
+        UsageError: it is there but not a whole number.
+    """
+    value = fields.get("max_tokens")
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise UsageError(f"{source}: max_tokens must be a whole number of tokens, or left out")
 
 
 def _read_bounded(source: str) -> bytes:
@@ -175,50 +289,3 @@ def _read_bounded(source: str) -> bytes:
             "counting API takes; split it or shrink its images and PDFs."
         )
     return data
-
-
-async def _count_files(state: AppState, args: argparse.Namespace) -> FileCount:
-    # The whole filesystem is the root; the working directory comes first so names show relative to it.
-    cwd = await anyio.Path.cwd()
-    roots = [Path(await cwd.resolve()), Path(cwd.anchor)]
-    query = FileQuery(
-        patterns=args.paths,
-        roots=roots,
-        model=args.model,
-        max_tokens=args.max_tokens,
-        context_window=args.context_window,
-        window_argument="--context-window",
-    )
-    with _progress(sys.stderr) as report:
-        return await count_files(state, query, report)
-
-
-class _progress:
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._bar = Progress(console=Console(file=stream), transient=True) if stream.isatty() else None
-        self._task = self._bar.add_task("counting files") if self._bar else None
-
-    def __enter__(self) -> Callable[[int, int], Any] | None:
-        if self._bar is None:
-            return None
-        self._bar.start()
-        return self._report
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    async def _report(self, done: int, total: int) -> None:
-        if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, completed=done, total=total)
-
-
-def _models(out: Console, *, as_json: bool) -> int:
-    document = catalog_document(builtin_catalog())
-    if as_json:
-        out.print_json(json.dumps(document))
-    else:
-        out.print(models_table(document))
-    return EXIT_OK

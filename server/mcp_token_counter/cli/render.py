@@ -1,60 +1,106 @@
-"""How the CLI shows results: rich tables for people, JSON for scripts."""
+"""How the CLI shows results: rich tables for people (numbers right-aligned), JSON for scripts.
+
+Every command labels an estimate as such, with its ± margin (the count may be up to that much higher) and why
+it is one; fields that were accepted but not counted are listed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Column, Table
 
 from ..catalog import builtin_catalog
-from ..core.results import TokenCount, wire_json
+from ..core.results import ContextFit, TokenCount, wire_json
 from ..files.count import FileCount
 from ..view.terminal import bar_line, window_of
 
+RIGHT: Final = "right"
+# Why a count is an estimate, for a person (results carry the code, core.counter.FallbackReason).
+REASONS: Final = {
+    "no_credentials": "no API credential is set (ANTHROPIC_API_KEY gives exact counts)",
+    "offline_mode": "TOKEN_COUNTER_OFFLINE is set",
+    "api_refused_shape": "the API cannot count this request's shape",
+    "model_not_countable": "the API cannot count this model",
+    "api_unavailable": "the API stayed unavailable",
+}
 
-def emit(out: Console, result: BaseModel, *, as_json: bool, table: Callable[[Any], tuple[str, Table]]) -> None:
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a person sees: a heading line, a table, and lines under it."""
+
+    heading: str
+    table: Table
+    lines: list[str] = field(default_factory=list[str])
+
+
+def emit[R: BaseModel](out: Console, result: R, *, as_json: bool, view: Callable[[R], View]) -> None:
+    """``result`` as JSON (the tool's structured result) or as a table with its heading and notes."""
     if as_json:
         out.print_json(data=wire_json(result))
         return
+    shown = view(result)
     # The heading stays a plain line: as a table title rich would wrap it to the table's width.
-    heading, body = table(result)
-    out.print(heading, highlight=False)
+    out.print(shown.heading, highlight=False, soft_wrap=True)
     if isinstance(result, TokenCount | FileCount):
         out.print(bar_line(window_of(result, builtin_catalog())), highlight=False)
-    out.print(body)
-    cost: float | None = getattr(result, "estimated_input_cost_usd", None)
-    if cost is not None:
-        out.print(f"estimated input cost ${cost:.6f} at list price", highlight=False)
-    notes: list[str] = getattr(result, "notes", [])
-    for note in notes:
-        out.print(f"note: {note}", highlight=False)
+    out.print(shown.table)
+    for line in shown.lines:
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
-def count_table(result: TokenCount) -> tuple[str, Table]:
-    table = Table("part", Column("tokens", justify="right"))
+def count_view(result: TokenCount) -> View:
+    table = Table("part", Column("tokens", justify=RIGHT))
     for name, tokens in (result.breakdown or {"total": result.input_tokens}).items():
         table.add_row(name, f"{tokens:,}")
-    return f"{result.model}: {result.input_tokens:,} input tokens ({result.source})", table
+    heading = f"{result.model}: {_tokens(result)} input tokens ({_how(result)})"
+    return View(heading, table, _details(result))
 
 
-def files_table(result: FileCount) -> tuple[str, Table]:
-    table = Table("file", Column("tokens", justify="right"))
+def fit_view(result: ContextFit) -> View:
+    table = Table("", Column("tokens", justify=RIGHT))
+    table.add_row("input", f"{result.input_tokens:,}")
+    if result.source == "estimate":
+        table.add_row("± estimate margin", f"{result.uncertainty_tokens:,}")
+    table.add_row("reserved output", f"{result.reserved_output_tokens:,}")
+    table.add_row(f"context window ({result.window_source})", f"{result.context_window:,}")
+    table.add_row("remaining", f"{result.remaining_tokens:,}")
+    table.add_row("utilization", f"{result.utilization:.1%}")
+    verdict = "fits" if result.fits else "does NOT fit"
+    heading = f"{result.model}: {_tokens(result)} input tokens ({_how(result)}) {verdict} in {result.context_window:,}"
+    return View(heading, table, _details(result))
+
+
+def files_view(result: FileCount) -> View:
+    table = Table("file", Column("tokens", justify=RIGHT))
     for name, tokens in result.files.items():
         table.add_row(name, f"{tokens:,}")
     for name, why in result.skipped.items():
         table.add_row(f"[dim]{name}[/]", f"[dim]skipped: {why}[/]")
     verdict = "fits" if result.fits else "does NOT fit"
-    return f"{result.model}: {result.input_tokens:,} tokens, {verdict} in {result.context_window:,}", table
+    how = "estimate" if result.source == "estimate" else "api"
+    heading = f"{result.model}: {result.input_tokens:,} tokens ({how}), {verdict} in {result.context_window:,}"
+    return View(heading, table, [*_cost(result.estimated_input_cost_usd), *_notes(result.notes)])
 
 
 def models_table(document: dict[str, Any]) -> Table:
     """The model table, one row per model, titled with the date its prices were last checked."""
-    table = Table(title=f"Known models (prices last checked {document['prices_as_of']})")
-    for column in ("id", "window", "max output", "$ in / out per MTok", "cache read", "fast", "tokenizer", "status"):
-        table.add_column(column, justify="right" if column in ("window", "max output") else "left")
+    table = Table(
+        "id",
+        Column("window", justify=RIGHT),
+        Column("max output", justify=RIGHT),
+        Column("$ in / out per MTok", justify=RIGHT),
+        Column("cache read", justify=RIGHT),
+        Column("fast", justify=RIGHT),
+        "tokenizer",
+        "status",
+        title=f"Known models (prices last checked {document['prices_as_of']})",
+    )
     for row in document["models"]:
         prices = row["prices"]
         fast = f"{prices['fast']:g}x" if "fast" in prices else "-"
@@ -69,6 +115,36 @@ def models_table(document: dict[str, Any]) -> Table:
             row["status"],
         )
     return table
+
+
+def _tokens(result: TokenCount) -> str:
+    margin = f" ± {result.uncertainty_tokens:,}" if result.source == "estimate" else ""
+    return f"{result.input_tokens:,}{margin}"
+
+
+def _how(result: TokenCount) -> str:
+    if result.source == "estimate":
+        return f"estimate, {result.estimate_method}" if result.estimate_method else "estimate"
+    return f"{result.provider} API{', cached' if result.cached else ''}"
+
+
+def _details(result: TokenCount) -> list[str]:
+    lines: list[str] = []
+    if result.source == "estimate":
+        reason = result.fallback_reason
+        why = f"; {REASONS.get(reason, reason)}" if reason else ""
+        lines.append(f"estimate: counted offline, may be up to {result.uncertainty_tokens:,} tokens higher{why}")
+    if result.ignored_fields:
+        lines.append(f"ignored (not counted): {', '.join(result.ignored_fields)}")
+    return [*lines, *_cost(result.estimated_input_cost_usd), *_notes(result.notes)]
+
+
+def _cost(cost: float | None) -> list[str]:
+    return [] if cost is None else [f"estimated input cost ${cost:.6f} at list price"]
+
+
+def _notes(notes: list[str]) -> list[str]:
+    return [f"note: {note}" for note in notes]
 
 
 def _price_cell(prices: dict[str, Any]) -> str:

@@ -29,7 +29,8 @@ import anyio
 
 from ..catalog import ModelSpec
 from ..errors import BreakdownUnavailable, TokenCounterError
-from .counter import Counted, RequestCounter
+from .counted import Counted
+from .counter import RequestCounter
 from .estimate import estimate
 from .request import CountRequest
 from .tally import CallTally

@@ -6,8 +6,9 @@ when the API stays unreachable after retries. Every estimate says why in ``fallb
 
 Before anything is counted, the request is keyed (``cache.request_key``): a cached count is returned
 with ``cached=True`` and no upstream request, and concurrent identical requests share one count
-(``SingleFlight``). Errors are never cached, nor are estimates made because the API was unavailable, so the
-next call tries the API again.
+(``SingleFlight``). With a shared store, a miss in this process's cache is looked up in Redis next, and a
+fresh count is written to both, so a repeat sent to another replica is a hit too. Errors are never cached,
+nor are estimates made because the API was unavailable, so the next call tries the API again.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Final, Literal, cast
+from dataclasses import replace
+from typing import Any, Final, cast
 
 import pydantic_core
 
 from ..catalog import Catalog
-from ..config import Fallback
+from ..config import DEFAULT_CACHE_TTL_S, Fallback
 from ..errors import (
     ConfigError,
     CountingRejected,
@@ -32,17 +33,15 @@ from ..errors import (
     UpstreamOverloaded,
     UpstreamUnavailable,
 )
+from ..metrics import Metrics
+from ..shared.store import SharedStore
 from ..upstream.body import NESTING_MESSAGE, EncodedBody, encode_body
 from ..upstream.client import CountingClient
 from .cache import CountCache, request_key
+from .counted import Counted, FallbackReason, counted_from_json, counted_to_json
 from .estimate import estimate
 from .request import CountRequest
-from .results import Source
 from .single_flight import SingleFlight
-
-FallbackReason = Literal[
-    "no_credentials", "offline_mode", "api_refused_shape", "model_not_countable", "api_unavailable"
-]
 
 # The token-counting page (checked 2026-11-29): "Token counts may include tokens added automatically by
 # Anthropic for system optimizations. You are not billed for system-added tokens."
@@ -52,27 +51,6 @@ ACEDATA_NOTE: Final = (
 )
 _SERVER_TOOL_PREFIXES: Final = ("web_search_", "web_fetch_", "code_execution_", "tool_search_tool_")
 _NOT_COUNTABLE_PHRASES: Final = ("not supported", "does not support", "doesn't support", "cannot count")
-
-
-@dataclass(frozen=True, slots=True)
-class Counted:
-    """A count and how it was produced."""
-
-    input_tokens: int
-    source: Source
-    provider: str
-    request_id: str | None = None
-    notes: tuple[str, ...] = ()
-    uncertainty_tokens: int = 0
-    estimate_method: str | None = None
-    fallback_reason: FallbackReason | None = None
-    cached: bool = False
-    original_input_tokens: int | None = None
-
-    def text_bytes(self) -> int:
-        """Roughly how much text this result holds, for the cache's byte bound."""
-        texts = (self.provider, self.request_id, self.estimate_method, self.fallback_reason, *self.notes)
-        return sum(len(text) for text in texts if text is not None)
 
 
 class RequestCounter:
@@ -87,6 +65,9 @@ class RequestCounter:
         offline_reason: FallbackReason = "no_credentials",
         config_error: ConfigError | None = None,
         cache: CountCache[Counted] | None = None,
+        shared: SharedStore | None = None,
+        cache_ttl_s: float = DEFAULT_CACHE_TTL_S,
+        metrics: Metrics | None = None,
     ) -> None:
         self._client = client
         self._catalog = catalog
@@ -94,6 +75,9 @@ class RequestCounter:
         self._offline_reason: FallbackReason = offline_reason
         self._config_error = config_error
         self._cache = cache
+        self._shared = shared if cache is not None else None
+        self._cache_ttl_s = cache_ttl_s
+        self._metrics = metrics if metrics is not None else Metrics()
         self._flights = SingleFlight[bytes, Counted]()
 
     @property
@@ -112,9 +96,24 @@ class RequestCounter:
         if self._config_error is not None:
             raise self._config_error
         content, key = self._encode_and_key(request)
-        if self._cache is not None and (hit := self._cache.get(key)) is not None:
+        if (hit := await self._cached(key)) is not None:
             return replace(hit, cached=True)
         return await self._flights.run(key, functools.partial(self._count_and_keep, request, content, key))
+
+    async def _cached(self, key: bytes) -> Counted | None:
+        """A count from this process's cache, else from the shared one (then kept here too)."""
+        if self._cache is None:
+            return None
+        hit = self._cache.get(key)
+        self._metrics.cache("local", hit=hit is not None)
+        if hit is not None or self._shared is None:
+            return hit
+        raw = await self._shared.get_count(key)
+        hit = counted_from_json(raw) if raw is not None else None
+        self._metrics.cache("shared", hit=hit is not None)
+        if hit is not None:
+            self._cache.put(key, hit)
+        return hit
 
     def _encode_and_key(self, request: CountRequest) -> tuple[EncodedBody | None, bytes]:
         """The body to send (None offline) and the cache key, from one encoding of the body."""
@@ -136,6 +135,8 @@ class RequestCounter:
         counted = await self._count_fresh(request, content)
         if self._cache is not None and counted.fallback_reason != "api_unavailable":
             self._cache.put(key, counted)
+            if self._shared is not None:
+                await self._shared.put_count(key, counted_to_json(counted), ttl_s=self._cache_ttl_s)
         return counted
 
     async def _count_fresh(self, request: CountRequest, content: EncodedBody | None) -> Counted:
@@ -165,6 +166,7 @@ class RequestCounter:
     async def _estimate(
         self, request: CountRequest, reason: FallbackReason, cause: TokenCounterError | None = None
     ) -> Counted:
+        self._metrics.offline_estimates.labels(reason=reason).inc()
         result = await estimate(request.body, self._catalog.lookup(request.model))
         why = (f"Counted offline because the API said: {cause}",) if cause is not None else ()
         return Counted(

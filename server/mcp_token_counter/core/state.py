@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from ..catalog import Catalog, builtin_catalog
 from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..errors import ConfigError
+from ..metrics import Metrics
+from ..redaction import display_url
+from ..shared.store import SharedStore
 from ..upstream.client import CountingClient
 from ..upstream.http import HttpClient
 from ..upstream.retry import RetryPolicy
 from .cache import CountCache
-from .counter import Counted, RequestCounter
+from .counted import Counted
+from .counter import RequestCounter
 from .windows import WindowResolver
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +31,12 @@ class AppState:
     windows: WindowResolver
     catalog: Catalog
     allowed_dirs: tuple[str, ...] = ()
+    shared: SharedStore | None = None
+
+    async def aclose(self) -> None:
+        """Close the connections to Redis, if any."""
+        if self.shared is not None:
+            await self.shared.aclose()
 
 
 def build_state(
@@ -33,13 +46,23 @@ def build_state(
     config_error: ConfigError | None = None,
     clock: Clock | None = None,
     policy: RetryPolicy | None = None,
+    metrics: Metrics | None = None,
 ) -> AppState:
-    """One pressure gauge, one cache and one client for every count; ``clock`` and ``policy`` are for tests."""
+    """One pressure gauge, one cache and one client for every count; ``clock`` and ``policy`` are for tests.
+
+    With ``TOKEN_COUNTER_REDIS_URL`` the cache, the rate budget and the cool-down are also shared with every
+    replica through Redis. Nothing connects here: the first count does, and a Redis that is not there is
+    bypassed (``shared.breaker``).
+    """
     clock = clock or SystemClock()
+    metrics = metrics if metrics is not None else Metrics()
+    shared = _shared_store(settings, clock, metrics)
     credential = settings.active_credential
     client = None
     if credential is not None:
-        client = CountingClient.from_settings(settings, credential, http, clock=clock, policy=policy)
+        client = CountingClient.from_settings(
+            settings, credential, http, clock=clock, policy=policy, shared=shared, metrics=metrics
+        )
     catalog = builtin_catalog()
     cache = CountCache[Counted](max_bytes=settings.cache_bytes, ttl_s=settings.cache_ttl_s, clock=clock)
     counter = RequestCounter(
@@ -49,5 +72,20 @@ def build_state(
         offline_reason="offline_mode" if settings.offline else "no_credentials",
         config_error=config_error,
         cache=cache if settings.cache else None,
+        shared=shared,
+        cache_ttl_s=settings.cache_ttl_s,
+        metrics=metrics,
     )
-    return AppState(counter, WindowResolver(catalog, client), catalog, settings.allowed_dirs)
+    return AppState(counter, WindowResolver(catalog, client), catalog, settings.allowed_dirs, shared)
+
+
+def _shared_store(settings: Settings, clock: Clock, metrics: Metrics) -> SharedStore | None:
+    if settings.redis is None:
+        return None
+    try:
+        store = SharedStore(settings.redis, clock=clock, metrics=metrics)
+    except ValueError as exc:  # a URL redis-py cannot read (a bad port, an unknown option)
+        logger.warning("TOKEN_COUNTER_REDIS_URL cannot be used (%s); nothing is shared between replicas", exc)
+        return None
+    logger.info("Count cache, rate budget and cool-down shared through Redis at %s", display_url(settings.redis.url))
+    return store

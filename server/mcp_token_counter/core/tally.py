@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .counter import Counted
+from .counted import Counted
 
 
 @dataclass(slots=True)

@@ -3,7 +3,8 @@
 Every path is confined to the allowed roots (the client's MCP roots, or ``TOKEN_COUNTER_ALLOWED_DIRS``):
 a ``..`` component, an absolute path outside the roots, or a symlink resolving outside them is refused with
 ``PathRefused``. Folders are walked with ``.gitignore`` files applied (those of the folder's ancestors up to
-its root, and its own), ``.git`` left out; symlinks met in a walk that point outside the roots are skipped.
+its root, and its own; inside a git work tree also ``.git/info/exclude`` and the global excludes file, see
+``gitignore``), ``.git`` left out; symlinks met in a walk that point outside the roots are skipped.
 Binary files are skipped; so are files over the per-file size limit and files past the total limit, and
 anything that is not a regular file (named pipes, sockets, devices, symlink loops): a file is ``stat``-ed
 before it is opened, and opened without blocking, so a pipe swapped in between cannot hang the call.
@@ -21,16 +22,14 @@ import itertools
 import os
 import stat
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import unquote, urlparse
 
-from ..errors import PathRefused
-
-if TYPE_CHECKING:
-    from pathspec import GitIgnoreSpec
+from ..errors import NoMatch, PathNotFound, PathRefused
+from .gitignore import ignored
 
 MAX_FILE_BYTES: Final = 5_000_000  # the API's limit for one image; text files this large are rare
 MAX_TOTAL_BYTES: Final = 20_000_000  # base64 grows it by 4/3: stays under the 32 MB request limit
@@ -91,11 +90,15 @@ def roots_from_uris(uris: Iterable[str]) -> list[Path]:
     return roots
 
 
-def collect(patterns: Sequence[str], roots: Sequence[Path]) -> Collected:
+def collect(patterns: Sequence[str], roots: Sequence[Path], on_entry: Callable[[int], None] | None = None) -> Collected:
     """Read the files named by ``patterns`` (paths, folders or globs, relative to the first root).
+
+    ``on_entry`` is told how many entries were looked at so far, after each one (from this thread).
 
     Raises:
         PathRefused: no roots, or a pattern that leaves them.
+        PathNotFound: a path names nothing.
+        NoMatch: a glob matches no file.
     """
     if not roots:
         raise PathRefused(
@@ -111,6 +114,8 @@ def collect(patterns: Sequence[str], roots: Sequence[Path]) -> Collected:
             if path not in seen:
                 seen.add(path)
                 _add(collected, path, roots)
+                if on_entry is not None:
+                    on_entry(len(seen))
     return collected
 
 
@@ -133,7 +138,7 @@ def _expand(pattern: str, roots: Sequence[Path]) -> Iterator[Path]:
     elif os.path.lexists(resolved):
         yield resolved  # a file, or something else that _add skips with the reason
     else:
-        raise PathRefused(f"{pattern!r} does not exist under the roots ({', '.join(map(str, roots))}).")
+        raise PathNotFound(pattern, ", ".join(map(str, roots)))
 
 
 def _glob(target: Path, roots: Sequence[Path], shown: str) -> Iterator[Path]:
@@ -144,6 +149,7 @@ def _glob(target: Path, roots: Sequence[Path], shown: str) -> Iterator[Path]:
 
     Raises:
         PathRefused: the fixed part of the pattern is outside the roots.
+        NoMatch: it matches no file that is not ignored.
     """
     parts = target.parts
     fixed = next((i for i, part in enumerate(parts) if _GLOB_CHARS & set(part)), len(parts))
@@ -154,9 +160,13 @@ def _glob(target: Path, roots: Sequence[Path], shown: str) -> Iterator[Path]:
             "start the pattern inside a root."
         )
     found = itertools.islice(base.glob(str(Path(*parts[fixed:]))), MAX_ENTRIES)
+    matched = False
     for match in sorted(found):
-        if not match.is_dir() and within(match, roots) and not _ignored(match, roots):
+        if not match.is_dir() and within(match, roots) and not ignored(match, roots):
+            matched = True
             yield match
+    if not matched:
+        raise NoMatch(shown)
 
 
 def confine(path: Path, roots: Sequence[Path], shown: str) -> Path:
@@ -182,38 +192,11 @@ def within(path: Path, roots: Sequence[Path]) -> bool:
 def _walk(folder: Path, roots: Sequence[Path]) -> Iterator[Path]:
     for current, dirs, files in os.walk(folder):
         here = Path(current)
-        dirs[:] = sorted(d for d in dirs if d != ".git" and not _ignored(here / d, roots, is_dir=True))
+        dirs[:] = sorted(d for d in dirs if d != ".git" and not ignored(here / d, roots, is_dir=True))
         for name in sorted(files):
             path = here / name
-            if not _ignored(path, roots):
+            if not ignored(path, roots):
                 yield path
-
-
-def _ignored(path: Path, roots: Sequence[Path], *, is_dir: bool = False) -> bool:
-    """Whether a ``.gitignore`` between its outermost root (or its repository's top) and ``path`` excludes it."""
-    containing = [r for r in roots if path.is_relative_to(r)]
-    if not containing:
-        return False
-    root = min(containing, key=lambda r: len(r.parts))
-    folder = path.parent
-    for directory in (folder, *folder.parents):
-        spec = _gitignore(directory)
-        relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-        if spec is not None and spec.match_file(relative):
-            return True
-        # git reads no .gitignore above a repository's top.
-        if directory == root or (directory / ".git").exists():
-            break
-    return False
-
-
-def _gitignore(directory: Path) -> GitIgnoreSpec | None:
-    ignore = directory / ".gitignore"
-    if not ignore.is_file():
-        return None
-    import pathspec  # on first use: only count_files reads .gitignore, and start-up time is measured
-
-    return pathspec.GitIgnoreSpec.from_lines(ignore.read_text(encoding="utf-8", errors="replace").splitlines())
 
 
 def _add(collected: Collected, path: Path, roots: Sequence[Path]) -> None:

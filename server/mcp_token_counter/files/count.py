@@ -66,8 +66,16 @@ class FileQuery:
     window_argument: str = WINDOW_ARGUMENT
 
 
-async def count_files(state: AppState, query: FileQuery, progress: Progress | None = None) -> FileCount:
+async def count_files(
+    state: AppState,
+    query: FileQuery,
+    progress: Progress | None = None,
+    collecting: Callable[[int], None] | None = None,
+) -> FileCount:
     """Count the files ``query`` names.
+
+    ``collecting`` hears the number of entries looked at while the files are read (from a worker thread);
+    ``progress`` then hears ``(done, total)`` over the counts: the whole message first, then each file.
 
     Raises:
         PathRefused: a pattern leaves the roots.
@@ -78,11 +86,14 @@ async def count_files(state: AppState, query: FileQuery, progress: Progress | No
     check_tokens("max_tokens", query.max_tokens, when_absent="to reserve nothing")
     check_tokens("context_window", query.context_window, when_absent="to use the model's own window")
     window = await state.windows.resolve(model, query.context_window, argument=query.window_argument)
-    collected = await anyio.to_thread.run_sync(functools.partial(collect, query.patterns, query.roots))
+    collected = await anyio.to_thread.run_sync(functools.partial(collect, query.patterns, query.roots, collecting))
     if not collected.files:
         raise _nothing_to_count(collected)
     request = CountRequest(model, {"model": model, "messages": [_message(collected.files)]}, (), ())
     counted = await state.counter.measure(request)
+    if progress is not None:
+        # The whole message is one step of its own: offline, it takes as long as all the files together.
+        await progress(1, len(collected.files) + 2)
     per_file, how = await _per_file(state, collected.files, request, counted.source == "api", progress)
     reserved = query.max_tokens or 0
     fit = compute_fit(counted.input_tokens, reserved, window.context_window, margin=counted.uncertainty_tokens)
@@ -144,7 +155,9 @@ async def _per_file(
     use_api = via_api and len(files) <= MAX_FILE_CALLS
     tally = CallTally()
     measure = _api_measure(state, request, tally) if use_api else _offline_measure(state, request)
-    seed, *alone = await gather_counts(bodies, _reporting(measure, len(bodies), progress), limit=CONCURRENCY)
+    # Step 1 was the whole message (count_files); these are the seed and each file.
+    reporting = _reporting(measure, len(bodies) + 1, progress, first=2)
+    seed, *alone = await gather_counts(bodies, reporting, limit=CONCURRENCY)
     per_file = {file.name: tokens - seed for file, tokens in zip(files, alone, strict=True)}
     if use_api:
         return per_file, tally.note("per-file counts")
@@ -172,11 +185,11 @@ def _offline_measure(state: AppState, request: CountRequest) -> MeasureFn:
     return measure
 
 
-def _reporting(measure: MeasureFn, total: int, progress: Progress | None) -> MeasureFn:
-    """``measure``, reporting ``(done, total)`` to ``progress`` after each count."""
+def _reporting(measure: MeasureFn, total: int, progress: Progress | None, *, first: int = 1) -> MeasureFn:
+    """``measure``, reporting ``(done, total)`` to ``progress`` after each count, ``first`` for the first."""
     if progress is None:
         return measure
-    done = 0
+    done = first - 1
 
     async def reported(body: dict[str, Any]) -> int:
         nonlocal done

@@ -1,8 +1,9 @@
 """Serving over HTTP: streamable HTTP at ``/mcp`` or legacy SSE at ``/sse`` (posts to ``/messages/``).
 
-Both also answer ``GET /health``. What a request passes through, outermost first:
+Both also answer ``GET /health``, and ``GET /metrics`` (Prometheus text format) when given the metrics. What a
+request passes through, outermost first:
 
-1. the bearer check, when ``TOKEN_COUNTER_HTTP_TOKEN`` is set: every path but ``/health`` needs
+1. the bearer check, when ``TOKEN_COUNTER_HTTP_TOKEN`` is set: every path but ``/health`` (``/metrics`` too) needs
    ``Authorization: Bearer <token>``, else 401 with ``WWW-Authenticate: Bearer``;
 2. the SDK's DNS-rebinding check on the MCP endpoints: ``Host`` must be a loopback name, the bind address or
    an ``--allowed-host`` (else 421), and ``Origin``, when sent, one of those (else 403);
@@ -57,6 +58,8 @@ TOKEN_VARIABLE: Final = "TOKEN_COUNTER_HTTP_TOKEN"
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8000
 HEALTH_PATH: Final = "/health"
+METRICS_PATH: Final = "/metrics"
+METRICS_CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 MCP_PATH: Final = "/mcp"
 SSE_PATH: Final = "/sse"
 MESSAGE_PATH: Final = "/messages/"
@@ -179,9 +182,18 @@ def health(*, transport: HttpTransport, provider: str | None) -> dict[str, str]:
     }
 
 
-def build_http_app(server: MCPServer[Any], options: HttpOptions, *, provider: str | None) -> ASGIApp:
-    """The ASGI app serving ``server`` as ``options`` say; adds ``/health`` to ``server``, so call it once."""
+def build_http_app(
+    server: MCPServer[Any],
+    options: HttpOptions,
+    *,
+    provider: str | None,
+    metrics: Callable[[], bytes] | None = None,
+) -> ASGIApp:
+    """The ASGI app serving ``server`` as ``options`` say; adds ``/health`` (and ``/metrics`` when ``metrics``
+    gives the exposition) to ``server``, so call it once."""
     _add_health_route(server, health(transport=options.transport, provider=provider))
+    if metrics is not None:
+        _add_metrics_route(server, metrics)
     app = WholeResponses(_mcp_app(server, options))
     if options.token is None:
         return app
@@ -194,6 +206,12 @@ def _add_health_route(server: MCPServer[Any], payload: Mapping[str, str]) -> Non
     @server.custom_route(HEALTH_PATH, methods=["GET"])
     async def _health(_request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
         return Response(body, media_type="application/json")
+
+
+def _add_metrics_route(server: MCPServer[Any], exposition: Callable[[], bytes]) -> None:
+    @server.custom_route(METRICS_PATH, methods=["GET"])
+    async def _metrics(_request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
+        return Response(exposition(), media_type=METRICS_CONTENT_TYPE)
 
 
 def _holding(

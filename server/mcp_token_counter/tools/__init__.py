@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from mcp.server import MCPServer
 
 from ..core.state import AppState
 from ..view.page import view_meta
 from . import count, definitions, files
 from .resources import register_resources
+
+# The names register() gives the tools (the functions' names), as metrics label them.
+TOOL_NAMES: Final = frozenset({"count_tokens", "check_context_fit", "count_files"})
 
 
 def register(server: MCPServer[AppState]) -> None:

@@ -19,15 +19,16 @@ from ..core.results import ContextFit, TokenCount
 from ..core.state import AppState
 from .result import tool_result
 
-# Only read_only: the spec's defaults already say open world, and idempotence is defined for writing tools only.
-ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True)
+# Explicit, as directory reviews check them: nothing is changed, a repeat gives the same count, and the
+# request goes to the provider's API (open world), unless the server counts offline.
+ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
 
 COUNT_DESCRIPTION: Final = (
-    "Count a Claude Messages API request's input tokens without sending it; pass its fields. "
-    "breakdown=true adds tokens per part."
+    "A Claude Messages API request's input tokens, counted without sending it; pass its fields. "
+    "breakdown=true: per part."
 )
 FIT_DESCRIPTION: Final = (
-    "Check a Messages API request fits the model's window, reserving max_tokens (or what thinking may use). "
+    "Does a Messages API request fit the model's window, with max_tokens (or what thinking may use) reserved? "
     "breakdown=true names the biggest parts."
 )
 
@@ -65,8 +66,9 @@ async def check_context_fit(
     model: Model,
     messages: Messages,
     ctx: Context[AppState, Any],
-    max_tokens: Annotated[int | None, Field(ge=1, description="Output tokens to reserve.")] = None,
-    context_window: Annotated[int | None, Field(ge=1, description="Overrides the model's window.")] = None,
+    # Bounds are checked by the core, which says what to change; a schema minimum would cost context per turn.
+    max_tokens: int | None = None,  # the Messages API's own name: the output to reserve
+    context_window: int | None = None,  # the name says it; undescribed to leave context for the rest
     system: str | list[dict[str, Any]] | None = None,
     tools: list[dict[str, Any]] | None = None,
     tool_choice: Obj = None,

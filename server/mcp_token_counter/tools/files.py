@@ -19,8 +19,9 @@ FILES_DESCRIPTION: Final = (
     "Count local files, folders or globs (within roots, .gitignore applied) as text, image or PDF blocks: "
     "tokens per file, total and window fit."
 )
-# Reads local files only, so not open world (the spec's default is open world).
-ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+# Explicit, as directory reviews check them: files are only read, a repeat gives the same count, and their
+# content is sent to the provider's counting API (open world) unless the server counts offline.
+ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
 
 
 def roots_request(ctx: Context) -> ListRoots | None:

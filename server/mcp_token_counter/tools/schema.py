@@ -48,6 +48,10 @@ def _compact(node: Any, *, drop_null: bool) -> Any:
     for key, value in cast(dict[str, Any], node).items():
         if (key == "title" and isinstance(value, str)) or (key == "additionalProperties" and value is True):
             continue
+        if key == "minItems" and drop_null:
+            # The server checks a list's length against the full signature and says what to send; the
+            # schema's copy costs every client context on every turn.
+            continue
         if key == "properties":
             result[key] = {name: _compact(prop, drop_null=drop_null) for name, prop in value.items()}
         elif key == "default" and (value is None or value is False or not drop_null):

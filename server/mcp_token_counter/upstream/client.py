@@ -18,7 +18,9 @@ import httpx2
 from ..clock import Clock, SystemClock
 from ..config import DEFAULT_DEADLINE_S, Credential, Settings
 from ..errors import RateLimited, TokenCounterError, UpstreamOverloaded, UpstreamUnavailable
+from ..metrics import Metrics
 from ..redaction import Redact, Redactor, display_url
+from ..shared.store import SharedStore, budget_name
 from .body import EncodedBody
 from .errors import error_for_response
 from .http import HttpClient
@@ -74,6 +76,7 @@ class CountingClient:
         self._credential = credential
         self._policy = policy if policy is not None else RetryPolicy()
         self._pressure = pressure if pressure is not None else Pressure(clock=SystemClock())
+        self._metrics = self._pressure.metrics
         self._deadline_s = deadline_s
         # Built once: a path would be parsed and merged with the base URL on every request, which is a
         # measurable share of a call's own cost (see bench/).
@@ -89,12 +92,22 @@ class CountingClient:
         *,
         clock: Clock | None = None,
         policy: RetryPolicy | None = None,
+        shared: SharedStore | None = None,
+        metrics: Metrics | None = None,
     ) -> CountingClient:
         """The client as configured: retries, in-flight bound, rate limit and deadline from ``settings``.
 
-        ``clock`` and ``policy`` let tests take time and jitter out of retries.
+        ``clock`` and ``policy`` let tests take time and jitter out of retries. With ``shared``, the rate
+        budget and the cool-down are those of every replica counting with the same provider and base URL.
         """
-        pressure = Pressure(clock=clock or SystemClock(), max_in_flight=settings.max_concurrency, rpm=settings.rpm)
+        pressure = Pressure(
+            clock=clock or SystemClock(),
+            max_in_flight=settings.max_concurrency,
+            rpm=settings.rpm,
+            shared=shared,
+            budget=budget_name(f"{credential.provider} {http.base_url}"),
+            metrics=metrics,
+        )
         return cls(
             http,
             credential,
@@ -231,10 +244,15 @@ class CountingClient:
         """One request (``headers`` is its own copy): the response, or a ``Failure`` saying whether another
         attempt may help."""
         payload = _payload(content, headers)
+        sent_at = self._pressure.clock.now()
         try:
             response = await self._http.request(method, url, content=payload, params=params, headers=headers)
         except httpx2.TransportError as exc:
+            no_answer = "timeout" if isinstance(exc, httpx2.TimeoutException) else "connect"
+            self._metrics.upstream_requests.labels(status=no_answer).inc()
             return self._transport_failure(exc)
+        self._metrics.upstream_latency.observe(self._pressure.clock.now() - sent_at)
+        self._metrics.upstream_requests.labels(status=str(response.status_code)).inc()
         if not response.is_error:
             return response
         wall_now = self._pressure.clock.wall()

@@ -9,6 +9,11 @@ things keep the burst from turning into a wall of 429s:
   rather than in bursts, since the API's buckets refill continuously.
 
 Queueing counts towards each call's deadline; a wait that would outlast it fails at once instead.
+
+With a shared store (``TOKEN_COUNTER_REDIS_URL``) the rate limit and the cool-down are the whole
+organisation's: every replica takes its turns from Redis, and a ``retry-after`` one replica hears holds back
+all of them. When Redis cannot answer, the turn is taken locally as before. The in-flight bound stays per
+replica: it protects the process, not the account.
 """
 
 from __future__ import annotations
@@ -22,22 +27,39 @@ import anyio
 from ..clock import Clock
 from ..config import DEFAULT_MAX_CONCURRENCY
 from ..errors import UpstreamUnavailable
+from ..metrics import Metrics
+from ..shared.store import SharedStore
 
 
 class Pressure:
     """The in-flight bound, the cool-down and the rate limit, against one clock."""
 
-    def __init__(self, *, clock: Clock, max_in_flight: int = DEFAULT_MAX_CONCURRENCY, rpm: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        max_in_flight: int = DEFAULT_MAX_CONCURRENCY,
+        rpm: int | None = None,
+        shared: SharedStore | None = None,
+        budget: str = "default",
+        metrics: Metrics | None = None,
+    ) -> None:
         self.clock = clock
+        self.metrics = metrics if metrics is not None else Metrics()
+        self._shared = shared
+        self._budget = budget
         self._in_flight = anyio.Semaphore(max_in_flight)
         self._interval = 60.0 / rpm if rpm else 0.0
         self._rpm = rpm
         self._cool_until = -math.inf
         self._next_slot = -math.inf
 
-    def cool_down(self, seconds: float) -> None:
-        """Hold back new requests for ``seconds`` from now (never shortens a running cool-down)."""
+    async def cool_down(self, seconds: float) -> None:
+        """Hold back new requests for ``seconds`` from now (never shortens a running cool-down), in every
+        replica when the state is shared."""
         self._cool_until = max(self._cool_until, self.clock.now() + seconds)
+        if self._shared is not None:
+            await self._shared.cool_down(self._budget, seconds)
 
     @asynccontextmanager
     async def slot(self, deadline_at: float) -> AsyncGenerator[None]:
@@ -48,10 +70,28 @@ class Pressure:
                 ``deadline_at`` (clock time).
         """
         async with self._in_flight:
-            await self._wait_turn(deadline_at)
+            started = self.clock.now()
+            await self._wait_until(lambda: self._cool_until, deadline_at, self._cool_down_error)
+            if not await self._shared_turn(deadline_at):
+                await self._local_turn(deadline_at)
+            self.metrics.rate_limit_wait.observe(self.clock.now() - started)
             yield
 
-    async def _wait_turn(self, deadline_at: float) -> None:
+    async def _shared_turn(self, deadline_at: float) -> bool:
+        """Wait for the organisation-wide turn; False when there is no shared store or it cannot answer."""
+        if self._shared is None:
+            return False
+        now = self.clock.now()
+        turn = await self._shared.reserve(self._budget, interval_s=self._interval, max_wait_s=deadline_at - now)
+        if turn is None:
+            return False
+        if not turn.granted:
+            raise (self._cool_down_error if turn.cause == "cool_down" else self._rate_error)(turn.wait_s)
+        start = now + turn.wait_s
+        await self._wait_until(lambda: max(start, self._cool_until), deadline_at, self._cool_down_error)
+        return True
+
+    async def _local_turn(self, deadline_at: float) -> None:
         await self._wait_until(lambda: self._cool_until, deadline_at, self._cool_down_error)
         if not self._interval:
             return

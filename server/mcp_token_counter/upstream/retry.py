@@ -126,12 +126,13 @@ async def call_with_retries[T](
             raise outcome.error
         delay = outcome.server_delay
         if delay is not None:
-            pressure.cool_down(delay)  # the next slot() waits it out, with every other call
+            await pressure.cool_down(delay)  # the next slot() waits it out, with every other call
         else:
             delay = policy.backoff(retries_taken)
         if pressure.clock.now() + delay > deadline_at:
             raise outcome.error
         retries_taken += 1
+        pressure.metrics.retries.inc()
         logger.info(
             "Counting API attempt failed (%s); retry %d of %d in %.2f s",
             type(outcome.error).__name__,

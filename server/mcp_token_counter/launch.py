@@ -1,0 +1,128 @@
+"""Starting the server once the flags are parsed: logging → settings → stdio or HTTP/SSE (``serving``).
+
+Usage errors here exit 2 with a message (someone typed the command and is watching); a bad setting never stops
+the server, it is reported on every tool call instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Final
+
+from . import __version__
+from .app import TokenCounterServer, build_server
+from .cli.parser import TRANSPORTS, ServeFlags
+from .config import Settings, load_settings
+from .logs import configure_logging
+from .serving import web
+from .serving.web import HttpOptions, HttpTransport
+
+logger = logging.getLogger("mcp_token_counter")
+
+CONNECT_HINT: Final = """mcp-token-counter {version} is running on stdio and waits for an MCP client on stdin.
+Connect it from Claude Desktop or Claude Code instead of a terminal, for example:
+  claude mcp add token-counter -- {command}
+To serve HTTP instead: {command} --transport http
+Press Ctrl-C to stop."""
+
+
+class LaunchRefused(Exception):
+    """The flags ask for something unsafe or contradictory (exit 2, the message says why)."""
+
+
+def serve(flags: ServeFlags) -> None:
+    """Run the server until its client leaves, or Ctrl-C / SIGTERM.
+
+    Raises:
+        LaunchRefused: ``--stateless`` without streamable HTTP, or a bind beyond loopback without a token.
+    """
+    transport = TRANSPORTS[flags.transport]
+    if flags.stateless and transport != "streamable-http":
+        raise LaunchRefused("--stateless applies to --transport http only")
+    configure_logging(flags.verbose, startup_line=transport is None)
+    settings, config_error = load_settings(os.environ)
+    options = http_options(flags, transport, settings) if transport else None
+    refusal = web.unsafe_bind(options) if options else None
+    if refusal:
+        raise LaunchRefused(refusal)
+    server = build_server(settings, config_error=config_error)
+    if options is None:
+        run_stdio(server)
+    else:
+        log_affinity(settings)
+        run_http(server, options, settings=settings)
+
+
+def http_options(flags: ServeFlags, transport: HttpTransport, settings: Settings) -> HttpOptions:
+    """The HTTP serving options from the flags, ``TOKEN_COUNTER_HTTP_TOKEN`` and the session limits."""
+    return HttpOptions(
+        transport=transport,
+        host=flags.host,
+        port=flags.port,
+        stateless=flags.stateless,
+        allowed_hosts=flags.allowed_hosts,
+        token=web.http_token(os.environ),
+        max_sessions=settings.max_sessions,
+        session_idle_s=settings.session_idle_s,
+        shutdown_grace_s=settings.shutdown_grace_s,
+    )
+
+
+def log_affinity(settings: Settings) -> None:
+    """Say at start-up when multi-round-trip calls need session affinity; a warning when Redis suggests replicas."""
+    if settings.state_keys:
+        return
+    logger.log(
+        logging.WARNING if settings.redis is not None else logging.INFO,
+        "TOKEN_COUNTER_STATE_KEYS is not set: a multi-round-trip call (count_files asking the client for its roots) "
+        "only completes on the replica that started it, so replicas behind a load balancer need session affinity. "
+        "Give every replica the same TOKEN_COUNTER_STATE_KEYS to lift that.",
+    )
+
+
+def launch_command(argv0: str = sys.argv[0]) -> str:
+    """How this server was started, as an absolute command a client config can use."""
+    if Path(argv0).name == "__main__.py":
+        return f"{sys.executable} -m mcp_token_counter"
+    found = shutil.which(argv0) if os.sep not in argv0 else argv0
+    return os.path.abspath(found or argv0)  # normalised: no '..' left for a config to trip on
+
+
+def run_stdio(server: TokenCounterServer) -> None:
+    """Serve on stdin/stdout until the client closes stdin, or Ctrl-C."""
+    if sys.stdin.isatty():
+        sys.stderr.write(CONNECT_HINT.format(version=__version__, command=launch_command()) + "\n")
+    # The SDK reads stdin in a worker thread no signal interrupts, so a cancelled server would wait for the
+    # next input line and Ctrl-C seemed to do nothing. A stdio server keeps no state to save (its client owns
+    # the session), so Ctrl-C ends it at once, as SIGTERM already does.
+    signal.signal(signal.SIGINT, _exit_now)
+    server.run("stdio")
+
+
+def _exit_now(_signal: int, _frame: FrameType | None) -> None:
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def run_http(server: TokenCounterServer, options: HttpOptions, *, settings: Settings) -> None:
+    """Serve over HTTP until interrupted, saying on stderr, in one line once listening, where and with which
+    credential (its variable, never its value)."""
+    auth = "bearer token required" if options.token else "no token: loopback only"
+    label = "SSE" if options.transport == "sse" else "streamable HTTP"
+    credential = settings.active_credential
+    counting = f"{credential.provider} ({credential.variable})" if credential else "offline estimates"
+
+    def announce(port: int) -> None:
+        url = web.endpoint_url(options, port)
+        line = f"mcp-token-counter {__version__}: {label} at {url} ({auth}), counting with {counting}; Ctrl-C to stop"
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    app = web.build_http_app(server, options, provider=settings.provider, metrics=server.metrics.exposition)
+    web.serve(app, options, on_listening=announce, calls=server.calls)

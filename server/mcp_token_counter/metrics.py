@@ -1,0 +1,66 @@
+"""What a running server counts, for ``GET /metrics`` (Prometheus text format, via ``prometheus-client``).
+
+One ``Metrics`` per server, on a registry of its own rather than the client library's global one, so that
+several servers in one process (the tests, the benchmarks) never mix their numbers. Labels carry only closed
+sets (tool names, outcomes, status codes, cache layers, fallback reasons): never a key, a URL or a payload.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+# Seconds: from a loopback stand-in (~1 ms) to the counting API on a slow day (the 30 s timeout).
+_LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_WAIT_BUCKETS: Final = (0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+CacheLayer = Literal["local", "shared"]
+
+
+class Metrics:
+    """The server's counters, gauges and histograms."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.tool_calls = Counter(
+            "token_counter_tool_calls", "Tool calls answered, by tool and outcome", ["tool", "outcome"], registry=r
+        )
+        self.in_flight = Gauge("token_counter_calls_in_flight", "Tool calls being answered now", registry=r)
+        self.upstream_requests = Counter(
+            "token_counter_upstream_requests",
+            "Requests to the counting API, by HTTP status (or timeout / connect for no answer)",
+            ["status"],
+            registry=r,
+        )
+        self.upstream_latency = Histogram(
+            "token_counter_upstream_latency_seconds",
+            "Time from sending a request to the counting API to its answer",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.retries = Counter("token_counter_upstream_retries", "Retries of upstream requests", registry=r)
+        self.rate_limit_wait = Histogram(
+            "token_counter_rate_limit_wait_seconds",
+            "Time requests waited for the rate budget or a cool-down before going upstream",
+            buckets=_WAIT_BUCKETS,
+            registry=r,
+        )
+        self.cache_hits = Counter("token_counter_cache_hits", "Count cache hits, by layer", ["layer"], registry=r)
+        self.cache_misses = Counter("token_counter_cache_misses", "Count cache misses, by layer", ["layer"], registry=r)
+        self.offline_estimates = Counter(
+            "token_counter_offline_estimates", "Offline estimates, by the reason no exact count was made", ["reason"],
+            registry=r,
+        )  # fmt: skip
+        self.redis_up = Gauge(
+            "token_counter_redis_up", "1 while the shared state in Redis is in use, 0 while it is bypassed", registry=r
+        )
+
+    def cache(self, layer: CacheLayer, *, hit: bool) -> None:
+        """Record a cache lookup."""
+        (self.cache_hits if hit else self.cache_misses).labels(layer=layer).inc()
+
+    def exposition(self) -> bytes:
+        """Every metric in the Prometheus text format."""
+        return generate_latest(self.registry)

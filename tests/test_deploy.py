@@ -1,0 +1,35 @@
+"""The deployment files: the Dockerfile passes hadolint (shipped in its wheel) and keeps the promises the README
+makes of it; compose's replicas are the proxy's upstreams."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Final
+
+DEPLOY: Final = Path(__file__).parents[1] / "deploy"
+HADOLINT: Final = Path(sys.executable).with_name("hadolint")
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    linted = subprocess.run([str(HADOLINT), str(DEPLOY / "Dockerfile")], capture_output=True, text=True, check=False)
+    assert (linted.returncode, linted.stdout) == (0, "")
+
+
+def test_the_image_is_slim_non_root_locked_and_checks_its_health() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    bases = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    assert bases
+    assert all(base.endswith("-slim-bookworm") for base in bases)
+    assert re.search(r"^USER (?!0|root)\S+", dockerfile, re.MULTILINE)
+    assert "uv sync --frozen --no-dev" in dockerfile
+    assert re.search(r"^HEALTHCHECK .*\n.*/health", dockerfile, re.MULTILINE)
+
+
+def test_the_proxy_spreads_over_both_compose_replicas_and_every_replica_uses_redis() -> None:
+    compose = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
+    caddy = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    services = re.findall(r"^  (replica-\d+): \*replica$", compose, re.MULTILINE)
+    assert services == ["replica-1", "replica-2"]
+    assert re.findall(r"(replica-\d+):8000", caddy) == services
+    assert "TOKEN_COUNTER_REDIS_URL: redis://redis:6379/0" in compose

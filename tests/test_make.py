@@ -1,0 +1,76 @@
+"""The Makefile and the forge's workflows: what each target installs, and what CI runs."""
+
+import json
+import re
+import shutil
+import subprocess
+import tomllib
+from typing import Final
+
+from tests.mcpb_host import ROOT
+
+MAKE: Final = shutil.which("make") or "/usr/bin/make"
+WORKFLOWS: Final = ROOT / ".github" / "workflows"
+
+
+def dry_run(target: str) -> list[str]:
+    """The commands ``make <target>`` would run from scratch (``-n -B``: print, do not run, remake all)."""
+    done = subprocess.run([MAKE, "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
+def test_make_run_installs_the_runtime_only() -> None:
+    syncs = [line for line in dry_run("run") if " sync " in line]
+    assert len(syncs) == 1
+    assert syncs[0].endswith("--no-dev")
+
+
+def test_make_test_installs_the_dev_tools_too() -> None:
+    syncs = [line for line in dry_run("test") if " sync " in line]
+    assert len(syncs) == 1
+    assert "--no-dev" not in syncs[0]
+
+
+def test_make_bundle_needs_no_python_setup_and_says_in_one_line_when_npm_is_missing() -> None:
+    assert not [line for line in dry_run("bundle") if " sync " in line or "venv" in line]
+    done = subprocess.run(
+        [MAKE, "--no-print-directory", "bundle"],
+        cwd=ROOT,
+        env={"PATH": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert lines == ["make bundle: npm is missing; install Node.js 18+ with npm (Debian: apt-get install nodejs npm)"]
+    assert "Traceback" not in done.stderr
+
+
+def test_make_bundle_and_the_tests_use_the_same_mcpb() -> None:
+    packaging = json.loads((ROOT / "packaging" / "package.json").read_text(encoding="utf-8"))["devDependencies"]
+    tests = json.loads((ROOT / "tests" / "package.json").read_text(encoding="utf-8"))["devDependencies"]
+    assert packaging == {"@anthropic-ai/mcpb": tests["@anthropic-ai/mcpb"]}
+
+
+def test_ci_runs_make_test_on_linux_and_macos_for_every_python_the_package_claims() -> None:
+    ci = (WORKFLOWS / "ci.yml").read_text(encoding="utf-8")
+    classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["classifiers"]
+    claimed = sorted(
+        m.group(1) for c in classifiers if (m := re.fullmatch(r"Programming Language :: Python :: (3\.\d+)", c))
+    )
+    matrix = re.search(r"python: \[(.*)\]", ci)
+    assert matrix is not None
+    assert sorted(v.strip(' "') for v in matrix.group(1).split(",")) == claimed
+    assert "os: [ubuntu-latest, macos-latest]" in ci
+    assert "- run: make test" in ci
+    assert "--resolution lowest-direct" in ci
+
+
+def test_the_release_builds_all_three_artifacts_and_publishes_with_trusted_publishing() -> None:
+    release = (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
+    for step in ("uv build", "make bundle", "scripts/registry_entry.py", "pypa/gh-action-pypi-publish", "gh release"):
+        assert step in release, step
+    assert "id-token: write" in release
+    assert "PYPI_API_TOKEN" not in release
+    assert "password:" not in release
