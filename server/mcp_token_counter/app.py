@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from typing import Any, Final
 
@@ -52,7 +52,8 @@ INSTRUCTIONS: Final = (
     "Count the input tokens of a Claude Messages API request before sending it (count_tokens), "
     "and check whether it fits the model's context window with room for the output (check_context_fit). "
     "Pass the same model, messages, system, tools and other fields you would send to the Messages API. "
-    "To size local files, folders or globs as content blocks, use count_files."
+    "To size local files, folders or globs as content blocks, use count_files; to price tool definitions "
+    "per tool (such as an MCP server's tools/list), use count_tool_definitions."
 )
 WEBSITE_URL: Final = "https://github.com/mcp-token-counter/mcp-token-counter"
 
@@ -144,7 +145,6 @@ def build_server(
     policy: RetryPolicy | None = None,
 ) -> TokenCounterServer:
     """The server; tests may replace time (``clock``) and jitter (``policy``)."""
-
     protect_logs(settings.secrets)
     metrics = Metrics()
 
@@ -159,13 +159,6 @@ def build_server(
 
         return state, close
 
-    shared = SharedLifespan(open_state)
-
-    @asynccontextmanager
-    async def lifespan(_server: MCPServer[AppState]) -> AsyncGenerator[AppState]:
-        async with shared.enter() as state:
-            yield state
-
     server = TokenCounterServer(
         "mcp-token-counter",
         title="Token Counter",
@@ -173,7 +166,7 @@ def build_server(
         version=__version__,
         website_url=WEBSITE_URL,
         icons=[server_icon()],
-        lifespan=lifespan,
+        lifespan=shared_lifespan(SharedLifespan(open_state)),
         shutdown_grace_s=settings.shutdown_grace_s,
         metrics=metrics,
         request_state_security=_request_state_security(settings),
@@ -181,6 +174,17 @@ def build_server(
     )
     tools.register(server)
     return server
+
+
+def shared_lifespan(shared: SharedLifespan) -> Callable[[MCPServer[AppState]], AbstractAsyncContextManager[AppState]]:
+    """The SDK's lifespan hook over ``shared``: every entry (one per SSE connection) gets the one state."""
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+        async with shared.enter() as state:
+            yield state
+
+    return lifespan
 
 
 def server_icon() -> Icon:
