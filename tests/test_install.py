@@ -27,7 +27,7 @@ from tests.mcpb_host import ROOT
 # The project venv's uv (the Makefile installs it there), else the one on PATH (CI's lowest-direct job).
 UV: Final = shutil.which("uv", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}") or "uv"
 PIPX: Final = Path(sys.executable).with_name("pipx")
-TOOLS: Final = {"count_tokens", "check_context_fit", "count_files"}
+TOOLS: Final = {"count_tokens", "check_context_fit", "count_files", "count_tool_definitions"}
 VERSION_LINE: Final = f"mcp-token-counter {mcp_token_counter.__version__}\n"
 INSTALL_TIMEOUT_S: Final = 600
 
@@ -134,7 +134,7 @@ def test_uvx_runs_the_built_wheel_and_the_checkout(dist: Path, tmp_path: Path) -
 
 
 @pytest.mark.anyio
-async def test_a_client_configured_with_uvx_gets_the_three_tools(dist: Path, tmp_path: Path) -> None:
+async def test_a_client_configured_with_uvx_gets_every_tool(dist: Path, tmp_path: Path) -> None:
     """The README's configuration, ``uvx mcp-token-counter``, served over stdio to the SDK's client."""
     args = ["tool", "run", "--from", str(wheel(dist)), "mcp-token-counter"]
     # The first run installs; the session below must not wait for it.
