@@ -14,6 +14,7 @@ import pytest
 from mcp.types import ToolAnnotations
 
 from mcp_token_counter.app import INSTRUCTIONS
+from mcp_token_counter.tools import TOOL_NAMES
 from tests.served import Transport, base_env, serve_cli
 from tests.standin import DEFAULT_KEY, Standin
 from tests.support import HELLO, Mode, connected, env_for, error_text
@@ -30,6 +31,11 @@ async def test_every_tool_states_its_annotations_explicitly(mode: Mode) -> None:
         listed = await client.list_tools()
     expected = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
     assert {tool.name: tool.annotations for tool in listed.tools} == dict.fromkeys(TOOLS, expected)
+
+
+def test_every_tool_has_its_own_metrics_label() -> None:
+    """Calls are labelled by tool only when the name is in TOOL_NAMES; any other name counts as "unknown"."""
+    assert set(TOOLS) == TOOL_NAMES
 
 
 @pytest.mark.anyio

@@ -12,7 +12,7 @@ from . import count, definitions, files
 from .resources import register_resources
 
 # The names register() gives the tools (the functions' names), as metrics label them.
-TOOL_NAMES: Final = frozenset({"count_tokens", "check_context_fit", "count_files"})
+TOOL_NAMES: Final = frozenset({"count_tokens", "check_context_fit", "count_files", "count_tool_definitions"})
 
 
 def register(server: MCPServer[AppState]) -> None:
