@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
-from mcp_token_counter.offline.batch_tiling import Codes, Kernels, batch_tiler, load_kernels
+from mcp_token_counter.offline.batch_tiling import Codes, Kernels, Trie, batch_tiler, load_kernels
 from mcp_token_counter.offline.compiled_tiler import CompiledTiler
 from mcp_token_counter.offline.ctok_fast import ctok_internal
 from mcp_token_counter.offline.ctok_internals import CtokParts, ctok_parts
@@ -80,7 +80,7 @@ class _WrongKernels:
     def build_trie(self, codes: Codes, starts: Codes, table_size: int, /) -> tuple[Codes, Codes, Codes]:
         return load_kernels().build_trie(codes, starts, table_size)
 
-    def tile_costs(self, codes: Codes, starts: Codes, /, *trie_and_floor: Codes) -> Codes:  # noqa: ARG002
+    def tile_costs(self, codes: Codes, starts: Codes, trie: Trie, /) -> Codes:  # noqa: ARG002
         return np.zeros(len(starts) - 1, dtype=np.int64)
 
 

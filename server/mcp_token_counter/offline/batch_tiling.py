@@ -27,15 +27,16 @@ type BatchTiler = Callable[[Sequence[str]], list[int]]
 
 type Codes = npt.NDArray[Any]
 
+type Trie = tuple[Codes, Codes, Codes, Codes]
+"""(edge keys, child of each edge, terminal flag of each node, floor price of each codepoint)."""
+
 
 class Kernels(Protocol):
     """What ``compiled_tiling`` provides."""
 
     def build_trie(self, codes: Codes, starts: Codes, table_size: int, /) -> tuple[Codes, Codes, Codes]: ...
 
-    def tile_costs(
-        self, codes: Codes, starts: Codes, floor: Codes, keys: Codes, children: Codes, terminal: Codes, /
-    ) -> Codes: ...
+    def tile_costs(self, codes: Codes, starts: Codes, trie: Trie, /) -> Codes: ...
 
 
 def load_kernels() -> Kernels:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .batch_tiling import Codes, Kernels
+from .batch_tiling import Codes, Kernels, Trie
 from .ctok_internals import CtokParts
 
 
@@ -50,7 +50,16 @@ class CompiledTiler:
             return []
         codes, starts = _codes(streams)
         self._price(codes)
-        return self._kernels.tile_costs(codes, starts, self._floor[codes], *self._trie).tolist()
+        return self._kernels.tile_costs(codes, starts, self.trie).tolist()
+
+    @property
+    def trie(self) -> Trie:
+        """(edge keys, children, terminal flags, floor price by codepoint), as the kernels take it."""
+        return (*self._trie, self._floor)
+
+    def price(self, chars: str) -> None:
+        """Price ``chars`` ahead, for kernels that tile without asking (the floor of an unpriced one is 0)."""
+        self._price(_codes([chars])[0])
 
     def _price(self, codes: Codes) -> None:
         unpriced = np.unique(codes[self._floor[codes] == 0])

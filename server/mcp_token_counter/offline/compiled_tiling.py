@@ -72,36 +72,37 @@ def build_trie(codes: np.ndarray, starts: np.ndarray, table_size: int) -> tuple[
 
 
 @njit(cache=True, nogil=True)
-def tile_costs(
-    codes: np.ndarray,
-    starts: np.ndarray,
-    floor: np.ndarray,
-    keys: np.ndarray,
-    children: np.ndarray,
-    terminal: np.ndarray,
-) -> np.ndarray:
-    """The min-cost tiling's cost of each text ``codes[starts[i]:starts[i + 1]]``.
+def tile_cost(codes: np.ndarray, start: int, end: int, trie: tuple[np.ndarray, ...], best: np.ndarray) -> int:
+    """The min-cost tiling's cost of ``codes[start:end]``; ``best`` has room for ``end - start + 1`` costs.
 
-    A piece costs 1; the character at ``p`` alone costs 1 if it is a piece, else ``floor[p]``. The loop
-    is ctok's ``min_vocab_tile`` without the back-pointers, which only the tokens need.
+    ``trie`` is (edge keys, children, terminal flags, floor price by codepoint). A piece costs 1; the
+    character at ``p`` alone costs 1 if it is a piece, else its floor price. The loop is ctok's
+    ``min_vocab_tile`` without the back-pointers, which only the tokens need.
     """
+    keys, children, terminal, floor = trie
+    best[0] = 0
+    for length in range(1, end - start + 1):
+        node = _child(keys, children, 0, codes[start + length - 1])
+        single = 1 if node != _EMPTY and terminal[node] == 1 else floor[codes[start + length - 1]]
+        cost = best[length - 1] + single
+        at = length - 2
+        while node != _EMPTY and at >= 0:
+            node = _child(keys, children, node, codes[start + at])
+            if node != _EMPTY and terminal[node] == 1 and best[at] + 1 < cost:
+                cost = best[at] + 1
+            at -= 1
+        best[length] = cost
+    return best[end - start]
+
+
+@njit(cache=True, nogil=True)
+def tile_costs(codes: np.ndarray, starts: np.ndarray, trie: tuple[np.ndarray, ...]) -> np.ndarray:
+    """``tile_cost`` of each text ``codes[starts[i]:starts[i + 1]]``."""
     out = np.zeros(starts.shape[0] - 1, dtype=np.int64)
     longest = 0
     for t in range(starts.shape[0] - 1):
         longest = max(longest, starts[t + 1] - starts[t])
     best = np.zeros(longest + 1, dtype=np.int64)
     for t in range(starts.shape[0] - 1):
-        base = starts[t]
-        for end in range(1, starts[t + 1] - base + 1):
-            node = _child(keys, children, 0, codes[base + end - 1])
-            single = 1 if node != _EMPTY and terminal[node] == 1 else floor[base + end - 1]
-            cost = best[end - 1] + single
-            start = end - 2
-            while node != _EMPTY and start >= 0:
-                node = _child(keys, children, node, codes[base + start])
-                if node != _EMPTY and terminal[node] == 1 and best[start] + 1 < cost:
-                    cost = best[start] + 1
-                start -= 1
-            best[end] = cost
-        out[t] = best[starts[t + 1] - base]
+        out[t] = tile_cost(codes, starts[t], starts[t + 1], trie, best)
     return out

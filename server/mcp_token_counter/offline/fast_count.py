@@ -23,6 +23,7 @@ from typing import Any, Final, cast
 from .batch_tiling import Kernels, batch_tiler, load_kernels
 from .ctok_internals import CtokParts
 from .segment_tiling import MEMO_LIMIT, SegmentTiler, vocabulary_cuts
+from .word_scan import GAP, Missing, ScanKernels, Sums, load_scan_kernels, word_table
 from .word_stream import WordKey, WordWriter, space_chars, word_splitter
 
 _FIRST_TWO: Final = itemgetter(slice(0, 2))
@@ -41,17 +42,25 @@ class FastCounter:
         UnsupportedVocabulary: on construction, when the vocabulary breaks the sum's precondition.
     """
 
-    def __init__(self, parts: CtokParts, model: Any, kernels: Callable[[], Kernels] = load_kernels) -> None:
+    def __init__(
+        self,
+        parts: CtokParts,
+        model: Any,
+        kernels: Callable[[], Kernels] = load_kernels,
+        scan: Callable[[], ScanKernels] = load_scan_kernels,
+    ) -> None:
         self._parts = parts
         self._model = model
         self._overhead: int = model.message_overhead
         spaces = space_chars(parts.classify, parts.space)
         cuts = vocabulary_cuts(model.vocab, spaces, parts.eow, "".join(sorted(parts.markers)))
         self._split = word_splitter(spaces)
+        self._first = re.compile(f"([{re.escape(spaces)}]*)([^{re.escape(spaces)}]+)").match
         self._single = frozenset([" ", *(" " + c for c in spaces if c != " ")]).__contains__
         self._writer = WordWriter(parts, model)
         self._tiler = SegmentTiler(parts, model, cuts)
         self._batch = batch_tiler(parts, model, self._tiler, kernels)
+        self._table = word_table(parts, model, self._batch, self._writer.plain.ascii_kinds(), scan)
         self._opens = re.compile(f"[{parts.shift}{parts.caps}]*{parts.bow}").match
         self._folds = [(chr(k), v) for k, v in parts.quote_fold.items()] if model.fold_quotes else []
         self._escapes = [(chr(k), v) for k, v in parts.marker_escapes.items()]
@@ -69,23 +78,39 @@ class FastCounter:
         norm = self._fold(text)
         body = norm.rstrip("\n")
         tail = self._tail(len(norm) - len(body))
-        pieces = self._split(self._escape(body))
+        body = self._escape(body)
         raw_head_space = text.startswith(" ")
-        if len(pieces) < 3:  # whitespace only: ctok's stream is one cheap pass
-            stream = self._parts.stream_norm(pieces[0], self._model, raw_head_space=raw_head_space)
+        first = self._first(body)
+        if first is None:  # whitespace only: ctok's stream is one cheap pass
+            stream = self._parts.stream_norm(body, self._model, raw_head_space=raw_head_space)
             return tail + (self._tiler.cost(stream) if stream else 0)
-        return tail + self._words_cost(pieces, raw_head_space=raw_head_space)
+        lead, word = first.groups()
+        after = first.end()
+        single = body.startswith(" ", after) and not body.startswith(" ", after + 1)
+        head = self._head((lead, word, single, raw_head_space))
+        if self._table is None:
+            sums = self._python_sums(self._split(body), head)
+        else:
+            sums = self._table.sums(body, after, head, self._missing_units)
+        return tail + (head >> 2) + sums.words + sums.gaps - sums.seams * self._gap(" ")
 
-    def _words_cost(self, pieces: list[str], *, raw_head_space: bool) -> int:
+    def _python_sums(self, pieces: list[str], head: int) -> Sums:
         gaps = pieces[2::2]
         single = list(map(self._single, map(_FIRST_TWO, gaps)))
         keys = list(zip(map(str.endswith, gaps[:-1], repeat(" ")), pieces[3::2], single[1:], strict=True))
-        units = [self._head((pieces[0], pieces[1], single[0], raw_head_space)), *self._units(keys)]
-        words = sum(map(int.__rshift__, units, repeat(2)))
+        units = [head, *self._units(keys)]
+        words = sum(map(int.__rshift__, units[1:], repeat(2)))
         ends = map(int.__and__, units[:-1], repeat(_ENDS))
         opens = map(int.__and__, units[1:], repeat(_OPENS))
         seams = sum(map(int.__mul__, map(int.__mul__, ends, opens), map(" ".__eq__, gaps[:-1]))) // _ENDS
-        return words + self._gaps_cost(gaps) - seams * self._gap(" ")
+        return Sums(words, self._gaps_cost(gaps), seams)
+
+    def _missing_units(self, body: str, missing: list[Missing]) -> list[int]:
+        """The unit of each key the compiled memo lacked: words written and tiled in one batch, gaps priced."""
+        words = [m for m in missing if m.context != GAP]
+        keys = [(bool(m.context & 2), body[m.start : m.end], bool(m.context & 1)) for m in words]
+        units = iter(self._stream_units(self._writer.words(keys)))
+        return [self._gap(body[m.start : m.end]) << 2 if m.context == GAP else next(units) for m in missing]
 
     def _units(self, keys: list[WordKey]) -> list[int]:
         units = list(map(self._words.get, keys))

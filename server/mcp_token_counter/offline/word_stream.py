@@ -51,7 +51,7 @@ class WordWriter:
     def __init__(self, parts: CtokParts, model: Any) -> None:
         self._parts = parts
         self._model = model
-        self._plain = PlainWords(parts, model)
+        self.plain = PlainWords(parts, model)
         self._opening = parts.bow if model.frame_bow else ""
 
     def head(self, lead: str, word: str, *, single_space_after: bool, raw_head_space: bool) -> str:
@@ -70,7 +70,7 @@ class WordWriter:
         Raises:
             StreamMismatch: ctok's output did not split back into the words.
         """
-        written = [self._plain.write(word, space_before=left, space_after=right) for left, word, right in keys]
+        written = [self.plain.write(word, space_before=left, space_after=right) for left, word, right in keys]
         rest = [key for key, out in zip(keys, written, strict=True) if out is None]
         if not rest:
             return cast(list[str], written)

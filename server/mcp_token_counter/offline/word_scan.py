@@ -1,0 +1,94 @@
+"""What the compiled word scan needs and gives, without numpy: its kernels' shape, its loader and its guard.
+
+``word_table.WordTable`` keeps ``fast_count``'s per-word memo in flat arrays that ``compiled_scan`` sums in
+one pass over a text, so a text whose words were all seen costs no Python work per word. numba and numpy
+are imported on the first count that needs them; when they are missing or fail, ``word_table`` returns
+``None`` and ``fast_count`` sums the words in Python, just as exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from .batch_tiling import BatchTiler, Codes, Trie
+from .ctok_internals import CtokParts
+from .segment_tiling import MEMO_LIMIT
+
+if TYPE_CHECKING:
+    from .word_table import WordTable
+
+logger = logging.getLogger(__name__)
+
+type Given = tuple[Codes, Trie, tuple[Codes, Codes, Codes]]
+"""The space flag of each codepoint, the trie, and the rules of ASCII words (see ``word_table.given``)."""
+
+type Memo = tuple[Codes, Codes, Codes]
+"""The slots (hash, key start in the store, key length << 3 | context, unit), the key store of
+codepoints, and (keys held, store used, keys reported by the last scan)."""
+
+
+class Missing(NamedTuple):
+    """A key the memo lacked: a word in its context, or a whitespace gap when ``context`` is ``GAP``."""
+
+    start: int
+    end: int
+    context: int
+
+
+GAP = 4
+"""``Missing.context`` of a gap; a word's is (a space before it) << 1 | (a single space after it)."""
+
+type UnitsOf = Callable[[str, list[Missing]], list[int]]
+"""The unit of each missing key of a text, in order."""
+
+
+class Sums(NamedTuple):
+    """A text's words' tiling costs, its gaps' costs and its seams, past its first word."""
+
+    words: int
+    gaps: int
+    seams: int
+
+
+class ScanKernels(Protocol):
+    """What ``compiled_scan`` provides."""
+
+    def scan_words(
+        self, codes: Codes, position: int, previous: int, memo: Memo, report: Codes, given: Given, /
+    ) -> tuple[int, int, int, int]: ...
+
+    def rehash(self, old: Codes, new: Codes, /) -> None: ...
+
+
+def load_scan_kernels() -> ScanKernels:
+    """``compiled_scan``, which imports numba."""
+    from . import compiled_scan  # numba costs ~0.3 s to import: only when first counting
+
+    return compiled_scan  # pyright: ignore[reportReturnType]  # a module matching the protocol
+
+
+def word_table(
+    parts: CtokParts,
+    model: Any,
+    tiler: BatchTiler,
+    ascii_kinds: str,
+    kernels: Callable[[], ScanKernels] = load_scan_kernels,
+) -> WordTable | None:
+    """The compiled memo and scan, or ``None`` when numba cannot be loaded or ``tiler`` is not compiled.
+
+    ``ascii_kinds`` is ``PlainWords.ascii_kinds``.
+    """
+    try:
+        from .compiled_tiler import CompiledTiler  # numpy, only where numba came with it
+        from .word_table import WordTable, given
+
+        if not isinstance(tiler, CompiledTiler):
+            return None
+        return WordTable(kernels(), given(parts, model, tiler, ascii_kinds), MEMO_LIMIT)
+    # numba raises its own error types from import, compilation and its cache; any of them, or a missing
+    # package, leaves the per-word sum in Python rather than failing the count.
+    except Exception as error:  # noqa: BLE001
+        logger.info("compiled word scan unavailable (%r); summing words in Python", error)
+        return None
