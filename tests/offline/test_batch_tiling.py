@@ -77,7 +77,7 @@ def _no_numba() -> Kernels:
 class _WrongKernels:
     """Builds the real trie but prices every stream at zero."""
 
-    def build_trie(self, codes: Codes, starts: Codes, table_size: int, /) -> tuple[Codes, Codes, Codes]:
+    def build_trie(self, codes: Codes, starts: Codes, table_size: int, /) -> tuple[Codes, Codes]:
         return load_kernels().build_trie(codes, starts, table_size)
 
     def tile_costs(self, codes: Codes, starts: Codes, trie: Trie, /) -> Codes:  # noqa: ARG002

@@ -27,14 +27,14 @@ type BatchTiler = Callable[[Sequence[str]], list[int]]
 
 type Codes = npt.NDArray[Any]
 
-type Trie = tuple[Codes, Codes, Codes, Codes]
-"""(edge keys, child of each edge, terminal flag of each node, floor price of each codepoint)."""
+type Trie = tuple[Codes, Codes, Codes]
+"""(edges, the root's children, floor price of each codepoint): see ``compiled_tiling.build_trie``."""
 
 
 class Kernels(Protocol):
     """What ``compiled_tiling`` provides."""
 
-    def build_trie(self, codes: Codes, starts: Codes, table_size: int, /) -> tuple[Codes, Codes, Codes]: ...
+    def build_trie(self, codes: Codes, starts: Codes, table_size: int, /) -> tuple[Codes, Codes]: ...
 
     def tile_costs(self, codes: Codes, starts: Codes, trie: Trie, /) -> Codes: ...
 

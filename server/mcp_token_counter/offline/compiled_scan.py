@@ -93,7 +93,7 @@ def _computed(
     out, best = work
     if context == GAP:
         for i in range(start, end):
-            if trie[3][codes[i]] == 0:
+            if trie[2][codes[i]] == 0:
                 return -1
         return tile_cost(codes, start, end, trie, best) << 2
     length = ascii_stream(codes, span, rules, out)

@@ -26,7 +26,7 @@ def _codes(streams: Sequence[str]) -> tuple[Codes, Codes]:
 
 
 @cache
-def _trie(kernels: Kernels, vocab: frozenset[str]) -> tuple[Codes, Codes, Codes]:
+def _trie(kernels: Kernels, vocab: frozenset[str]) -> tuple[Codes, Codes]:
     """The flat reverse trie of ``vocab``, built once per vocabulary."""
     pieces = [piece[::-1] for piece in vocab]
     codes, starts = _codes(pieces)
@@ -54,7 +54,7 @@ class CompiledTiler:
 
     @property
     def trie(self) -> Trie:
-        """(edge keys, children, terminal flags, floor price by codepoint), as the kernels take it."""
+        """(edges, the root's children, floor price by codepoint), as the kernels take it."""
         return (*self._trie, self._floor)
 
     def price(self, chars: str) -> None:

@@ -4,8 +4,8 @@ Imported only by ``batch_tiling`` on the first count that needs it, never at ser
 is compiled on first call and kept in numba's on-disk cache (``cache=True``), so later processes load it
 instead of compiling again.
 
-The trie is one open-addressing hash table from (node, codepoint) to the child node, with a terminal
-flag per node: pieces are stored backwards, as in ctok's ``ReverseTrie``, because the tiling ends a tile
+The trie is one open-addressing hash table from (node, codepoint) to the child node and its terminal
+flag, plus a direct table of the root's children: pieces are stored backwards, as in ctok's ``ReverseTrie``, because the tiling ends a tile
 at each position and scans its possible starts right to left.
 """
 
@@ -31,28 +31,31 @@ def _slot(key: int, mask: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _child(keys: np.ndarray, children: np.ndarray, node: int, cp: int) -> int:
-    mask = keys.shape[0] - 1
+def _child(edges: np.ndarray, node: int, cp: int) -> int:
+    """The packed child (node << 1 | terminal) of ``node`` along ``cp``, or -1."""
+    mask = edges.shape[0] - 1
     key = node * _SPAN + cp
     at = _slot(key, mask)
     while True:
-        found = keys[at]
+        found = edges[at, 0]
         if found == key:
-            return children[at]
+            return edges[at, 1]
         if found == _EMPTY:
             return _EMPTY
         at = (at + 1) & mask
 
 
 @njit(cache=True, nogil=True)
-def build_trie(codes: np.ndarray, starts: np.ndarray, table_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def build_trie(codes: np.ndarray, starts: np.ndarray, table_size: int) -> tuple[np.ndarray, np.ndarray]:
     """The reverse trie of the pieces ``codes[starts[i]:starts[i + 1]]`` (each already reversed).
 
-    Returns (edge keys, child of each edge, terminal flag of each node); node 0 is the root.
+    Returns (edges, root). An edge row is (node * 0x110000 + codepoint, child << 1 | child is terminal),
+    so a step reads one row; ``root`` holds the root's packed children by codepoint (-1 for none), since
+    every position of a text starts there. Node 0 is the root.
     """
     keys = np.full(table_size, _EMPTY, dtype=np.int64)
-    children = np.zeros(table_size, dtype=np.int32)
-    terminal = np.zeros(codes.shape[0] + 1, dtype=np.uint8)
+    children = np.zeros(table_size, dtype=np.int64)
+    terminal = np.zeros(codes.shape[0] + 1, dtype=np.int64)
     mask = table_size - 1
     nodes = 1
     for piece in range(starts.shape[0] - 1):
@@ -68,27 +71,46 @@ def build_trie(codes: np.ndarray, starts: np.ndarray, table_size: int) -> tuple[
                 nodes += 1
             node = children[at]
         terminal[node] = 1
-    return keys, children, terminal[:nodes]
+    # Packed into a table sized by the edges actually made (a node per edge), at most half full: a
+    # quarter of the first table's size on ctok's vocabularies, so more of it stays in cache.
+    size = 1
+    while size < 2 * nodes:
+        size *= 2
+    edges = np.full((size, 2), _EMPTY, dtype=np.int64)
+    root = np.full(_SPAN, _EMPTY, dtype=np.int32)
+    for slot in range(table_size):
+        key = keys[slot]
+        if key == _EMPTY:
+            continue
+        packed = children[slot] << 1 | terminal[children[slot]]
+        at = _slot(key, size - 1)
+        while edges[at, 0] != _EMPTY:
+            at = (at + 1) & (size - 1)
+        edges[at, 0] = key
+        edges[at, 1] = packed
+        if key < _SPAN:
+            root[key] = packed
+    return edges, root
 
 
 @njit(cache=True, nogil=True)
 def tile_cost(codes: np.ndarray, start: int, end: int, trie: tuple[np.ndarray, ...], best: np.ndarray) -> int:
     """The min-cost tiling's cost of ``codes[start:end]``; ``best`` has room for ``end - start + 1`` costs.
 
-    ``trie`` is (edge keys, children, terminal flags, floor price by codepoint). A piece costs 1; the
-    character at ``p`` alone costs 1 if it is a piece, else its floor price. The loop is ctok's
-    ``min_vocab_tile`` without the back-pointers, which only the tokens need.
+    ``trie`` is (edges, root, floor price by codepoint). A piece costs 1; the character at ``p`` alone
+    costs 1 if it is a piece, else its floor price. The loop is ctok's ``min_vocab_tile`` without the
+    back-pointers, which only the tokens need.
     """
-    keys, children, terminal, floor = trie
+    edges, root, floor = trie
     best[0] = 0
     for length in range(1, end - start + 1):
-        node = _child(keys, children, 0, codes[start + length - 1])
-        single = 1 if node != _EMPTY and terminal[node] == 1 else floor[codes[start + length - 1]]
+        packed = root[codes[start + length - 1]]
+        single = 1 if packed != _EMPTY and packed & 1 else floor[codes[start + length - 1]]
         cost = best[length - 1] + single
         at = length - 2
-        while node != _EMPTY and at >= 0:
-            node = _child(keys, children, node, codes[start + at])
-            if node != _EMPTY and terminal[node] == 1 and best[at] + 1 < cost:
+        while packed != _EMPTY and at >= 0:
+            packed = _child(edges, packed >> 1, codes[start + at])
+            if packed != _EMPTY and packed & 1 and best[at] + 1 < cost:
                 cost = best[at] + 1
             at -= 1
         best[length] = cost
