@@ -23,10 +23,9 @@ import numpy as np
 from numba import njit  # pyright: ignore[reportMissingTypeStubs]
 
 from .compiled_tiling import tile_cost
-from .compiled_words import BOW, CAPS, EOW, SHIFT, ascii_stream
+from .compiled_words import BOW, CAPS, EOW, SHIFT, Rules, plain_stream
 
 type Memo = tuple[np.ndarray, np.ndarray, np.ndarray]
-type Rules = tuple[np.ndarray, np.ndarray, np.ndarray]
 type Work = tuple[np.ndarray, np.ndarray]
 type Tools = tuple[tuple[np.ndarray, ...], Rules, Work]
 type Given = tuple[np.ndarray, tuple[np.ndarray, ...], Rules]
@@ -87,8 +86,8 @@ def _find(slots: np.ndarray, store: np.ndarray, codes: np.ndarray, span: tuple[i
 def _computed(
     codes: np.ndarray, span: tuple[int, int, int], trie: tuple[np.ndarray, ...], rules: Rules, work: Work
 ) -> int:
-    """The key's unit, written and tiled here; -1 when the word is one for Python (``ascii_stream``) or a
-    character of the gap has no floor price yet."""
+    """The key's unit, written and tiled here; -1 when the word is one for Python (``plain_stream``) or a
+    character of its stream has no floor price yet."""
     start, end, context = span
     out, best = work
     if context == GAP:
@@ -96,9 +95,12 @@ def _computed(
             if trie[2][codes[i]] == 0:
                 return -1
         return tile_cost(codes, start, end, trie, best) << 2
-    length = ascii_stream(codes, span, rules, out)
+    length = plain_stream(codes, span, rules, out)
     if length < 0:
         return -1
+    for i in range(length):
+        if trie[2][out[i]] == 0:
+            return -1
     glyphs = rules[1]
     ends = 2 if length > 1 and out[length - 1] == glyphs[EOW] else 0
     head = 0
@@ -233,6 +235,22 @@ def scan_words(
         previous = unit
         position = end
     return status, words, gaps, seams
+
+
+@njit(cache=True, nogil=True)
+def settle(codes: np.ndarray, report: np.ndarray, memo: Memo, given: Given) -> None:
+    """Write and tile here each reported key that can be now (its characters learned and priced since
+    the scan), and mark its row done (slot -1); the rest stay for Python."""
+    _space, trie, rules = given
+    slots = memo[0]
+    work = _work((np.empty(0, dtype=np.int64), np.empty(1, dtype=np.int64)), 16)
+    for row in range(report.shape[0]):
+        span = (report[row, 1], report[row, 2], report[row, 3])
+        work = _work(work, span[1] - span[0])
+        unit = _computed(codes, span, trie, rules, work)
+        if unit >= 0:
+            slots[report[row, 0], UNIT] = unit
+            report[row, 0] = -1
 
 
 @njit(cache=True, nogil=True)

@@ -5,8 +5,9 @@ is compiled on first call and kept in numba's on-disk cache (``cache=True``), so
 instead of compiling again.
 
 The trie is one open-addressing hash table from (node, codepoint) to the child node and its terminal
-flag, plus a direct table of the root's children: pieces are stored backwards, as in ctok's ``ReverseTrie``, because the tiling ends a tile
-at each position and scans its possible starts right to left.
+flag, plus a direct table of the root's children. Pieces are stored backwards, as in ctok's
+``ReverseTrie``, because the tiling ends a tile at each position and scans its possible starts right to
+left. ``compiled_scan`` tiles unseen words with ``tile_cost`` too.
 """
 
 # pyright: reportUnknownVariableType=false, reportUnknownMemberType=false, reportUntypedFunctionDecorator=false

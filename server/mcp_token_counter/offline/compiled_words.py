@@ -1,9 +1,12 @@
-"""``plain_words.PlainWords.write`` for ASCII words, as machine code, so that the compiled scan can write
-and tile an unseen ASCII word without going back to Python.
+"""``plain_words.PlainWords.write`` as machine code, so that the compiled scan can write and tile an
+unseen plain word without going back to Python.
 
-Imported with ``compiled_scan``. The rules are ``PlainWords``'s (see its module), restricted to ASCII,
-where every character's kind comes from the table ``PlainWords`` builds and ``mark_case`` reduces to
-three cases; the equality tests compare the two, and both with ctok.
+Imported with ``compiled_scan``. The rules are ``PlainWords``'s (see its module). A character's kind and
+its case facts come from tables ``word_table`` fills as characters are first met, so a word with a
+character not learned yet goes to Python once. ``mark_case`` is ctok's rule over those per-character
+facts: which characters are capitals or small letters, which block the markers, and each one's lowered
+form; a character whose case ctok treats specially (ẞ, İ, a lowered form of more than one character)
+leaves the word to Python. The equality tests compare the two, and both with ctok.
 """
 
 # pyright: reportUnknownVariableType=false, reportUnknownMemberType=false, reportUntypedFunctionDecorator=false
@@ -15,12 +18,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit  # pyright: ignore[reportMissingTypeStubs]
 
-# A character's kind, as ``kinds`` holds it for each ASCII codepoint.
-OTHER, LETTERS, DIGITS, PUNCT, HARD, HARD_PUNCT = 0, 1, 2, 3, 4, 5
+type Rules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+# A character's kind, as ``kinds`` holds it for each codepoint; UNKNOWN until word_table learns it.
+OTHER, LETTERS, DIGITS, PUNCT, HARD, HARD_PUNCT, UNKNOWN = 0, 1, 2, 3, 4, 5, 6
+# A character's case facts, as ``flags`` holds them: ctok's capital, small letter, a letter or mark that
+# cannot be lowered (it blocks ⟨caps⟩), and a case ctok writes by a rule of its own (left to Python).
+UPPER, LOWER, UNLOWERABLE, SPECIAL = 1, 2, 4, 8
 # The fields of ``glyphs``: the four markers, then the all-caps run's least length (-1 for none).
 BOW, EOW, SHIFT, CAPS, CAPS_MIN = 0, 1, 2, 3, 4
 _APOSTROPHE = 39
 _ASCII = 128
+_KEEP, _SHIFTED, _ALL_CAPS, _SPECIAL_CASE = 0, 1, 2, -1
 
 
 @njit(cache=True, nogil=True)
@@ -30,6 +39,8 @@ def _run_key(codes: np.ndarray, start: int, end: int) -> int:
         return -1
     key = end - start
     for i in range(start, end):
+        if codes[i] >= _ASCII:  # contraction suffixes are ASCII; a wider digit would collide
+            return -1
         key = key * _ASCII + codes[i]
     return key
 
@@ -40,39 +51,44 @@ def _bordered(kind: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def _case(codes: np.ndarray, start: int, end: int, caps_min: int) -> int:
-    """0: written as it is; 1: shifted (an initial capital); 2: all caps. Lowered in the last two."""
-    upper = 0
+def _case(codes: np.ndarray, span: tuple[int, int], rules: Rules) -> int:
+    """ctok's ``mark_case`` of the letter run: kept as it is, shifted (a title-case run) or all caps (the
+    last two lowered); ``_SPECIAL_CASE`` when a character's case is one ctok writes by a rule of its own."""
+    start, end = span
+    _kinds, glyphs, _contractions, flags, lower = rules
+    upper = cased = 0
+    blocked = False
     for i in range(start, end):
-        if 65 <= codes[i] <= 90:
-            upper += 1
-    if upper == 0:
-        return 0
-    if caps_min >= 0 and end - start >= caps_min and upper == end - start:
-        return 2
-    if upper == 1 and 65 <= codes[start] <= 90:
-        return 1
-    return 0
+        facts = flags[codes[i]]
+        if facts & SPECIAL:
+            return _SPECIAL_CASE
+        upper += facts & UPPER
+        cased += 1 if facts & (UPPER | LOWER) else 0
+        blocked = blocked or facts & UNLOWERABLE != 0
+    caps_min = glyphs[CAPS_MIN]
+    if caps_min >= 0 and 0 < cased == upper and end - start >= caps_min and not blocked:
+        return _ALL_CAPS
+    if lower[codes[start]] == codes[start]:
+        return _KEEP
+    return _SHIFTED if flags[codes[start]] & UPPER and upper == 1 else _KEEP
 
 
 @njit(cache=True, nogil=True)
-def _letters(
-    codes: np.ndarray, span: tuple[int, int], glued: bool, glyphs: np.ndarray, out: np.ndarray, at: int
-) -> int:
+def _letters(codes: np.ndarray, span: tuple[int, int], glued: bool, rules: Rules, out: np.ndarray, at: int) -> int:
+    """Write the letter run at ``out[at:]`` (cased, ⟨bow⟩ unless ``glued``, ⟨eow⟩); the end, or -1."""
     start, end = span
-    case = _case(codes, start, end, glyphs[CAPS_MIN])
-    if case == 1:
-        out[at] = glyphs[SHIFT]
-        at += 1
-    elif case == 2:
-        out[at] = glyphs[CAPS]
+    glyphs, lower = rules[1], rules[4]
+    case = _case(codes, span, rules)
+    if case == _SPECIAL_CASE:
+        return -1
+    if case != _KEEP:
+        out[at] = glyphs[SHIFT] if case == _SHIFTED else glyphs[CAPS]
         at += 1
     if not glued:
         out[at] = glyphs[BOW]
         at += 1
     for i in range(start, end):
-        c = codes[i]
-        out[at] = c + 32 if case != 0 and 65 <= c <= 90 else c
+        out[at] = codes[i] if case == _KEEP else lower[codes[i]]
         at += 1
     out[at] = glyphs[EOW]
     return at + 1
@@ -88,22 +104,22 @@ def _run_end(codes: np.ndarray, start: int, end: int, kinds: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def ascii_stream(
+def plain_stream(
     codes: np.ndarray,
     span: tuple[int, int, int],
-    rules: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rules: Rules,
     out: np.ndarray,
 ) -> int:
     """Write the stream of the word ``codes[start:end]`` in ``context`` into ``out``; its length, or -1
-    when the word is not ASCII or has a character ``PlainWords`` leaves to ctok.
+    when the word has a character not learned yet or one that ``PlainWords`` or ``_case`` leave to Python.
 
-    ``rules`` is (kind of each ASCII codepoint, ``glyphs``, each contraction suffix packed as ``_run_key``);
-    ``out`` has room for ``4 * (end - start)`` codepoints.
+    ``rules`` is (kind of each codepoint, ``glyphs``, each contraction suffix packed as ``_run_key``, case
+    facts of each codepoint, lowered form of each codepoint); ``out`` has room for ``4 * (end - start)``.
     """
     start, end, context = span
-    kinds, glyphs, contractions = rules
+    kinds, glyphs, contractions = rules[0], rules[1], rules[2]
     for i in range(start, end):
-        if codes[i] >= _ASCII or kinds[codes[i]] == OTHER:
+        if kinds[codes[i]] in (OTHER, UNKNOWN):
             return -1
     at = 0
     # The kinds of the two runs before this one, and where the one before starts.
@@ -118,7 +134,9 @@ def ascii_stream(
             # A contraction suffix after a lone apostrophe, unless the run before that writes a border.
             glued = run - previous == 1 and codes[previous] == _APOSTROPHE
             glued = glued and np.any(contractions == _run_key(codes, run, run_end))
-            at = _letters(codes, (run, run_end), glued and not (index >= 2 and _bordered(two_back)), glyphs, out, at)
+            at = _letters(codes, (run, run_end), glued and not (index >= 2 and _bordered(two_back)), rules, out, at)
+            if at < 0:
+                return -1
         elif _bordered(kind):
             last = run_end == end
             opens = run_end - run == 1 and codes[run] == _APOSTROPHE and not last and kinds[codes[run_end]] == LETTERS

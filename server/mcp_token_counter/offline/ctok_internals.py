@@ -47,6 +47,9 @@ class CtokParts:
     stream_norm: Callable[..., str]
     classify: Callable[[str], str]
     mark_case: Callable[[str, int | None], str]
+    is_upper: Callable[[str], bool]
+    is_lower: Callable[[str], bool]
+    lower: Callable[[str], str]
     hard_kind: Callable[[str], str]
     is_selector: Callable[[str], bool]
     min_vocab_tile: Callable[..., tuple[int, list[tuple[int, int]]]]
@@ -62,6 +65,7 @@ class CtokParts:
     shift: str
     caps: str
     contractions: frozenset[str]
+    new_cased: frozenset[str]
     markers: frozenset[str]
     marker_escapes: Mapping[int, str]
     quote_fold: Mapping[int, str]
@@ -90,6 +94,9 @@ def ctok_parts(internal: Internal = ctok_attribute) -> CtokParts:
         stream_norm=function("normalize", "stream_norm"),
         classify=function("normalize", "classify"),
         mark_case=function("normalize", "mark_case"),
+        is_upper=function("normalize", "_is_upper"),
+        is_lower=function("normalize", "_is_lower"),
+        lower=function("normalize", "_lower"),
         hard_kind=function("normalize", "_hard_kind"),
         is_selector=function("normalize", "_is_selector"),
         min_vocab_tile=function("engine", "min_vocab_tile"),
@@ -105,6 +112,7 @@ def ctok_parts(internal: Internal = ctok_attribute) -> CtokParts:
         shift=constant("SHIFT_G", str),
         caps=constant("CAPS_G", str),
         contractions=_strings(internal("constants", "CONTRACTION_SUFFIXES"), "CONTRACTION_SUFFIXES"),
+        new_cased=_strings(internal("normalize", "_NEW_CASED"), "_NEW_CASED"),
         markers=_strings(internal("constants", "MARKER_GLYPHS"), "MARKER_GLYPHS"),
         marker_escapes=_table(internal("constants", "LITERAL_MARKER_ESCAPE_TABLE"), "LITERAL_MARKER_ESCAPE_TABLE"),
         quote_fold=_table(internal("constants", "QUOTE_FOLD"), "QUOTE_FOLD"),

@@ -60,7 +60,7 @@ class FastCounter:
         self._writer = WordWriter(parts, model)
         self._tiler = SegmentTiler(parts, model, cuts)
         self._batch = batch_tiler(parts, model, self._tiler, kernels)
-        self._table = word_table(parts, model, self._batch, self._writer.plain.ascii_kinds(), scan)
+        self._table = word_table(parts, model, self._batch, self._writer.plain.kind, scan)
         self._opens = re.compile(f"[{parts.shift}{parts.caps}]*{parts.bow}").match
         self._folds = [(chr(k), v) for k, v in parts.quote_fold.items()] if model.fold_quotes else []
         self._escapes = [(chr(k), v) for k, v in parts.marker_escapes.items()]

@@ -50,10 +50,10 @@ class PlainWords:
         self._case_markers = frozenset((parts.shift, parts.caps))
         self._runs: dict[str, str] = {}
 
-    def ascii_kinds(self) -> str:
-        """The kind letter of each ASCII codepoint, in order: ``w`` letters, ``d`` digits, ``p`` punctuation,
-        ``h`` and ``q`` hard characters without and with border markers, ``x`` the rest (left to ctok)."""
-        return "".join(self._kinds[cp] for cp in range(128))
+    def kind(self, c: str) -> str:
+        """The kind letter of a character: ``w`` letters, ``d`` ASCII digits, ``p`` punctuation, ``h`` and
+        ``q`` hard characters without and with border markers, ``x`` the rest (left to ctok)."""
+        return self._kind(c, self._parts.classify)
 
     def write(self, word: str, *, space_before: bool, space_after: bool) -> str | None:
         """``word``'s part of the stream, between a space (or not) and a single space (or not)."""

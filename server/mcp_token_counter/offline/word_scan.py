@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-type Given = tuple[Codes, Trie, tuple[Codes, Codes, Codes]]
-"""The space flag of each codepoint, the trie, and the rules of ASCII words (see ``word_table.given``)."""
+type Given = tuple[Codes, Trie, tuple[Codes, Codes, Codes, Codes, Codes]]
+"""The space flag of each codepoint, the trie, and the rules of plain words (see ``word_table.given``)."""
 
 type Memo = tuple[Codes, Codes, Codes]
 """The slots (hash, key start in the store, key length << 3 | context, unit), the key store of
@@ -59,6 +59,8 @@ class ScanKernels(Protocol):
         self, codes: Codes, position: int, previous: int, memo: Memo, report: Codes, given: Given, /
     ) -> tuple[int, int, int, int]: ...
 
+    def settle(self, codes: Codes, report: Codes, memo: Memo, given: Given, /) -> None: ...
+
     def rehash(self, old: Codes, new: Codes, /) -> None: ...
 
 
@@ -73,20 +75,22 @@ def word_table(
     parts: CtokParts,
     model: Any,
     tiler: BatchTiler,
-    ascii_kinds: str,
+    kind: Callable[[str], str],
     kernels: Callable[[], ScanKernels] = load_scan_kernels,
 ) -> WordTable | None:
     """The compiled memo and scan, or ``None`` when numba cannot be loaded or ``tiler`` is not compiled.
 
-    ``ascii_kinds`` is ``PlainWords.ascii_kinds``.
+    ``kind`` is ``PlainWords.kind``.
     """
     try:
-        from .compiled_tiler import CompiledTiler  # numpy, only where numba came with it
+        from .char_facts import CharFacts  # numpy, only where numba came with it
+        from .compiled_tiler import CompiledTiler
         from .word_table import WordTable, given
 
         if not isinstance(tiler, CompiledTiler):
             return None
-        return WordTable(kernels(), given(parts, model, tiler, ascii_kinds), MEMO_LIMIT)
+        facts = CharFacts(parts, kind, tiler.price)
+        return WordTable(kernels(), given(parts, model, tiler, facts), facts, MEMO_LIMIT)
     # numba raises its own error types from import, compilation and its cache; any of them, or a missing
     # package, leaves the per-word sum in Python rather than failing the count.
     except Exception as error:  # noqa: BLE001

@@ -12,34 +12,31 @@ from typing import Any, Final
 import numpy as np
 
 from .batch_tiling import Codes
+from .char_facts import CharFacts
 from .compiled_tiler import CompiledTiler
 from .ctok_internals import CtokParts
-from .word_scan import Given, Memo, Missing, ScanKernels, Sums, UnitsOf
+from .word_scan import GAP, Given, Memo, Missing, ScanKernels, Sums, UnitsOf
 from .word_stream import space_chars
 
 # compiled_scan's statuses, repeated here so that this module does not load numba by itself.
 _DONE: Final = 0
 _FULL: Final = 2
-# A character's kind as compiled_words numbers them: other, letters, ASCII digits, punctuation, hard, hard
-# punctuation; the letters are plain_words'.
-_KINDS: Final = "xwdphq"
 # A table this small costs nothing to start with; it doubles as words come.
 _FIRST_SLOTS: Final = 1 << 15
 _FIRST_STORE: Final = 1 << 17
 
 
-def given(parts: CtokParts, model: Any, tiler: CompiledTiler, ascii_kinds: str) -> Given:
+def given(parts: CtokParts, model: Any, tiler: CompiledTiler, facts: CharFacts) -> Given:
     """What the scan reads besides the memo: which codepoints are space, the trie with its floor prices
-    (whitespace, ASCII and the markers priced ahead), and the rules of ASCII words."""
+    (whitespace, ASCII and the markers priced ahead), and the rules of plain words."""
     spaces = space_chars(parts.classify, parts.space)
     space = np.zeros(sys.maxunicode + 1, dtype=np.uint8)
     space[[ord(c) for c in spaces]] = 1
     tiler.price(spaces + "".join(map(chr, range(128))) + "".join(parts.markers))
-    kinds = np.array([_KINDS.index(kind) for kind in ascii_kinds], dtype=np.int64)
     caps: int | None = model.allcaps_min
     glyphs = np.array([*map(ord, (parts.bow, parts.eow, parts.shift, parts.caps)), -1 if caps is None else caps])
     suffixes = np.array(sorted(map(_suffix_key, parts.contractions)), dtype=np.int64)
-    return space, tiler.trie, (kinds, glyphs.astype(np.int64), suffixes)
+    return space, tiler.trie, (facts.kinds, glyphs.astype(np.int64), suffixes, facts.flags, facts.lower)
 
 
 def _suffix_key(suffix: str) -> int:
@@ -59,9 +56,10 @@ def _slots(count: int) -> Codes:
 class WordTable:
     """One counter's memo of words and gaps, and the scan over it; safe to share between threads."""
 
-    def __init__(self, kernels: ScanKernels, given: Given, limit: int) -> None:
+    def __init__(self, kernels: ScanKernels, given: Given, facts: CharFacts, limit: int) -> None:
         self._kernels = kernels
         self._given = given
+        self._facts = facts
         self._limit = limit
         self._lock = threading.Lock()
         self._memo: Memo = (_slots(_FIRST_SLOTS), np.zeros(_FIRST_STORE, dtype=np.int32), np.zeros(3, dtype=np.int64))
@@ -92,13 +90,19 @@ class WordTable:
             )
             if status == _DONE:
                 return Sums(words, gaps, seams)
-            self._fill(body, report[: self._memo[2][2]], units_of)
+            self._fill(body, codes, report[: self._memo[2][2]], units_of)
             if status == _FULL:
                 self._grow(len(codes) - position)
 
-    def _fill(self, body: str, report: Codes, units_of: UnitsOf) -> None:
-        missing = list(map(Missing._make, report[:, 1:].tolist()))
-        self._memo[0][report[:, 0], 3] = units_of(body, missing)
+    def _fill(self, body: str, codes: Codes, report: Codes, units_of: UnitsOf) -> None:
+        """Units for the reported keys: written by the kernels once their characters are learned, else by
+        ``units_of``."""
+        self._facts.learn("".join(body[start:end] for start, end, context in report[:, 1:].tolist() if context != GAP))
+        self._kernels.settle(codes, report, self._memo, self._given)
+        left = report[report[:, 0] >= 0]
+        if len(left):
+            missing = list(map(Missing._make, left[:, 1:].tolist()))
+            self._memo[0][left[:, 0], 3] = units_of(body, missing)
 
     def _grow(self, text_codes: int) -> None:
         slots, store, meta = self._memo
