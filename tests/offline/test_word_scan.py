@@ -1,0 +1,191 @@
+# ruff: noqa: RUF001  (letters of other scripts are the point of these tests)
+"""The compiled word scan (word_table over compiled_scan and compiled_words) counts as the Python sum
+does and as ``ctok.token_count``: word by word, as its memo grows and starts afresh, when the Python
+fallback fails, under threads, without numba for the scan, and for letters met for the first time.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+
+import ctok  # pyright: ignore[reportMissingTypeStubs]
+import numpy as np
+import pytest
+from bench.ctok_corpus import EDGE_CASES, equality_corpus
+
+from mcp_token_counter.offline import word_scan
+from mcp_token_counter.offline.batch_tiling import Codes, load_kernels
+from mcp_token_counter.offline.char_facts import CharFacts
+from mcp_token_counter.offline.compiled_tiler import CompiledTiler
+from mcp_token_counter.offline.compiled_words import UNKNOWN, Rules, plain_stream
+from mcp_token_counter.offline.ctok_fast import ctok_internal
+from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
+from mcp_token_counter.offline.fast_count import FastCounter
+from mcp_token_counter.offline.plain_words import PlainWords
+from mcp_token_counter.offline.word_scan import Given, Memo, ScanKernels, load_scan_kernels
+from mcp_token_counter.offline.word_stream import space_chars, word_splitter
+from mcp_token_counter.offline.word_table import given
+
+VERSIONS = ("3.0", "4.7", "4.8")
+LOGGER = "mcp_token_counter.offline.word_scan"
+CONTEXTS = range(4)  # (a space before) << 1 | (a single space after)
+type Write = Callable[[Codes, tuple[int, int, int], Rules, Codes], int]
+# Words the compiled writer must take on itself, or the comparisons below could pass by writing nothing.
+PLAIN = ("Hello", "world", "don't", "NASA's", "x'S", "'tis", "café", "ΕΛΛΑΔΑ", "Москва", "foo.bar()", "1,234")
+# Words whose case ctok writes by a rule of its own, left to Python.
+SPECIAL = ("STRAẞE", "ẞ", "İstanbul", "İ")
+
+
+def _model(version: str) -> Any:
+    return ctok_internal("main", "_model")(ctok_internal("main", "_family")(version))
+
+
+def _no_scan() -> ScanKernels:
+    raise ImportError("No module named 'numba'")
+
+
+def _python_counter(version: str) -> FastCounter:
+    """The counter that sums its words in Python: the reference the compiled scan must match."""
+    return FastCounter(ctok_parts(), _model(version), scan=_no_scan)
+
+
+class _Writers:
+    """``PlainWords.write`` and the compiled writer for one model, over characters learned on demand."""
+
+    def __init__(self, version: str) -> None:
+        parts, model = ctok_parts(), _model(version)
+        tiler = CompiledTiler(parts, model, load_kernels())
+        self.plain = PlainWords(parts, model)
+        self.facts = CharFacts(parts, self.plain.kind, tiler.price)
+        self._rules = given(parts, model, tiler, self.facts)[2]
+        self._write = cast(Write, plain_stream)
+
+    def compiled(self, word: str, context: int) -> str | None:
+        codes = np.frombuffer(word.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        out = np.empty(4 * len(word) + 8, dtype=np.int64)
+        length = self._write(codes, (0, len(codes), context), self._rules, out)
+        return None if length < 0 else "".join(map(chr, out[:length].tolist()))
+
+    def python(self, word: str, context: int) -> str | None:
+        return self.plain.write(word, space_before=bool(context & 2), space_after=bool(context & 1))
+
+    def differences(self, words: list[str]) -> tuple[list[tuple[str, int, str, str | None]], int]:
+        """(each word and context the two write differently, how many the compiled writer wrote)."""
+        self.facts.learn("".join(words))
+        differing: list[tuple[str, int, str, str | None]] = []
+        written = 0
+        for word in words:
+            for context in CONTEXTS:
+                stream = self.compiled(word, context)
+                if stream is not None:
+                    written += 1
+                    expected = self.python(word, context)
+                    if stream != expected:
+                        differing.append((word, context, stream, expected))
+        return differing, written
+
+
+def _corpus_words(version: str) -> list[str]:
+    """Every distinct word of ctok's edge cases and of the corpus, folded and escaped as the counter does."""
+    parts, model = ctok_parts(), _model(version)
+    split = word_splitter(space_chars(parts.classify, parts.space))
+    words: set[str] = set()
+    for text in [*EDGE_CASES, *equality_corpus(0.3)]:
+        body = parts.nfc(text, fold_quotes=model.fold_quotes).rstrip("\n").translate(parts.marker_escapes)
+        words.update(split(body)[1::2])
+    return sorted(words)
+
+
+def _case_words(plain: PlainWords) -> list[str]:
+    """Every BMP letter, with the characters ctok cases by rules of their own, in spans stressing case."""
+    letters = [chr(cp) for cp in range(0x10000) if not 0xD800 <= cp < 0xE000 and plain.kind(chr(cp)) == "w"]
+    for c in "ẞİϴςΣ":
+        assert c in letters
+    spans = (
+        lambda c: c,
+        lambda c: c + "a",
+        lambda c: "A" + c,
+        lambda c: c * 5,
+        lambda c: c + "BCD",
+        lambda c: "ABC" + c,
+        lambda c: "x'" + c,
+        lambda c: c + "'s",
+        lambda c: c + "'S",
+        lambda c: c.upper() + c.lower(),
+    )
+    return [span(c) for c in letters for span in spans]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_compiled_writer_writes_corpus_words_as_plain_words(version: str) -> None:
+    writers = _Writers(version)
+    words = _corpus_words(version)
+    assert len(words) > 5000
+    differing, written = writers.differences([*words, *PLAIN, *SPECIAL])
+    assert differing == []
+    assert written > len(words)
+    assert [w for w in PLAIN for c in CONTEXTS if writers.compiled(w, c) is None] == []
+    assert [w for w in SPECIAL for c in CONTEXTS if writers.compiled(w, c) is not None] == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_compiled_writer_cases_every_letter_as_plain_words(version: str) -> None:
+    writers = _Writers(version)
+    words = _case_words(writers.plain)
+    differing, written = writers.differences(words)
+    assert differing == []
+    # Only the words holding a character cased by a rule of ctok's own are left to Python.
+    assert written > 0.99 * len(words) * len(CONTEXTS)
+
+
+class _Watched:
+    """The compiled scan kernels, noting the memo and the rules each scan is given."""
+
+    def __init__(self) -> None:
+        self._kernels = load_scan_kernels()
+        self.slots: list[int] = []
+        self.held: list[int] = []
+        self.given: Given | None = None
+
+    def scan_words(
+        self, codes: Codes, position: int, previous: int, memo: Memo, report: Codes, given: Given, /
+    ) -> tuple[int, int, int, int]:
+        self.slots.append(len(memo[0]))
+        self.given = given
+        scanned = self._kernels.scan_words(codes, position, previous, memo, report, given)
+        self.held.append(int(memo[2][0]))
+        return scanned
+
+    def settle(self, codes: Codes, report: Codes, memo: Memo, given: Given, /) -> None:
+        self._kernels.settle(codes, report, memo, given)
+
+    def rehash(self, old: Codes, new: Codes, /) -> None:
+        self._kernels.rehash(old, new)
+
+    def kinds(self) -> Codes:
+        """The kind of each codepoint, as the compiled writer reads it."""
+        assert self.given is not None
+        return self.given[2][0]
+
+
+def _compiled_counter(version: str, internal: Callable[[str, str], object] = ctok_attribute) -> tuple[FastCounter, _Watched]:
+    watched = _Watched()
+    return FastCounter(ctok_parts(internal), _model(version), scan=lambda: watched), watched
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_compiled_scan_sums_as_python_and_as_ctok(version: str) -> None:
+    texts = [*EDGE_CASES, *equality_corpus(0.5)]
+    compiled, watched = _compiled_counter(version)
+    python = _python_counter(version)
+    assert [compiled.content(t) for t in texts] == [python.content(t) for t in texts]
+    assert len(watched.slots) > len(texts) / 2
+    sample = [*EDGE_CASES, *texts[len(EDGE_CASES) :][:6]]  # ctok counts about 0.2 MB/s
+    expected = [ctok.token_count(t, version) for t in sample]
+    assert [compiled(t) for t in sample] == expected
+    assert [python(t) for t in sample] == expected
