@@ -189,3 +189,153 @@ def test_the_compiled_scan_sums_as_python_and_as_ctok(version: str) -> None:
     expected = [ctok.token_count(t, version) for t in sample]
     assert [compiled(t) for t in sample] == expected
     assert [python(t) for t in sample] == expected
+
+
+_SCRIPTS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "абвгдежзийклмнопрстуфхцчшщъыьэюяАБВГДЕЖЗИЙКЛМН",
+    "αβγδεζηθικλμνξοπρσςτυφχψωΑΒΓΔΕΣΩ",
+    "აბგდევზთიკლმნოპჟრსტუფქღყშჩცძწჭხჯჰႠႡႢⴀⴁⴂ",
+    "ᎠᎡᎢᎣᎤᎥᎦᎧꭰꭱꭲꭳ",
+    "éèêëçñøåæœßÀÉÇÑØÅÆŒ",
+    "0123456789",
+    "東京天気語は",
+)
+_EXTRAS = (".", ",", "'", "-", "()", "'s", "'LL", "!?", "::", "\u0301", "👍🏽", "👨\u200d👩\u200d👧", "🎉", "1")
+_GAPS = (" ", " ", " ", " ", "  ", "\n", "\t", " \n ", "\u00a0", "\u3000", "\r\n", "   ", "\n\n")
+
+
+def _pseudo_word(rng: random.Random) -> str:
+    word = "".join(rng.choices(rng.choice(_SCRIPTS), k=rng.randint(2, 9)))
+    if rng.random() < 0.3:
+        extra = rng.choice(_EXTRAS)
+        word = extra + word if rng.random() < 0.5 else word + extra
+    return word
+
+
+def _many_words(distinct: int, seed: int) -> str:
+    """A text of more than ``distinct`` distinct pseudo-words in several scripts, between varied gaps."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    out: list[str] = []
+    while len(seen) <= distinct:
+        word = _pseudo_word(rng)
+        seen.add(word)
+        out += (word, rng.choice(_GAPS))
+    return "".join(out)
+
+
+def test_the_memo_grows_to_hold_a_large_text() -> None:
+    text = _many_words(100_000, seed=17)
+    compiled, watched = _compiled_counter("4.8")
+    python = _python_counter("4.8")
+    assert compiled.content(text) == python.content(text)
+    assert max(watched.slots) > watched.slots[0]
+    assert compiled.content(text) == python.content(text)  # every key from the grown memo now
+
+
+def test_a_memo_past_its_limit_starts_afresh_and_counts_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    limit = 50
+    monkeypatch.setattr(word_scan, "MEMO_LIMIT", limit)
+    compiled, watched = _compiled_counter("3.0")
+    python = _python_counter("3.0")
+    texts = [line for block in [*EDGE_CASES, *equality_corpus(0.1)] for line in block.split("\n")][:600]
+    held: list[tuple[int, str]] = []  # keys held after each count that scanned (not those of one word)
+    for text in texts:
+        scans = len(watched.held)
+        assert compiled(text) == python(text), text
+        if len(watched.held) > scans:
+            held.append((watched.held[-1], text))
+    # Each count starts from at most ``limit`` keys and adds at most its own words and gaps.
+    assert [h for h, t in held if h > limit + 2 * len(t.split()) + 1] == []
+    assert len(held) > 100
+    assert any(after < before for (before, _), (after, _) in zip(held, held[1:], strict=False))
+
+
+class _FailingOnce:
+    """ctok's internals, whose ``stream_norm`` (the Python fallback's writer) raises once when armed."""
+
+    def __init__(self) -> None:
+        self.armed = False
+
+    def __call__(self, module: str, name: str) -> object:
+        found = ctok_attribute(module, name)
+        if name != "stream_norm":
+            return found
+        write = cast(Callable[..., Any], found)
+
+        def stream_norm(*args: Any, **kwargs: Any) -> Any:
+            if self.armed:
+                self.armed = False
+                raise RuntimeError("stream_norm failed")
+            return write(*args, **kwargs)
+
+        return stream_norm
+
+
+def _within[T](seconds: float, work: Callable[[], T]) -> T:
+    """``work()``, in a daemon thread so that a scan that never ends fails the test instead of hanging it."""
+    results: list[T] = []
+    thread = threading.Thread(target=lambda: results.append(work()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert results, f"no answer within {seconds} s"
+    return results[0]
+
+
+def test_a_failure_of_the_python_fallback_is_raised_and_leaves_no_key_pending() -> None:
+    failing = _FailingOnce()
+    compiled, _ = _compiled_counter("4.8", failing)
+    # Marks NFC cannot compose, digits of other scripts and emoji with a variation selector: words that
+    # neither writer takes on, left to ctok's stream_norm through the scan's ``units_of``.
+    text = "x q\u0308\u0301 ok \u0661\u0662 \u2764\ufe0f \u0915\u094d\u0937 done"
+    assert compiled("x a") == ctok.token_count("x a", "4.8")  # the head "x" now remembered
+    failing.armed = True
+    with pytest.raises(RuntimeError, match="stream_norm failed"):
+        compiled(text)
+    assert not failing.armed
+    assert _within(60, lambda: compiled(text)) == ctok.token_count(text, "4.8")
+    assert _within(60, lambda: compiled(text + " more")) == ctok.token_count(text + " more", "4.8")
+
+
+def test_threads_sharing_one_fresh_counter_count_as_ctok() -> None:
+    texts = [*EDGE_CASES, *equality_corpus(0.1)]
+    expected = [ctok.token_count(t, "3.0") for t in texts]
+    compiled, watched = _compiled_counter("3.0")
+    threads = 8
+    start = threading.Barrier(threads)
+
+    def count(shift: int) -> list[int]:
+        order = texts[shift:] + texts[:shift]  # each thread meets the words in its own order
+        start.wait()
+        counts = [compiled(t) for t in order]
+        return counts[-shift:] + counts[:-shift] if shift else counts
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(count, [i * len(texts) // threads for i in range(threads)]))
+    assert results == [expected] * threads
+    assert watched.slots
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_without_the_compiled_scan_words_are_summed_in_python(version: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, LOGGER)
+    python = _python_counter(version)
+    assert python._table is None  # pyright: ignore[reportPrivateUsage]
+    logged = [r for r in caplog.records if r.name == LOGGER and r.levelno == logging.INFO]
+    assert ["compiled word scan unavailable" in r.getMessage() for r in logged] == [True]
+    assert [python(t) for t in EDGE_CASES] == [ctok.token_count(t, version) for t in EDGE_CASES]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_letters_met_for_the_first_time_are_learned_and_counted_right(version: str) -> None:
+    compiled, watched = _compiled_counter(version)
+    assert compiled("x a") == ctok.token_count("x a", version)
+    new = "ᏣᎳᎩႠႡႢႣⴀⴁꮳ"  # Cherokee and Georgian, capitals and small letters
+    assert [c for c in new if watched.kinds()[ord(c)] != UNKNOWN] == []
+    text = "x ᏣᎳᎩ ႠႡႢႣ Ⴀⴁ ꮳᏣ ᏣᎳᎩ's ႠႡႢႣ, (ⴀⴁ)"
+    expected = ctok.token_count(text, version)
+    assert compiled(text) == expected
+    assert [c for c in new if watched.kinds()[ord(c)] == UNKNOWN] == []
+    assert compiled(text) == expected
+    assert compiled(text.replace("x ", "y ")) == ctok.token_count(text.replace("x ", "y "), version)
