@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (letters of other scripts are the point of these tests)
 """The compiled word scan (word_table over compiled_scan and compiled_words) counts as the Python sum
 does and as ``ctok.token_count``: word by word, as its memo grows and starts afresh, when the Python
 fallback fails, under threads, without numba for the scan, and for letters met for the first time.
@@ -11,6 +10,7 @@ import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any, cast
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
@@ -24,7 +24,7 @@ from mcp_token_counter.offline.char_facts import CharFacts
 from mcp_token_counter.offline.compiled_tiler import CompiledTiler
 from mcp_token_counter.offline.compiled_words import UNKNOWN, Rules, plain_stream
 from mcp_token_counter.offline.ctok_fast import ctok_internal
-from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
+from mcp_token_counter.offline.ctok_internals import Internal, ctok_attribute, ctok_parts
 from mcp_token_counter.offline.fast_count import FastCounter
 from mcp_token_counter.offline.plain_words import PlainWords
 from mcp_token_counter.offline.word_scan import Given, Memo, ScanKernels, load_scan_kernels
@@ -101,24 +101,17 @@ def _corpus_words(version: str) -> list[str]:
     return sorted(words)
 
 
+def _spans(c: str) -> list[str]:
+    """Words around the letter ``c`` where ctok's case marking could go either way."""
+    return [c, c + "a", "A" + c, c * 5, c + "BCD", "ABC" + c, "x'" + c, c + "'s", c + "'S", c.upper() + c.lower()]
+
+
 def _case_words(plain: PlainWords) -> list[str]:
     """Every BMP letter, with the characters ctok cases by rules of their own, in spans stressing case."""
     letters = [chr(cp) for cp in range(0x10000) if not 0xD800 <= cp < 0xE000 and plain.kind(chr(cp)) == "w"]
     for c in "ẞİϴςΣ":
         assert c in letters
-    spans = (
-        lambda c: c,
-        lambda c: c + "a",
-        lambda c: "A" + c,
-        lambda c: c * 5,
-        lambda c: c + "BCD",
-        lambda c: "ABC" + c,
-        lambda c: "x'" + c,
-        lambda c: c + "'s",
-        lambda c: c + "'S",
-        lambda c: c.upper() + c.lower(),
-    )
-    return [span(c) for c in letters for span in spans]
+    return [span for c in letters for span in _spans(c)]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -173,7 +166,8 @@ class _Watched:
         return self.given[2][0]
 
 
-def _compiled_counter(version: str, internal: Callable[[str, str], object] = ctok_attribute) -> tuple[FastCounter, _Watched]:
+def _compiled_counter(version: str, internal: Internal = ctok_attribute) -> tuple[FastCounter, _Watched]:
+    """A fresh counter summing its words through the compiled scan, and what that scan was given."""
     watched = _Watched()
     return FastCounter(ctok_parts(internal), _model(version), scan=lambda: watched), watched
 
@@ -249,7 +243,7 @@ def test_a_memo_past_its_limit_starts_afresh_and_counts_right(monkeypatch: pytes
     # Each count starts from at most ``limit`` keys and adds at most its own words and gaps.
     assert [h for h, t in held if h > limit + 2 * len(t.split()) + 1] == []
     assert len(held) > 100
-    assert any(after < before for (before, _), (after, _) in zip(held, held[1:], strict=False))
+    assert any(after < before for (before, _), (after, _) in pairwise(held))
 
 
 class _FailingOnce:
