@@ -43,6 +43,7 @@ SPECIAL = ("STRAẞE", "ẞ", "İstanbul", "İ")
 TRICKY = (
     *("A'B'C'D'E'", "A.b,C;d", "I'LL", "DON'T", "can't'", "''s", "('s", "'a'", "x'llo", "ǅungla", "ǄUNGLA"),
     *("ὈΔΥΣΣΕΎΣ", "ÅNGSTRÖM's", "ΣΑΣ's", "aΣ", "Σa'S"),
+    *("𐐀𐐨", "A𐐀", "𐐨's"),  # Deseret: ctok classes letters past the BMP as hard characters, written as they are
 )
 
 
@@ -114,8 +115,8 @@ def _spans(c: str) -> list[str]:
 def _case_words(plain: PlainWords) -> list[str]:
     """Every BMP letter, with the characters ctok cases by rules of their own, in spans stressing case."""
     letters = [chr(cp) for cp in range(0x10000) if not 0xD800 <= cp < 0xE000 and plain.kind(chr(cp)) == "w"]
-    for c in "ẞİϴςΣ":
-        assert c in letters
+    # Latin-1, Latin Extended-A and -B, Greek, Cyrillic, Armenian, Georgian, Cherokee, and the special cases.
+    assert [c for c in "éőƀαжաაᎠꮳẞİϴςΣ" if c not in letters] == []
     return [span for c in letters for span in _spans(c)]
 
 
