@@ -205,7 +205,7 @@ def scan_words(
     """
     space, trie, rules = given
     n = codes.shape[0]
-    status = np.int64(DONE)
+    status: int = np.int64(DONE)  # pyright: ignore[reportAssignmentType]  # numpy's stubs: not an int
     words = gaps = seams = 0
     work = _work((np.empty(0, dtype=np.uint32), np.empty(1, dtype=np.int64)), np.int64(16))
     while position < n:

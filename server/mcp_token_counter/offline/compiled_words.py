@@ -49,7 +49,7 @@ def _run_key(codes: np.ndarray, start: int, end: int) -> int:
 # first time, for a handful of elements.
 @njit(cache=True, nogil=True)
 def _member(key: int, keys: np.ndarray) -> bool:
-    for k in keys:
+    for k in keys:  # noqa: SIM110  # numba compiles no generator expression into any()
         if k == key:
             return True
     return False
@@ -140,7 +140,7 @@ def plain_stream(
     for i in range(start, end):
         if kinds[codes[i]] in (OTHER, UNKNOWN):
             return -1
-    at = np.int64(0)  # not a literal: see compiled_scan
+    at: int = np.int64(0)  # pyright: ignore[reportAssignmentType]  # not a literal: see compiled_scan
     # The kinds of the two runs before this one, and where the one before starts.
     two_back = one_back = np.uint8(OTHER)  # kinds' own type, not a literal: see compiled_scan
     previous = start
