@@ -2,8 +2,12 @@
 
     text -> ctok's NFC fold -> words and the whitespace gaps between them
          -> each word's stream (word_stream) and its tiling cost, remembered per word: unseen words'
-            streams tiled in one batch (batch_tiling, compiled), gaps and the head by segment_tiling
+            streams tiled in one batch (batch_tiling), gaps and the head by segment_tiling
          -> the sum, less the seam spaces ctok's stream drops, plus the frame
+
+That is the Python path. Once numba has loaded (compiled_path, in the background), the words after the
+first are summed by the compiled scan instead (word_table), which writes and tiles most unseen words
+itself and hands the rest back here (``_missing_units``).
 
 No vocabulary piece starts with ⟨eow⟩ or mixes whitespace with anything else (checked on the vocabulary
 when the counter is built), so no tile crosses the edge of a gap, and the tiling of the whole stream is
