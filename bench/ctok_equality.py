@@ -21,6 +21,7 @@ from mcp_token_counter.offline.ctok_fast import fast_counter
 def differences(blocks: list[str], version: str) -> list[tuple[int, int, int]]:
     """(block index, fast count, ctok count) for every block where they differ."""
     count = fast_counter(version)
+    count.fast.wait_compiled()
     found: list[tuple[int, int, int]] = []
     for i, block in enumerate(blocks):
         fast, expected = count(block), ctok.token_count(block, version)

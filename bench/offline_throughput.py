@@ -29,7 +29,7 @@ from bench.real_text import real_blocks
 from mcp_token_counter.catalog import builtin_catalog
 from mcp_token_counter.offline import clear_text_cache, estimate_request, text_cache_info
 from mcp_token_counter.offline.batch_tiling import Kernels
-from mcp_token_counter.offline.ctok_fast import ctok_internal, engine_counter, fast_counter
+from mcp_token_counter.offline.ctok_fast import ctok_internal, engine_counter, fast_counter, wait_compiled
 from mcp_token_counter.offline.ctok_internals import ctok_parts
 from mcp_token_counter.offline.fast_count import FastCounter
 
@@ -38,7 +38,7 @@ def _no_numba() -> Kernels:
     raise ImportError("numba left out for the comparison")
 
 
-def uncompiled_counter(version: str) -> Callable[[str], int]:
+def uncompiled_counter(version: str) -> FastCounter:
     """The per-word counter as it counts without numba: ctok's tiling loop for unseen words."""
     model = ctok_internal("main", "_model")(ctok_internal("main", "_family")(version))
     return FastCounter(ctok_parts(), model, _no_numba)
@@ -63,7 +63,10 @@ def _counts(blocks: list[str], version: str) -> dict[str, float]:
     before("warm up")
     fast_counter(version)("warm up")  # loads what every fresh counter shares; its memo is not reused below
     uncompiled = uncompiled_counter(version)
+    uncompiled.wait_compiled()  # sure to fail: its loader only records that numba is left out
     after = fast_counter(version)
+    if not after.fast.wait_compiled():
+        raise AssertionError("the compiled path did not load: is numba installed?")
     expected, ctok_s, ctok_cpu = _cpu(lambda: [ctok.token_count(b, version) for b in blocks])
     _, before_s, before_cpu = _cpu(lambda: [before(b) for b in blocks])
     uncounted, uncompiled_s, uncompiled_cpu = _cpu(lambda: [uncompiled(b) for b in blocks])
@@ -101,6 +104,7 @@ def _estimates(blocks: list[str], version: str, ctok_s: float) -> dict[str, floa
     body: dict[str, Any] = {"messages": [{"role": roles[i % 2], "content": b} for i, b in enumerate(blocks)]}
     estimate_request({"messages": [{"role": "user", "content": "warm up"}]}, spec)
     clear_text_cache()
+    wait_compiled(version)  # a fresh counter, its compiled path loaded: what a server has after its first count
     _, cold_s = _timed(lambda: estimate_request(body, spec))
     _, warm_s = _timed(lambda: estimate_request(body, spec))
     return {

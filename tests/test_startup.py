@@ -59,9 +59,13 @@ def test_an_offline_count_imports_the_offline_stack_on_first_use() -> None:
         "await client.list_tools()",
         "result = await client.call_tool('count_tokens', "
         "{'model': 'claude-sonnet-4-6', 'messages': [{'role': 'user', 'content': 'hi'}]})\n"
-        "        assert not result.is_error, result",
+        "        assert not result.is_error, result\n"
+        "        from mcp_token_counter.catalog import builtin_catalog\n"
+        "        from mcp_token_counter.offline.ctok_fast import wait_compiled\n"
+        "        spec = builtin_catalog().lookup('claude-sonnet-4-6')\n"
+        "        assert spec is not None and wait_compiled(spec.ctok_version, 60)",
     ).replace('{"ANTHROPIC_API_KEY": "sk-test"}', "{}")
-    # numba too: the offline counter tiles unseen words with its compiled kernels.
+    # numba too, once the count's compiled path has loaded in the background.
     assert {"ctok", "numba", "mcp_token_counter.offline"} <= loaded_after(script)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit  # pyright: ignore[reportMissingTypeStubs]
 
 from .compiled_tiling import tile_cost
-from .compiled_words import BOW, CAPS, EOW, SHIFT, Rules, plain_stream
+from .compiled_words import BOW, CAPS, EOW, SHIFT, Rules, copy_into, plain_stream
 
 type Memo = tuple[np.ndarray, np.ndarray, np.ndarray]
 type Work = tuple[np.ndarray, np.ndarray]
@@ -39,6 +39,8 @@ PENDING = 1
 FULL = 2
 """The table, its key store or the report ran out of room: fill what was reported, grow, scan again."""
 
+# Constants passed on to other kernels go as np.int64(...): numba types a bare literal as a type of its
+# own and would compile the callee, and everything it calls, once more for it.
 _SPACE = 32
 _UNSET = -1
 _PENDING = -1
@@ -107,7 +109,7 @@ def _computed(
     while head < length and (out[head] == glyphs[SHIFT] or out[head] == glyphs[CAPS]):
         head += 1
     opens = 1 if head < length and out[head] == glyphs[BOW] else 0
-    return tile_cost(out, 0, length, trie, best) << 2 | ends | opens
+    return tile_cost(out, np.int64(0), length, trie, best) << 2 | ends | opens
 
 
 @njit(cache=True, nogil=True)
@@ -123,7 +125,7 @@ def _insert(memo: Memo, codes: np.ndarray, span: tuple[int, int, int], found: tu
     slots[at, _START] = used
     slots[at, _SHAPE] = (end - start) * 8 + context
     slots[at, UNIT] = unit
-    store[used : used + end - start] = codes[start:end]
+    copy_into(codes, (start, end), store, used)
     meta[_HELD] += 1
     meta[_USED] = used + end - start
     return True
@@ -178,7 +180,7 @@ def _work(work: Work, length: int) -> Work:
     if work[0].shape[0] >= 4 * length + 8:
         return work
     size = 8 * length + 16
-    return np.empty(size, dtype=np.int64), np.empty(size + 1, dtype=np.int64)
+    return np.empty(size, dtype=np.uint32), np.empty(size + 1, dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -203,17 +205,18 @@ def scan_words(
     """
     space, trie, rules = given
     n = codes.shape[0]
-    status = DONE
+    status: int = np.int64(DONE)  # pyright: ignore[reportAssignmentType]  # numpy's stubs: not an int
     words = gaps = seams = 0
-    work = _work((np.empty(0, dtype=np.int64), np.empty(1, dtype=np.int64)), 16)
+    work = _work((np.empty(0, dtype=np.uint32), np.empty(1, dtype=np.int64)), np.int64(16))
     while position < n:
         after_gap = position
         while after_gap < n and space[codes[after_gap]]:
             after_gap += 1
-        gap = _unit(codes, (position, after_gap, GAP), memo)[0]
+        # The context as a plain int64: a literal in the span would compile every callee a second time.
+        gap = _unit(codes, (position, after_gap, np.int64(GAP)), memo)[0]
         if gap == _MISSING:
             work = _work(work, after_gap - position)
-            gap = _miss(codes, (position, after_gap, GAP), memo, report, (trie, rules, work))
+            gap = _miss(codes, (position, after_gap, np.int64(GAP)), memo, report, (trie, rules, work))
         status = _status(status, gap)
         gaps += gap >> 2
         if after_gap == n:
@@ -243,7 +246,7 @@ def settle(codes: np.ndarray, report: np.ndarray, memo: Memo, given: Given) -> N
     the scan), and mark its row done (slot -1); the rest stay for Python."""
     _space, trie, rules = given
     slots = memo[0]
-    work = _work((np.empty(0, dtype=np.int64), np.empty(1, dtype=np.int64)), 16)
+    work = _work((np.empty(0, dtype=np.uint32), np.empty(1, dtype=np.int64)), np.int64(16))
     for row in range(report.shape[0]):
         span = (report[row, 1], report[row, 2], report[row, 3])
         work = _work(work, span[1] - span[0])
@@ -263,4 +266,5 @@ def rehash(old: np.ndarray, new: np.ndarray) -> None:
         at = old[slot, _HASH] & mask
         while new[at, _START] != _UNSET:
             at = (at + 1) & mask
-        new[at, :] = old[slot, :]
+        for column in range(old.shape[1]):
+            new[at, column] = old[slot, column]

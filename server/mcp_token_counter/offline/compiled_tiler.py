@@ -19,7 +19,7 @@ from .ctok_internals import CtokParts
 def _codes(streams: Sequence[str]) -> tuple[Codes, Codes]:
     """Every stream's codepoints end to end, and where each stream starts (plus the end)."""
     joined = "".join(streams).encode("utf-32-le", "surrogatepass")
-    codes = np.frombuffer(joined, dtype=np.uint32).astype(np.int64)
+    codes = np.frombuffer(bytearray(joined), dtype=np.uint32)  # writable, as every kernel's codes are
     starts = np.zeros(len(streams) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, streams), dtype=np.int64, count=len(streams)), out=starts[1:])
     return codes, starts

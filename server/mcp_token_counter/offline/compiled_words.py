@@ -45,6 +45,25 @@ def _run_key(codes: np.ndarray, start: int, end: int) -> int:
     return key
 
 
+# Loops rather than numpy's array expressions and slice assignment: those cost seconds of compiling the
+# first time, for a handful of elements.
+@njit(cache=True, nogil=True)
+def _member(key: int, keys: np.ndarray) -> bool:
+    for k in keys:  # noqa: SIM110  # numba compiles no generator expression into any()
+        if k == key:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def copy_into(codes: np.ndarray, span: tuple[int, int], out: np.ndarray, at: int) -> int:
+    """Copy ``codes[start:end]`` to ``out[at:]``; the end of the copy in ``out``."""
+    for i in range(span[0], span[1]):
+        out[at] = codes[i]
+        at += 1
+    return at
+
+
 @njit(cache=True, nogil=True)
 def _bordered(kind: int) -> bool:
     return kind in (PUNCT, HARD_PUNCT)
@@ -121,9 +140,9 @@ def plain_stream(
     for i in range(start, end):
         if kinds[codes[i]] in (OTHER, UNKNOWN):
             return -1
-    at = 0
+    at: int = np.int64(0)  # pyright: ignore[reportAssignmentType]  # not a literal: see compiled_scan
     # The kinds of the two runs before this one, and where the one before starts.
-    two_back = one_back = OTHER
+    two_back = one_back = np.uint8(OTHER)  # kinds' own type, not a literal: see compiled_scan
     previous = start
     run = start
     index = 0
@@ -133,7 +152,7 @@ def plain_stream(
         if kind == LETTERS:
             # A contraction suffix after a lone apostrophe, unless the run before that writes a border.
             glued = run - previous == 1 and codes[previous] == _APOSTROPHE
-            glued = glued and np.any(contractions == _run_key(codes, run, run_end))
+            glued = glued and _member(_run_key(codes, run, run_end), contractions)
             at = _letters(codes, (run, run_end), glued and not (index >= 2 and _bordered(two_back)), rules, out, at)
             if at < 0:
                 return -1
@@ -143,14 +162,12 @@ def plain_stream(
             if index == 0 and context & 2 and not opens:
                 out[at] = glyphs[BOW]
                 at += 1
-            out[at : at + run_end - run] = codes[run:run_end]
-            at += run_end - run
+            at = copy_into(codes, (run, run_end), out, at)
             if last and context & 1:
                 out[at] = glyphs[EOW]
                 at += 1
         else:
-            out[at : at + run_end - run] = codes[run:run_end]
-            at += run_end - run
+            at = copy_into(codes, (run, run_end), out, at)
         two_back, one_back = one_back, kind
         previous = run
         run = run_end

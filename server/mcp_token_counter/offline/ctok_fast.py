@@ -104,7 +104,22 @@ def public_counter(version: str) -> Counter:
     return public_count
 
 
-def fast_counter(version: str, internal: Internal = ctok_internal) -> Counter:
+class GuardedCounter:
+    """A ``FastCounter`` that hands a text it cannot split to ``ctok.token_count``."""
+
+    def __init__(self, fast: FastCounter, public: Counter) -> None:
+        self.fast = fast
+        self._public = public
+
+    def __call__(self, text: str) -> int:
+        try:
+            return self.fast(text)
+        except StreamMismatch:  # never seen; kept so that no text can make the count fail or drift
+            logger.warning("per-word stream did not split back for a text; counted it with ctok.token_count")
+            return self._public(text)
+
+
+def fast_counter(version: str, internal: Internal = ctok_internal) -> GuardedCounter:
     """Count with ``FastCounter``, falling back to ``ctok.token_count`` for a text it cannot split.
 
     Raises:
@@ -113,16 +128,7 @@ def fast_counter(version: str, internal: Internal = ctok_internal) -> Counter:
         NotImplementedError: ``version`` is not a ctok version.
     """
     fast = FastCounter(ctok_parts(), internal("main", "_model")(internal("main", "_family")(version)))
-    public = public_counter(version)
-
-    def guarded_count(text: str) -> int:
-        try:
-            return fast(text)
-        except StreamMismatch:  # never seen; kept so that no text can make the count fail or drift
-            logger.warning("per-word stream did not split back for a text; counted it with ctok.token_count")
-            return public(text)
-
-    return guarded_count
+    return GuardedCounter(fast, public_counter(version))
 
 
 DEFAULT_RESOLVERS: Final[tuple[Resolver, ...]] = (fast_counter, engine_counter)
@@ -170,6 +176,15 @@ def loaded(version: str) -> Counter:
         if version not in _counters:
             _counters[version] = counter_for(version)
         return _counters[version]
+
+
+def wait_compiled(version: str, timeout: float | None = None) -> bool:
+    """Load ``version``'s counter and wait for its compiled path; whether the compiled word scan is in use.
+
+    Counting never needs this (see ``compiled_path``); benches and tests use it to time or test that path.
+    """
+    counter = loaded(version)
+    return isinstance(counter, GuardedCounter) and counter.fast.wait_compiled(timeout)
 
 
 def forget_words() -> None:

@@ -2,8 +2,12 @@
 
     text -> ctok's NFC fold -> words and the whitespace gaps between them
          -> each word's stream (word_stream) and its tiling cost, remembered per word: unseen words'
-            streams tiled in one batch (batch_tiling, compiled), gaps and the head by segment_tiling
+            streams tiled in one batch (batch_tiling), gaps and the head by segment_tiling
          -> the sum, less the seam spaces ctok's stream drops, plus the frame
+
+That is the Python path. Once numba has loaded (compiled_path, in the background), the words after the
+first are summed by the compiled scan instead (word_table), which writes and tiles most unseen words
+itself and hands the rest back here (``_missing_units``).
 
 No vocabulary piece starts with ⟨eow⟩ or mixes whitespace with anything else (checked on the vocabulary
 when the counter is built), so no tile crosses the edge of a gap, and the tiling of the whole stream is
@@ -16,11 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, Final, cast
 
-from .batch_tiling import Kernels, batch_tiler, load_kernels
+from .batch_tiling import BatchTiler, Kernels, batch_tiler, load_kernels, segment_batches
+from .compiled_path import PROBE_TEXTS, Compiled, CompiledLoader
 from .ctok_internals import CtokParts
 from .segment_tiling import MEMO_LIMIT, SegmentTiler, vocabulary_cuts
 from .word_scan import GAP, Missing, ScanKernels, Sums, load_scan_kernels, word_table
@@ -59,8 +65,7 @@ class FastCounter:
         self._single = frozenset([" ", *(" " + c for c in spaces if c != " ")]).__contains__
         self._writer = WordWriter(parts, model)
         self._tiler = SegmentTiler(parts, model, cuts)
-        self._batch = batch_tiler(parts, model, self._tiler, kernels)
-        self._table = word_table(parts, model, self._batch, self._writer.plain.kind, scan)
+        self._segments = segment_batches(self._tiler)
         self._opens = re.compile(f"[{parts.shift}{parts.caps}]*{parts.bow}").match
         self._folds = [(chr(k), v) for k, v in parts.quote_fold.items()] if model.fold_quotes else []
         self._escapes = [(chr(k), v) for k, v in parts.marker_escapes.items()]
@@ -69,12 +74,29 @@ class FastCounter:
         self._heads: dict[HeadKey, int] = {}
         self._gaps: dict[str, int] = {}
         self._tails: dict[int, int] = {}
+        # Last: its thread counts the probes through this counter.
+        self._loader = CompiledLoader(partial(self._build, kernels, scan), self._agrees)
 
     def __call__(self, text: str) -> int:
         return self._overhead + self.content(text)
 
     def content(self, text: str) -> int:
         """What ``ctok.engine.tile`` returns as the cost: the content's tokens without the frame."""
+        return self._content(text, self._loader.current(len(text)))
+
+    def wait_compiled(self, timeout: float | None = None) -> bool:
+        """Wait for the compiled path to load; whether the compiled word scan is now in use."""
+        compiled = self._loader.wait(timeout)
+        return compiled is not None and compiled.table is not None
+
+    def _build(self, kernels: Callable[[], Kernels], scan: Callable[[], ScanKernels]) -> Compiled:
+        batch = batch_tiler(self._parts, self._model, self._tiler, kernels)
+        return Compiled(batch, word_table(self._parts, self._model, batch, self._writer.plain.kind, scan))
+
+    def _agrees(self, compiled: Compiled) -> bool:
+        return all(self._content(t, compiled) == self._content(t, None) for t in PROBE_TEXTS)
+
+    def _content(self, text: str, compiled: Compiled | None) -> int:
         norm = self._fold(text)
         body = norm.rstrip("\n")
         tail = self._tail(len(norm) - len(body))
@@ -88,37 +110,38 @@ class FastCounter:
         after = first.end()
         single = body.startswith(" ", after) and not body.startswith(" ", after + 1)
         head = self._head((lead, word, single, raw_head_space))
-        if self._table is None:
-            sums = self._python_sums(self._split(body), head)
+        batch = self._segments if compiled is None else compiled.batch
+        if compiled is None or compiled.table is None:
+            sums = self._python_sums(self._split(body), head, batch)
         else:
-            sums = self._table.sums(body, after, head, self._missing_units)
+            sums = compiled.table.sums(body, after, head, partial(self._missing_units, batch))
         return tail + (head >> 2) + sums.words + sums.gaps - sums.seams * self._gap(" ")
 
-    def _python_sums(self, pieces: list[str], head: int) -> Sums:
+    def _python_sums(self, pieces: list[str], head: int, batch: BatchTiler) -> Sums:
         gaps = pieces[2::2]
         single = list(map(self._single, map(_FIRST_TWO, gaps)))
         keys = list(zip(map(str.endswith, gaps[:-1], repeat(" ")), pieces[3::2], single[1:], strict=True))
-        units = [head, *self._units(keys)]
+        units = [head, *self._units(keys, batch)]
         words = sum(map(int.__rshift__, units[1:], repeat(2)))
         ends = map(int.__and__, units[:-1], repeat(_ENDS))
         opens = map(int.__and__, units[1:], repeat(_OPENS))
         seams = sum(map(int.__mul__, map(int.__mul__, ends, opens), map(" ".__eq__, gaps[:-1]))) // _ENDS
         return Sums(words, self._gaps_cost(gaps), seams)
 
-    def _missing_units(self, body: str, missing: list[Missing]) -> list[int]:
+    def _missing_units(self, batch: BatchTiler, body: str, missing: list[Missing]) -> list[int]:
         """The unit of each key the compiled memo lacked: words written and tiled in one batch, gaps priced."""
         words = [m for m in missing if m.context != GAP]
         keys = [(bool(m.context & 2), body[m.start : m.end], bool(m.context & 1)) for m in words]
-        units = iter(self._stream_units(self._writer.words(keys)))
+        units = iter(self._stream_units(self._writer.words(keys), batch))
         return [self._gap(body[m.start : m.end]) << 2 if m.context == GAP else next(units) for m in missing]
 
-    def _units(self, keys: list[WordKey]) -> list[int]:
+    def _units(self, keys: list[WordKey], batch: BatchTiler) -> list[int]:
         units = list(map(self._words.get, keys))
         if None not in units:
             return cast(list[int], units)
         # Filled into a local mapping first: another thread may start the shared memo afresh meanwhile.
         missing = list(dict.fromkeys(k for k, u in zip(keys, units, strict=True) if u is None))
-        fresh = dict(zip(missing, self._stream_units(self._writer.words(missing)), strict=True))
+        fresh = dict(zip(missing, self._stream_units(self._writer.words(missing), batch), strict=True))
         if len(self._words) > MEMO_LIMIT:
             self._words = {}
         self._words.update(fresh)
@@ -142,12 +165,12 @@ class FastCounter:
             unit = self._streams[stream] = self._new_unit(stream)
         return unit
 
-    def _stream_units(self, streams: list[str]) -> list[int]:
+    def _stream_units(self, streams: list[str], batch: BatchTiler) -> list[int]:
         """``_unit`` of each stream, the unseen ones tiled in one batch."""
         units = list(map(self._streams.get, streams))
         if None in units:
             unseen = list(dict.fromkeys(s for s, u in zip(streams, units, strict=True) if u is None))
-            tiled = dict(zip(unseen, map(self._flagged, unseen, self._batch(unseen)), strict=True))
+            tiled = dict(zip(unseen, map(self._flagged, unseen, batch(unseen)), strict=True))
             if len(self._streams) > MEMO_LIMIT:
                 self._streams = {}
             self._streams.update(tiled)

@@ -62,7 +62,7 @@ class WordTable:
         self._facts = facts
         self._limit = limit
         self._lock = threading.Lock()
-        self._memo: Memo = (_slots(_FIRST_SLOTS), np.zeros(_FIRST_STORE, dtype=np.int32), np.zeros(3, dtype=np.int64))
+        self._memo: Memo = (_slots(_FIRST_SLOTS), np.zeros(_FIRST_STORE, dtype=np.uint32), np.zeros(3, dtype=np.int64))
 
     def sums(self, body: str, position: int, previous: int, units_of: UnitsOf) -> Sums:
         """The sums of ``body[position:]``, which starts at a gap after a word of unit ``previous``.
@@ -70,7 +70,8 @@ class WordTable:
         Raises:
             Whatever ``units_of`` raises; the memo then starts afresh, since keys were left pending.
         """
-        codes = np.frombuffer(body.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        # Writable, like compiled_tiler's: one array type, so the kernels they share compile once.
+        codes = np.frombuffer(bytearray(body.encode("utf-32-le", "surrogatepass")), dtype=np.uint32)
         with self._lock:
             if self._memo[2][0] > self._limit:
                 self._reset()
@@ -108,7 +109,7 @@ class WordTable:
         slots, store, meta = self._memo
         held, used = int(meta[0]), int(meta[1])
         if used + text_codes > len(store):
-            store = np.concatenate([store, np.zeros(max(len(store), used + text_codes), dtype=np.int32)])
+            store = np.concatenate([store, np.zeros(max(len(store), used + text_codes), dtype=np.uint32)])
         if 2 * (held + 1) > len(slots):
             grown = _slots(2 * len(slots))
             self._kernels.rehash(slots, grown)
@@ -116,4 +117,4 @@ class WordTable:
         self._memo = (slots, store, meta)
 
     def _reset(self) -> None:
-        self._memo = (_slots(_FIRST_SLOTS), np.zeros(_FIRST_STORE, dtype=np.int32), np.zeros(3, dtype=np.int64))
+        self._memo = (_slots(_FIRST_SLOTS), np.zeros(_FIRST_STORE, dtype=np.uint32), np.zeros(3, dtype=np.int64))
