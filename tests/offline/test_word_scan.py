@@ -34,7 +34,7 @@ from mcp_token_counter.offline.word_table import given
 VERSIONS = ("3.0", "4.7", "4.8")
 LOGGER = "mcp_token_counter.offline.word_scan"
 CONTEXTS = range(4)  # (a space before) << 1 | (a single space after)
-type Write = Callable[[Codes, tuple[int, int, int], Rules, Codes], int]
+type Write = Callable[[Codes, tuple[np.int64, np.int64, np.int64], Rules, Codes], int]
 # Words the compiled writer must take on itself, or the comparisons below could pass by writing nothing.
 PLAIN = ("Hello", "world", "don't", "NASA's", "x'S", "'tis", "café", "ΕΛΛΑΔΑ", "Москва", "foo.bar()", "1,234")
 # Words whose case ctok writes by a rule of its own, left to Python.
@@ -57,7 +57,9 @@ def _no_scan() -> ScanKernels:
 
 def _python_counter(version: str) -> FastCounter:
     """The counter that sums its words in Python: the reference the compiled scan must match."""
-    return FastCounter(ctok_parts(), _model(version), scan=_no_scan)
+    counter = FastCounter(ctok_parts(), _model(version), scan=_no_scan)
+    assert not counter.wait_compiled()
+    return counter
 
 
 class _Writers:
@@ -72,9 +74,11 @@ class _Writers:
         self._write = cast(Write, plain_stream)
 
     def compiled(self, word: str, context: int) -> str | None:
-        codes = np.frombuffer(word.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        out = np.empty(4 * len(word) + 8, dtype=np.int64)
-        length = self._write(codes, (0, len(codes), context), self._rules, out)
+        # The kernels' own argument types (writable codes, int64 spans), so no other version is compiled.
+        codes = np.frombuffer(bytearray(word.encode("utf-32-le", "surrogatepass")), dtype=np.uint32)
+        out = np.empty(4 * len(word) + 8, dtype=np.uint32)
+        span = (np.int64(0), np.int64(len(codes)), np.int64(context))
+        length = self._write(codes, span, self._rules, out)
         return None if length < 0 else "".join(map(chr, out[:length].tolist()))
 
     def python(self, word: str, context: int) -> str | None:
@@ -166,6 +170,10 @@ class _Watched:
     def rehash(self, old: Codes, new: Codes, /) -> None:
         self._kernels.rehash(old, new)
 
+    def forget(self) -> None:
+        self.slots.clear()
+        self.held.clear()
+
     def kinds(self) -> Codes:
         """The kind of each codepoint, as the compiled writer reads it."""
         assert self.given is not None
@@ -175,7 +183,10 @@ class _Watched:
 def _compiled_counter(version: str, internal: Internal = ctok_attribute) -> tuple[FastCounter, _Watched]:
     """A fresh counter summing its words through the compiled scan, and what that scan was given."""
     watched = _Watched()
-    return FastCounter(ctok_parts(internal), _model(version), scan=lambda: watched), watched
+    counter = FastCounter(ctok_parts(internal), _model(version), scan=lambda: watched)
+    assert counter.wait_compiled()
+    watched.forget()  # the loader's probes
+    return counter, watched
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -321,7 +332,6 @@ def test_threads_sharing_one_fresh_counter_count_as_ctok() -> None:
 def test_without_the_compiled_scan_words_are_summed_in_python(version: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, LOGGER)
     python = _python_counter(version)
-    assert python._table is None  # pyright: ignore[reportPrivateUsage]
     logged = [r for r in caplog.records if r.name == LOGGER and r.levelno == logging.INFO]
     assert ["compiled word scan unavailable" in r.getMessage() for r in logged] == [True]
     assert [python(t) for t in EDGE_CASES] == [ctok.token_count(t, version) for t in EDGE_CASES]
