@@ -9,7 +9,6 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any, cast
 
@@ -202,14 +201,27 @@ def test_the_compiled_scan_sums_as_python_and_as_ctok(version: str) -> None:
     assert [python(t) for t in sample] == expected
 
 
+def _in_threads[T](count: int, work: Callable[[int], T], seconds: float) -> list[T]:
+    """``work(i)`` for each ``i`` in a thread of its own, all let go at once. Daemon threads, each given
+    ``seconds``: a scan that never ends fails the test instead of hanging it."""
+    results: dict[int, T] = {}
+    start = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        start.wait()
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds)
+    assert len(results) == count, f"{count - len(results)} of {count} threads gave no answer within {seconds} s"
+    return [results[i] for i in range(count)]
+
+
 def _within[T](seconds: float, work: Callable[[], T]) -> T:
-    """``work()``, in a daemon thread so that a scan that never ends fails the test instead of hanging it."""
-    results: list[T] = []
-    thread = threading.Thread(target=lambda: results.append(work()), daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert results, f"no answer within {seconds} s"
-    return results[0]
+    return _in_threads(1, lambda _: work(), seconds)[0]
 
 
 _SCRIPTS = (
@@ -314,17 +326,14 @@ def test_threads_sharing_one_fresh_counter_count_as_ctok() -> None:
     expected = [ctok.token_count(t, "3.0") for t in texts]
     compiled, watched = _compiled_counter("3.0")
     threads = 8
-    start = threading.Barrier(threads)
 
-    def count(shift: int) -> list[int]:
+    def count(thread: int) -> list[int]:
+        shift = thread * len(texts) // threads
         order = texts[shift:] + texts[:shift]  # each thread meets the words in its own order
-        start.wait()
         counts = [compiled(t) for t in order]
         return counts[-shift:] + counts[:-shift] if shift else counts
 
-    with ThreadPoolExecutor(threads) as pool:
-        results = list(pool.map(count, [i * len(texts) // threads for i in range(threads)]))
-    assert results == [expected] * threads
+    assert _in_threads(threads, count, 60) == [expected] * threads
     assert watched.slots
 
 
