@@ -184,6 +184,14 @@ def _work(work: Work, length: int) -> Work:
 
 
 @njit(cache=True, nogil=True)
+def _skip(codes: np.ndarray, at: int, space: np.ndarray, spaces: bool) -> int:
+    """Where the run of spaces (or of anything else) starting at ``at`` ends."""
+    while at < codes.shape[0] and (space[codes[at]] != 0) == spaces:
+        at += 1
+    return at
+
+
+@njit(cache=True, nogil=True)
 def _context(codes: np.ndarray, after_gap: int, end: int) -> int:
     """A space before the word ``codes[after_gap:end]`` << 1 | a single space after it."""
     n = codes.shape[0]
@@ -200,18 +208,15 @@ def scan_words(
 
     ``previous`` is the unit of the word before ``position``. ``memo`` is (slots, key store, meta), meta
     being (keys held, store used, keys reported); ``report`` gets a row (slot, start, end, context) per key
-    left to Python. ``given`` is (space flag of each codepoint, the trie, the ASCII word rules). The sums
+    left to Python. ``given`` is (space flag of each codepoint, the trie, the plain word rules). The sums
     are the text's only when the status is ``DONE``.
     """
     space, trie, rules = given
-    n = codes.shape[0]
     status: int = np.int64(DONE)  # pyright: ignore[reportAssignmentType]  # numpy's stubs: not an int
     words = gaps = seams = 0
     work = _work((np.empty(0, dtype=np.uint32), np.empty(1, dtype=np.int64)), np.int64(16))
-    while position < n:
-        after_gap = position
-        while after_gap < n and space[codes[after_gap]]:
-            after_gap += 1
+    while position < codes.shape[0]:
+        after_gap = _skip(codes, position, space, True)
         # The context as a plain int64: a literal in the span would compile every callee a second time.
         gap = _unit(codes, (position, after_gap, np.int64(GAP)), memo)[0]
         if gap == _MISSING:
@@ -219,24 +224,19 @@ def scan_words(
             gap = _miss(codes, (position, after_gap, np.int64(GAP)), memo, report, (trie, rules, work))
         status = _status(status, gap)
         gaps += gap >> 2
-        if after_gap == n:
+        if after_gap == codes.shape[0]:
             break
-        end = after_gap
-        while end < n and not space[codes[end]]:
-            end += 1
+        end = _skip(codes, after_gap, space, False)
         span = (after_gap, end, _context(codes, after_gap, end))
         unit = _unit(codes, span, memo)[0]
         if unit == _MISSING:
             work = _work(work, end - after_gap)
             unit = _miss(codes, span, memo, report, (trie, rules, work))
         status = _status(status, unit)
-        if unit < 0:
-            unit = 0
-        elif previous & 2 and unit & 1 and after_gap - position == 1 and codes[position] == _SPACE:
-            seams += 1
+        unit = max(unit, 0)  # a pending word adds nothing to this scan's sums, which will not be used
+        seams += 1 if previous & 2 and unit & 1 and after_gap - position == 1 and codes[position] == _SPACE else 0
         words += unit >> 2
-        previous = unit
-        position = end
+        previous, position = unit, end
     return status, words, gaps, seams
 
 

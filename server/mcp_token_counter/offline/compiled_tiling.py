@@ -72,14 +72,20 @@ def build_trie(codes: np.ndarray, starts: np.ndarray, table_size: int) -> tuple[
                 nodes += 1
             node = children[at]
         terminal[node] = 1
-    # Packed into a table sized by the edges actually made (a node per edge), at most half full: a
-    # quarter of the first table's size on ctok's vocabularies, so more of it stays in cache.
+    return _packed(keys, children, terminal, nodes)
+
+
+@njit(cache=True, nogil=True)
+def _packed(keys: np.ndarray, children: np.ndarray, terminal: np.ndarray, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """``build_trie``'s table repacked: rows (key, child << 1 | terminal) sized by the edges actually made (a
+    node per edge), at most half full, a quarter of the first table's size on ctok's vocabularies so more of
+    it stays in cache; and the root's children by codepoint."""
     size = 1
     while size < 2 * nodes:
         size *= 2
     edges = np.full((size, 2), _EMPTY, dtype=np.int64)
     root = np.full(_SPAN, _EMPTY, dtype=np.int32)
-    for slot in range(table_size):
+    for slot in range(keys.shape[0]):
         key = keys[slot]
         if key == _EMPTY:
             continue

@@ -114,6 +114,27 @@ def _letters(codes: np.ndarray, span: tuple[int, int], glued: bool, rules: Rules
 
 
 @njit(cache=True, nogil=True)
+def _punctuation(
+    codes: np.ndarray, spans: tuple[int, int, int], opening: bool, closing: bool, rules: Rules, out: np.ndarray, at: int
+) -> int:
+    """Write a punctuation run ``codes[run:run_end]`` of a word ending at ``end`` at ``out[at:]``: ⟨bow⟩ when
+    it opens the word after a space (``opening``), unless it is a lone apostrophe opening a letter run;
+    ⟨eow⟩ when it closes the word before a single space (``closing``). The end of what it wrote."""
+    run, run_end, end = spans
+    kinds, glyphs = rules[0], rules[1]
+    last = run_end == end
+    opens = run_end - run == 1 and codes[run] == _APOSTROPHE and not last and kinds[codes[run_end]] == LETTERS
+    if opening and not opens:
+        out[at] = glyphs[BOW]
+        at += 1
+    at = copy_into(codes, (run, run_end), out, at)
+    if last and closing:
+        out[at] = glyphs[EOW]
+        at += 1
+    return at
+
+
+@njit(cache=True, nogil=True)
 def _run_end(codes: np.ndarray, start: int, end: int, kinds: np.ndarray) -> int:
     kind = kinds[codes[start]]
     at = start + 1
@@ -123,12 +144,7 @@ def _run_end(codes: np.ndarray, start: int, end: int, kinds: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def plain_stream(
-    codes: np.ndarray,
-    span: tuple[int, int, int],
-    rules: Rules,
-    out: np.ndarray,
-) -> int:
+def plain_stream(codes: np.ndarray, span: tuple[int, int, int], rules: Rules, out: np.ndarray) -> int:
     """Write the stream of the word ``codes[start:end]`` in ``context`` into ``out``; its length, or -1
     when the word has a character not learned yet or one that ``PlainWords`` or ``_case`` leave to Python.
 
@@ -136,7 +152,7 @@ def plain_stream(
     facts of each codepoint, lowered form of each codepoint); ``out`` has room for ``4 * (end - start)``.
     """
     start, end, context = span
-    kinds, glyphs, contractions = rules[0], rules[1], rules[2]
+    kinds, contractions = rules[0], rules[2]
     for i in range(start, end):
         if kinds[codes[i]] in (OTHER, UNKNOWN):
             return -1
@@ -157,15 +173,9 @@ def plain_stream(
             if at < 0:
                 return -1
         elif _bordered(kind):
-            last = run_end == end
-            opens = run_end - run == 1 and codes[run] == _APOSTROPHE and not last and kinds[codes[run_end]] == LETTERS
-            if index == 0 and context & 2 and not opens:
-                out[at] = glyphs[BOW]
-                at += 1
-            at = copy_into(codes, (run, run_end), out, at)
-            if last and context & 1:
-                out[at] = glyphs[EOW]
-                at += 1
+            at = _punctuation(
+                codes, (run, run_end, end), index == 0 and context & 2 != 0, context & 1 != 0, rules, out, at
+            )
         else:
             at = copy_into(codes, (run, run_end), out, at)
         two_back, one_back = one_back, kind

@@ -11,6 +11,7 @@ import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 type Internal = Callable[[str, str], object]
@@ -82,13 +83,8 @@ def ctok_parts(internal: Internal = ctok_attribute) -> CtokParts:
     Raises:
         ImportError, AttributeError, TypeError: one of them is missing or not what it was.
     """
-
-    def function(module: str, name: str) -> Callable[..., Any]:
-        return _callable(internal(module, name), name)
-
-    def constant[T](name: str, kind: type[T]) -> T:
-        return _typed(internal("constants", name), kind, name)
-
+    function = partial(_function, internal)
+    constant = partial(_constant, internal)
     return CtokParts(
         nfc=function("normalize", "nfc"),
         stream_norm=function("normalize", "stream_norm"),
@@ -118,6 +114,14 @@ def ctok_parts(internal: Internal = ctok_attribute) -> CtokParts:
         quote_fold=_table(internal("constants", "QUOTE_FOLD"), "QUOTE_FOLD"),
         seam_re=_pattern(internal("constants", "SEAM_RE"), "SEAM_RE"),
     )
+
+
+def _function(internal: Internal, module: str, name: str) -> Callable[..., Any]:
+    return _callable(internal(module, name), name)
+
+
+def _constant[T](internal: Internal, name: str, kind: type[T]) -> T:
+    return _typed(internal("constants", name), kind, name)
 
 
 def _strings(value: object, name: str) -> frozenset[str]:
