@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter, fast_counter
 from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
 from mcp_token_counter.offline.fast_count import FastCounter
+from mcp_token_counter.offline.plain_words import PlainWords
 from mcp_token_counter.offline.segment_tiling import (
     UnsupportedVocabulary,
     adjacent_pairs,
@@ -85,3 +86,14 @@ def test_a_moved_internal_falls_back_to_the_previous_fast_path(
     assert [r.levelno for r in caplog.records] == [logging.DEBUG]
     assert version in caplog.records[0].getMessage()
     assert [counter(t) for t in TEXTS] == [ctok.token_count(t, version) for t in TEXTS]
+
+
+def test_plain_words_case_memo_stays_bounded() -> None:
+    # Non-ASCII letter runs with a capital are cased by ctok's mark_case and remembered; endless distinct
+    # runs must not grow that memo without end (it starts afresh, as the letter-run memo does).
+    plain = PlainWords(ctok_parts(), ctok_internal("main", "_model")(ctok_internal("main", "_family")("3.0")))
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = ("É" + a + b + c + d for a in letters for b in letters for c in letters for d in letters[:6])
+    for word in words:  # 105,456 distinct runs
+        assert plain.write(word, space_before=True, space_after=True) is not None
+    assert len(plain._cases) <= 1 << 16 | 1  # pyright: ignore[reportPrivateUsage]

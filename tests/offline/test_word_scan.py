@@ -152,6 +152,9 @@ class _Watched:
         self._kernels = load_scan_kernels()
         self.slots: list[int] = []
         self.held: list[int] = []
+        self.used: list[int] = []
+        self.rehashes = 0
+        self.memo: Memo | None = None
         self.given: Given | None = None
 
     def scan_words(
@@ -161,17 +164,21 @@ class _Watched:
         self.given = given
         scanned = self._kernels.scan_words(codes, position, previous, memo, report, given)
         self.held.append(int(memo[2][0]))
+        self.used.append(int(memo[2][1]))
+        self.memo = memo
         return scanned
 
     def settle(self, codes: Codes, report: Codes, memo: Memo, given: Given, /) -> None:
         self._kernels.settle(codes, report, memo, given)
 
     def rehash(self, old: Codes, new: Codes, /) -> None:
+        self.rehashes += 1
         self._kernels.rehash(old, new)
 
     def forget(self) -> None:
         self.slots.clear()
         self.held.clear()
+        self.used.clear()
 
     def kinds(self) -> Codes:
         """The kind of each codepoint, as the compiled writer reads it."""
@@ -283,6 +290,48 @@ def test_a_memo_past_its_limit_starts_afresh_and_counts_right(monkeypatch: pytes
     assert [h for h, t in held if h > limit + 2 * len(t.split()) + 1] == []
     assert len(held) > 100
     assert any(after < before for (before, _), (after, _) in pairwise(held))
+
+
+def test_a_memo_past_its_store_limit_starts_afresh_and_counts_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A few huge distinct words are few keys but many codepoints: the store's size bounds the memo too.
+    limit = 20_000
+    monkeypatch.setattr(word_scan, "STORE_LIMIT", limit)
+    compiled, watched = _compiled_counter("3.0")
+    python = _python_counter("3.0")
+    rng = random.Random(5)
+    texts = ["x " + "".join(rng.choices("abcdefghij", k=5_000)) + " y" for _ in range(12)]
+    for text in texts:
+        assert compiled.content(text) == python.content(text)
+    assert max(watched.used) <= limit + 5_010  # at most the limit, then one text's keys
+    assert any(after < before for before, after in pairwise(watched.used))
+
+
+def test_the_memo_spreads_keys_that_differ_only_in_high_bits() -> None:
+    # FNV's low bits see only the codepoints' low bits, and the table is indexed by low bits: without a
+    # final mix, these 3-letter words (each letter a multiple of 8192) piled into long probe runs.
+    letters = [chr(k << 13) for k in range(1, 0x110000 >> 13) if not 0xD800 <= k << 13 <= 0xDFFF]
+    words = [a + b + c for a in letters[:40] for b in letters[:40] for c in letters[:40]][:40_000]
+    compiled, watched = _compiled_counter("3.0")
+    python = _python_counter("3.0")
+    text = " ".join(words)
+    assert compiled.content(text) == python.content(text)
+    assert watched.memo is not None
+    slots = watched.memo[0]
+    held = slots[slots[:, 1] >= 0]
+    mask = len(slots) - 1
+    home = held[:, 0] & mask
+    where = np.nonzero(slots[:, 1] >= 0)[0]
+    displacement = (where - home) & mask
+    assert float(displacement.mean()) < 2.0
+
+
+def test_the_loader_compiles_the_memos_growth_too() -> None:
+    # Growing the memo must not compile anything on a count, under the table's lock, where a numba failure
+    # would fail the count rather than leave the Python path in place.
+    watched = _Watched()
+    counter = FastCounter(ctok_parts(), _model("3.0"), scan=lambda: watched)
+    assert counter.wait_compiled()
+    assert watched.rehashes >= 1
 
 
 class _FailingOnce:

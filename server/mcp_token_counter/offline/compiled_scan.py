@@ -46,19 +46,23 @@ _UNSET = -1
 _PENDING = -1
 _NO_ROOM = -2
 _MISSING = -3
-# The columns of a slot.
+# Named columns of a slot and fields of ``meta`` (keys held, key store used, keys reported by this scan):
+# word_table reads them by number.
 _HASH, _START, _SHAPE, UNIT = 0, 1, 2, 3
-# The fields of ``meta``: keys held, key store used, keys reported by this scan.
 _HELD, _USED, _REPORTED = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
 def _hash(codes: np.ndarray, start: int, end: int, context: int) -> int:
-    # FNV-1a over the codepoints, seeded with the context; int64 arithmetic wraps.
+    # FNV-1a over the codepoints, seeded with the context, then a murmur3-style finish: FNV's low bits
+    # depend only on the inputs' low bits, and the table is indexed by the low bits. int64 arithmetic wraps
+    # (the multiplier is 0xFF51AFD7ED558CCD as a signed int64).
     h = 0x5BD1E995 + context
     for i in range(start, end):
         h = (h ^ codes[i]) * 1099511628211
-    return h ^ (h >> 29)
+    h ^= (h >> 33) & 0x7FFFFFFF
+    h *= -49064778989728563
+    return h ^ ((h >> 33) & 0x7FFFFFFF)
 
 
 @njit(cache=True, nogil=True)

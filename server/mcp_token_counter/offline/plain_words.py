@@ -35,7 +35,8 @@ _BORDERED: Final = frozenset((_PUNCT, _HARD_PUNCT))
 # What ctok's ``_hard_kind`` calls the characters of a hard run: those that take no border markers, and
 # the symbols and punctuation that take them as punctuation does.
 _HARD_KINDS: Final = {"letter": _HARD, "punct": _HARD_PUNCT}
-# Past this many remembered letter runs the memo starts again, so memory stays bounded on endless input.
+# Past this many remembered letter runs (or cased runs) a memo starts again, so memory stays bounded on
+# endless input.
 _RUN_MEMO: Final = 1 << 16
 
 
@@ -116,6 +117,8 @@ class PlainWords:
             return self._ascii_cased(body)
         cased = self._cases.get(body)
         if cased is None:
+            if len(self._cases) > _RUN_MEMO:
+                self._cases = {}
             cased = self._cases[body] = self._parts.mark_case(body, self._caps)
         return cased
 

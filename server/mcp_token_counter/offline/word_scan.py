@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+STORE_LIMIT = 1 << 24
+"""Past this many codepoints of keys (64 MB) the compiled memo starts afresh, however few keys it holds:
+a few huge distinct words must not keep their bytes forever."""
+
 type Given = tuple[Codes, Trie, tuple[Codes, Codes, Codes, Codes, Codes]]
 """The space flag of each codepoint, the trie, and the rules of plain words (see ``word_table.given``)."""
 
@@ -90,7 +94,7 @@ def word_table(
         if not isinstance(tiler, CompiledTiler):
             return None
         facts = CharFacts(parts, kind, tiler.price)
-        return WordTable(kernels(), given(parts, model, tiler, facts), facts, MEMO_LIMIT)
+        return WordTable(kernels(), given(parts, model, tiler, facts), facts, (MEMO_LIMIT, STORE_LIMIT))
     # numba raises its own error types from import, compilation and its cache; any of them, or a missing
     # package, leaves the per-word sum in Python rather than failing the count.
     except Exception as error:  # noqa: BLE001

@@ -56,13 +56,17 @@ def _slots(count: int) -> Codes:
 class WordTable:
     """One counter's memo of words and gaps, and the scan over it; safe to share between threads."""
 
-    def __init__(self, kernels: ScanKernels, given: Given, facts: CharFacts, limit: int) -> None:
+    def __init__(self, kernels: ScanKernels, given: Given, facts: CharFacts, limits: tuple[int, int]) -> None:
+        """``limits``: the keys, and the codepoints of keys, past which the memo starts afresh."""
         self._kernels = kernels
         self._given = given
         self._facts = facts
-        self._limit = limit
+        self._limits = limits
         self._lock = threading.Lock()
         self._memo: Memo = (_slots(_FIRST_SLOTS), np.zeros(_FIRST_STORE, dtype=np.uint32), np.zeros(3, dtype=np.int64))
+        # Compiled now, in the loader's thread, like the scan: not on the first growth, under the lock,
+        # where a failure would fail a count instead of leaving the Python path in place.
+        kernels.rehash(_slots(1), _slots(2))
 
     def sums(self, body: str, position: int, previous: int, units_of: UnitsOf) -> Sums:
         """The sums of ``body[position:]``, which starts at a gap after a word of unit ``previous``.
@@ -73,7 +77,7 @@ class WordTable:
         # Writable, like compiled_tiler's: one array type, so the kernels they share compile once.
         codes = np.frombuffer(bytearray(body.encode("utf-32-le", "surrogatepass")), dtype=np.uint32)
         with self._lock:
-            if self._memo[2][0] > self._limit:
+            if self._memo[2][0] > self._limits[0] or self._memo[2][1] > self._limits[1]:
                 self._reset()
             try:
                 return self._scan(body, codes, position, previous, units_of)
