@@ -24,20 +24,13 @@ from numba import njit  # pyright: ignore[reportMissingTypeStubs]
 
 from .compiled_tiling import tile_cost
 from .compiled_words import BOW, CAPS, EOW, SHIFT, Rules, copy_into, plain_stream
+from .word_scan import DONE, FULL, GAP, PENDING
 
 type Memo = tuple[np.ndarray, np.ndarray, np.ndarray]
 type Work = tuple[np.ndarray, np.ndarray]
 type Tools = tuple[tuple[np.ndarray, ...], Rules, Work]
 type Given = tuple[np.ndarray, tuple[np.ndarray, ...], Rules]
 
-GAP = 4
-"""The context of a whitespace gap; a word's is (a space before it) << 1 | (a single space after it)."""
-DONE = 0
-"""Every key was found: the sums are the text's."""
-PENDING = 1
-"""Some keys were missing or pending: fill the reported ones and scan again."""
-FULL = 2
-"""The table, its key store or the report ran out of room: fill what was reported, grow, scan again."""
 
 # Constants passed on to other kernels go as np.int64(...): numba types a bare literal as a type of its
 # own and would compile the callee, and everything it calls, once more for it.
@@ -155,11 +148,13 @@ def _unit(codes: np.ndarray, span: tuple[int, int, int], memo: Memo) -> tuple[in
 
 
 @njit(cache=True, nogil=True)
-def _miss(codes: np.ndarray, span: tuple[int, int, int], memo: Memo, report: np.ndarray, tools: Tools) -> int:
-    """The unit of a key the memo lacks, computed and held; ``-1`` when it is pending (held, for Python to
-    fill, and reported); ``-2`` when there is no room for it."""
+def _miss(
+    codes: np.ndarray, span: tuple[int, int, int], found: tuple[int, int], memo: Memo, report: np.ndarray, tools: Tools
+) -> int:
+    """The unit of a key the memo lacks (``found``: its hash and empty slot, from ``_unit``), computed and
+    held; ``-1`` when it is pending (held, for Python to fill, and reported); ``-2`` when there is no room."""
     trie, rules, work = tools
-    _, h, at = _unit(codes, span, memo)
+    h, at = found
     unit = _computed(codes, span, trie, rules, work)
     if unit < 0 and memo[2][_REPORTED] == report.shape[0]:
         return _NO_ROOM  # a pending key must be reported, or no later scan would fill it
@@ -222,20 +217,20 @@ def scan_words(
     while position < codes.shape[0]:
         after_gap = _skip(codes, position, space, True)
         # The context as a plain int64: a literal in the span would compile every callee a second time.
-        gap = _unit(codes, (position, after_gap, np.int64(GAP)), memo)[0]
+        gap, h, at = _unit(codes, (position, after_gap, np.int64(GAP)), memo)
         if gap == _MISSING:
             work = _work(work, after_gap - position)
-            gap = _miss(codes, (position, after_gap, np.int64(GAP)), memo, report, (trie, rules, work))
+            gap = _miss(codes, (position, after_gap, np.int64(GAP)), (h, at), memo, report, (trie, rules, work))
         status = _status(status, gap)
         gaps += gap >> 2
         if after_gap == codes.shape[0]:
             break
         end = _skip(codes, after_gap, space, False)
         span = (after_gap, end, _context(codes, after_gap, end))
-        unit = _unit(codes, span, memo)[0]
+        unit, h, at = _unit(codes, span, memo)
         if unit == _MISSING:
             work = _work(work, end - after_gap)
-            unit = _miss(codes, span, memo, report, (trie, rules, work))
+            unit = _miss(codes, span, (h, at), memo, report, (trie, rules, work))
         status = _status(status, unit)
         unit = max(unit, 0)  # a pending word adds nothing to this scan's sums, which will not be used
         seams += 1 if previous & 2 and unit & 1 and after_gap - position == 1 and codes[position] == _SPACE else 0

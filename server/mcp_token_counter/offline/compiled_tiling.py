@@ -58,7 +58,7 @@ def build_trie(codes: np.ndarray, starts: np.ndarray, table_size: int) -> tuple[
     children = np.zeros(table_size, dtype=np.int64)
     terminal = np.zeros(codes.shape[0] + 1, dtype=np.int64)
     mask = table_size - 1
-    nodes = 1
+    nodes: int = np.int64(1)  # pyright: ignore[reportAssignmentType]  # not a literal: see compiled_scan
     for piece in range(starts.shape[0] - 1):
         node = 0
         for i in range(starts[piece], starts[piece + 1]):

@@ -41,6 +41,13 @@ class Missing(NamedTuple):
     context: int
 
 
+DONE = 0
+"""A scan's status: every key was found, the sums are the text's."""
+PENDING = 1
+"""A scan's status: some keys were missing or pending; fill the reported ones and scan again."""
+FULL = 2
+"""A scan's status: the table, its key store or the report ran out of room; fill, grow, scan again."""
+
 GAP = 4
 """``Missing.context`` of a gap; a word's is (a space before it) << 1 | (a single space after it)."""
 

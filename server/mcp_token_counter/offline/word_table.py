@@ -15,12 +15,9 @@ from .batch_tiling import Codes
 from .char_facts import CharFacts
 from .compiled_tiler import CompiledTiler
 from .ctok_internals import CtokParts
-from .word_scan import GAP, Given, Memo, Missing, ScanKernels, Sums, UnitsOf
+from .word_scan import DONE, FULL, GAP, Given, Memo, Missing, ScanKernels, Sums, UnitsOf
 from .word_stream import space_chars
 
-# compiled_scan's statuses, repeated here so that this module does not load numba by itself.
-_DONE: Final = 0
-_FULL: Final = 2
 # A table this small costs nothing to start with; it doubles as words come.
 _FIRST_SLOTS: Final = 1 << 15
 _FIRST_STORE: Final = 1 << 17
@@ -93,10 +90,10 @@ class WordTable:
             status, words, gaps, seams = self._kernels.scan_words(
                 codes, position, previous, self._memo, report, self._given
             )
-            if status == _DONE:
+            if status == DONE:
                 return Sums(words, gaps, seams)
             self._fill(body, codes, report[: self._memo[2][2]], units_of)
-            if status == _FULL:
+            if status == FULL:
                 self._grow(len(codes) - position)
 
     def _fill(self, body: str, codes: Codes, report: Codes, units_of: UnitsOf) -> None:
