@@ -41,7 +41,7 @@ def cli(*args: str, stdin: str | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Check the installed wheel; 0 when it works and names the expected engine."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Smoke-test the installed mcp-token-counter wheel.")
     parser.add_argument("--expect-engine", help='a word `--version` must contain, e.g. "compiled"')
     args = parser.parse_args(argv)
     version = cli("--version").strip()
