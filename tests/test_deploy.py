@@ -23,7 +23,6 @@ def test_the_image_is_slim_non_root_locked_and_checks_its_health() -> None:
     assert all(base.endswith("-slim-bookworm") for base in bases)
     assert re.search(r"^USER (?!0|root)\S+", dockerfile, re.MULTILINE)
     assert "uv sync --frozen --no-dev" in dockerfile
-
     assert re.search(r"^HEALTHCHECK .*\n.*/health", dockerfile, re.MULTILINE)
 
 
