@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,7 +84,8 @@ class Weight:
 def installed(subject: Subject, root: Path) -> tuple[Path, Weight]:
     """A fresh venv for ``subject`` under ``root``, filled from an empty uv cache; its folder and first figures."""
     venv = root / subject.name.replace(" ", "-")
-    env = uv_env(UV_CACHE_DIR=tempfile.mkdtemp(prefix="uv-cache-", dir=root), UV_LINK_MODE="copy")
+    cache = tempfile.mkdtemp(prefix="uv-cache-", dir=root)
+    env = uv_env(UV_CACHE_DIR=cache, UV_LINK_MODE="copy")
     run_uv("venv", "--quiet", str(venv), env=env)
     overrides = [f"{name} ; sys_platform == 'never'" for name in subject.without]
     args = ["pip", "install", "--quiet", "--python", str(venv), subject.requirement]
@@ -98,6 +100,8 @@ def installed(subject: Subject, root: Path) -> tuple[Path, Weight]:
     pins = run_uv("pip", "freeze", "--python", str(venv), env=env).stdout.split()
     weight.packages = len([pin for pin in pins if "==" in pin or "@" in pin])
     weight.download_mb = round(_download_mb(pins, root / f"{venv.name}-wheels"), 1)
+    shutil.rmtree(cache)  # hundreds of MB each; the venv was copied from it
+    shutil.rmtree(root / f"{venv.name}-wheels")
     return venv, weight
 
 
@@ -216,8 +220,9 @@ def main() -> None:
             venv, weights[subject.name] = installed(subject, root)
             venvs[subject.name] = (venv, subject)
         warm_starts(venvs, weights, args.rounds)
-    rows = summary(weights)
-    print_rows(rows)
+        rows = summary(weights)
+        print_rows(rows)  # before the venvs are deleted, which takes a while
+        sys.stdout.flush()
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "raw": [asdict(w) for w in weights.values()]}, indent=2) + "\n")
 
