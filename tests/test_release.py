@@ -77,9 +77,11 @@ def test_pypi_and_the_github_release_get_every_wheel_and_publish_with_trusted_pu
     workflow = RELEASE.read_text(encoding="utf-8")
     jobs = re.split(r"\n  (?=[\w-]+:\n)", workflow)
     by_name = {job.split(":", 1)[0]: job for job in jobs[1:]}
+    assert "needs: [build, wheels]" in by_name["pypi"]
+    # The bundle installs the release from PyPI at its first start, so it is offered only once PyPI has it.
+    assert "needs: [build, wheels, pypi]" in by_name["github-release"]
     for name in ("pypi", "github-release"):
         job = by_name[name]
-        assert "needs: [build, wheels]" in job, name
         assert "pattern: wheels-*" in job, name
         assert "merge-multiple: true" in job, name
     assert "id-token: write" in by_name["pypi"]
