@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -25,7 +27,7 @@ from mcp.client.stdio import stdio_client
 from mcp_token_counter.extras import REDIS_MISSING, TEAM_INSTALL
 from mcp_token_counter.metrics import NO_METRICS
 from tests.served import serve_cli
-from tests.wheels import build_wheel, install
+from tests.wheels import ROOT, build_wheel, install
 
 TEAM_MODULES: Final = ("redis", "prometheus_client", "uvloop")
 HELLO: Final = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hello"}]}
@@ -149,3 +151,13 @@ def test_the_bare_install_really_lacks_the_extra(bare_install: Path) -> None:
         f"print(json.dumps([m for m in {(*TEAM_MODULES, 'PIL')!r} if importlib.util.find_spec(m)]))"
     )
     assert _bare_modules(bare_install, code, host_env()) == set()
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower() for requirement in requirements}
+
+
+def test_the_team_extra_holds_the_three_and_the_default_install_none_of_them_nor_pillow() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert _names(project["optional-dependencies"]["team"]) == {"redis", "prometheus-client", "uvloop"}
+    assert _names(project["dependencies"]).isdisjoint({"redis", "prometheus-client", "uvloop", "pillow"})
