@@ -5,7 +5,7 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
 
-.PHONY: setup setup-runtime browser run test lint bench bundle dist clean
+.PHONY: setup setup-runtime browser run test lint bench bundle bundle-stage dist clean
 
 # uv itself lives in the project venv, so nothing is installed outside the repository.
 $(UV):
@@ -51,7 +51,19 @@ dist: | $(UV)
 bundle:
 	@command -v npm >/dev/null 2>&1 || { echo "make bundle: npm is missing; install Node.js 18+ with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
 	@test -x packaging/node_modules/.bin/mcpb || npm ci --prefix packaging --ignore-scripts --no-audit --no-fund --loglevel=error
-	packaging/node_modules/.bin/mcpb pack . dist/mcp-token-counter.mcpb
+	@$(MAKE) --no-print-directory bundle-stage
+	packaging/node_modules/.bin/mcpb pack $(BUNDLE_STAGE) dist/mcp-token-counter.mcpb
+
+# What the bundle holds, laid out in $(BUNDLE_STAGE): the manifest, the licence and the icon from the repository,
+# and packaging/bundle/ (the project pinning the released wheel, its entry point, the allowlist). No source:
+# the host's uv installs the platform wheel. The tests pack the same layout (tests/test_bundle.py).
+BUNDLE_STAGE ?= dist/bundle
+ICON := server/mcp_token_counter/data/icon.png
+bundle-stage:
+	rm -rf $(BUNDLE_STAGE)
+	mkdir -p $(BUNDLE_STAGE)/$(dir $(ICON))
+	cp manifest.json LICENSE packaging/bundle/pyproject.toml packaging/bundle/main.py packaging/bundle/.mcpbignore $(BUNDLE_STAGE)/
+	cp $(ICON) $(BUNDLE_STAGE)/$(ICON)
 
 clean:
 	rm -rf $(VENV) tests/node_modules packaging/node_modules .pytest_cache .ruff_cache dist

@@ -108,13 +108,15 @@ def interrupt(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_S)
 
 
 @contextmanager
-def serve_cli(transport: Transport, *args: str, env: Mapping[str, str]) -> Generator[Served]:
+def serve_cli(transport: Transport, *args: str, env: Mapping[str, str], script: Path = SCRIPT) -> Generator[Served]:
     """Run ``mcp-token-counter --transport <transport> --port 0 <args>``; yields it once ``/health`` answers.
+
+    ``script`` is this venv's console script unless another installation's is given.
 
     Raises:
         RuntimeError: the server exited or did not announce itself within ``START_TIMEOUT_S``; includes stderr.
     """
-    command = [str(SCRIPT), "--transport", transport, "--port", "0", *args]
+    command = [str(script), "--transport", transport, "--port", "0", *args]
     process = subprocess.Popen(command, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)  # fmt: skip
     assert process.stderr is not None

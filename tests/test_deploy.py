@@ -26,6 +26,13 @@ def test_the_image_is_slim_non_root_locked_and_checks_its_health() -> None:
     assert re.search(r"^HEALTHCHECK .*\n.*/health", dockerfile, re.MULTILINE)
 
 
+def test_every_sync_in_the_image_installs_the_team_extra() -> None:
+    """Replicas share Redis and serve /metrics: both come with the team extra, not with the default install."""
+    syncs = re.findall(r"^RUN uv sync .*$", (DEPLOY / "Dockerfile").read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(syncs) == 2
+    assert all("--extra team" in sync for sync in syncs)
+
+
 def test_the_proxy_spreads_over_both_compose_replicas_and_every_replica_uses_redis() -> None:
     compose = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
     caddy = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")

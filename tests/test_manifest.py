@@ -19,6 +19,7 @@ from tests.mcpb_host import ROOT, UserValue, launch, load_manifest, referenced_u
 
 SERVER_JSON = ROOT / "server.json"
 BUNDLE_DIR = Path("/opt/bundles/mcp-token-counter")
+BUNDLE_PROJECT = ROOT / "packaging" / "bundle"
 # Variables for uv itself, not for the server; server.json (uvx) has no use for them.
 UV_VARIABLES = {"UV_SYSTEM_CERTS"}
 
@@ -75,13 +76,13 @@ def test_bundle_runs_its_entry_point_with_uv_from_the_unpacked_folder_without_de
     launched = launch(manifest, dirname=BUNDLE_DIR, user_config={})
     assert launched.command == "uv"
     entry_point = manifest["server"]["entry_point"]
-    assert launched.args == ["run", "--directory", str(BUNDLE_DIR), "--frozen", "--no-dev", entry_point]
+    assert launched.args == ["run", "--directory", str(BUNDLE_DIR), "--no-dev", entry_point]
     assert launched.env["UV_SYSTEM_CERTS"] == "true", "TLS-inspecting proxies: trust the OS certificate store"
 
 
 def test_entry_point_runs_as_a_script() -> None:
     """Hosts run the entry point as a file, not as ``python -m``."""
-    entry_point = ROOT / load_manifest()["server"]["entry_point"]
+    entry_point = BUNDLE_PROJECT / load_manifest()["server"]["entry_point"]
     done = subprocess.run([sys.executable, entry_point, "--version"], capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout) == (0, f"mcp-token-counter {mcp_token_counter.__version__}\n")
 
@@ -102,9 +103,14 @@ def test_versions_agree() -> None:
     assert pyproject["project"]["dynamic"] == ["version"]
     assert pyproject["tool"]["hatch"]["version"]["path"] == "server/mcp_token_counter/__init__.py"
     server_json = load_server_json()
+    bundle = tomllib.loads((BUNDLE_PROJECT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (pin,) = bundle["dependencies"]
+    assert pin.startswith("mcp-token-counter==")
     versions = {
         "installed metadata": importlib.metadata.version("mcp-token-counter"),
         "manifest": load_manifest()["version"],
+        "bundle project": bundle["version"],
+        "bundle's pin": pin.removeprefix("mcp-token-counter=="),
         "server.json": server_json["version"],
         **{f"server.json {p['registryType']} package": p.get("version") for p in server_json["packages"]},
     }
@@ -134,3 +140,12 @@ def test_bundle_sets_only_variables_the_registry_entry_documents() -> None:
     documented = {v["name"] for v in load_server_json()["packages"][0]["environmentVariables"]}
     bundle_env = set(load_manifest()["server"]["mcp_config"]["env"])
     assert bundle_env - UV_VARIABLES <= documented
+
+
+def test_the_bundle_project_pins_the_release_for_the_pythons_the_package_supports() -> None:
+    """The bundle installs the released wheel (no source, no build), on the same Pythons as the package."""
+    bundle = tomllib.loads((BUNDLE_PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
+    package = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert bundle["project"]["dependencies"] == [f"mcp-token-counter=={mcp_token_counter.__version__}"]
+    assert bundle["project"]["requires-python"] == package["requires-python"]
+    assert bundle["tool"]["uv"]["package"] is False

@@ -143,10 +143,12 @@ def build_server(
     config_error: ConfigError | None = None,
     clock: Clock | None = None,
     policy: RetryPolicy | None = None,
+    metrics: Metrics | None = None,
 ) -> TokenCounterServer:
-    """The server; tests may replace time (``clock``) and jitter (``policy``)."""
+    """The server; tests may replace time (``clock``) and jitter (``policy``). ``metrics`` record for an HTTP
+    server's ``/metrics``; by default nothing is recorded (stdio has no ``/metrics``)."""
     protect_logs(settings.secrets)
-    metrics = Metrics()
+    metrics = metrics if metrics is not None else Metrics()
 
     async def open_state() -> tuple[AppState, Callable[[], Awaitable[None]]]:
         http = make_on_demand_client(settings)

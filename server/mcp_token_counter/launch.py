@@ -20,6 +20,7 @@ from .app import TokenCounterServer, build_server
 from .cli.parser import TRANSPORTS, ServeFlags
 from .config import Settings, load_settings
 from .logs import configure_logging
+from .metrics import NO_METRICS, Metrics
 from .serving import web
 from .serving.web import HttpOptions, HttpTransport
 
@@ -51,7 +52,9 @@ def serve(flags: ServeFlags) -> None:
     refusal = web.unsafe_bind(options) if options else None
     if refusal:
         raise LaunchRefused(refusal)
-    server = build_server(settings, config_error=config_error)
+    # Only HTTP serves /metrics, so only HTTP records them (and imports prometheus-client, if installed).
+    metrics = Metrics.recording() if options is not None else None
+    server = build_server(settings, config_error=config_error, metrics=metrics)
     if options is None:
         run_stdio(server)
     else:
@@ -124,5 +127,6 @@ def run_http(server: TokenCounterServer, options: HttpOptions, *, settings: Sett
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    app = web.build_http_app(server, options, provider=settings.provider, metrics=server.metrics.exposition)
+    exposition = server.metrics.exposition if server.metrics.registry is not None else None
+    app = web.build_http_app(server, options, provider=settings.provider, metrics=exposition, no_metrics=NO_METRICS)
     web.serve(app, options, on_listening=announce, calls=server.calls)

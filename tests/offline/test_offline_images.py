@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from mcp_token_counter.catalog import ModelSpec
 from mcp_token_counter.offline import estimate_request
@@ -118,11 +122,101 @@ def test_method_names_the_image_formula(make_image: Callable[..., str], opus_4_6
     assert estimate.method == "ctok-3.0+image-formula"
 
 
-def test_import_loads_neither_pillow_nor_pypdf_nor_a_vocabulary() -> None:
+def test_import_loads_no_image_reader_nor_pypdf_nor_a_vocabulary() -> None:
     # A fresh interpreter: what the import itself pulls in is the thing under test.
     code = (
         "import sys, mcp_token_counter.offline as o, mcp_token_counter.offline.text as t;"
-        "assert 'PIL' not in sys.modules and 'pypdf' not in sys.modules, 'eager import';"
+        "assert {'PIL', 'imagesize', 'pypdf'}.isdisjoint(sys.modules), 'eager import';"
         "assert t.frame_tokens.cache_info().currsize == 0, 'tokenizer used at import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def _saved(image: Image.Image, fmt: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _exif_rotated() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display; the stored size stays 1000x600
+    return _saved(Image.new("RGB", (1000, 600), "blue"), "JPEG", exif=exif.tobytes())
+
+
+def _animated_gif() -> bytes:
+    frames = [Image.new("P", (1000, 600), colour) for colour in (1, 2, 3)]
+    return _saved(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+
+
+# Every variant of the four formats the API accepts, as Pillow writes them; each is 1000x600 (standard tier:
+# 36 x 22 patches = 792 tokens), so a misread size shows.
+VARIANTS: dict[str, Callable[[], bytes]] = {
+    "webp lossy (VP8)": lambda: _saved(Image.new("RGB", (1000, 600), "red"), "WEBP"),
+    "webp lossless (VP8L)": lambda: _saved(Image.new("RGB", (1000, 600), "red"), "WEBP", lossless=True),
+    "webp with alpha (VP8X)": lambda: _saved(Image.new("RGBA", (1000, 600), (1, 2, 3, 100)), "WEBP"),
+    "jpeg progressive": lambda: _saved(Image.new("RGB", (1000, 600), "red"), "JPEG", progressive=True),
+    "jpeg cmyk": lambda: _saved(Image.new("CMYK", (1000, 600), (0, 50, 100, 0)), "JPEG"),
+    "jpeg grayscale": lambda: _saved(Image.new("L", (1000, 600), 90), "JPEG"),
+    "jpeg with exif orientation": _exif_rotated,
+    "gif animated": _animated_gif,
+    "png with alpha, 16-bit": lambda: _saved(Image.new("I;16", (1000, 600), 300), "PNG"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_variant_of_the_accepted_formats_is_sized(opus_4_6: ModelSpec, variant: str) -> None:
+    data = base64.b64encode(VARIANTS[variant]()).decode("ascii")
+    assert images_module.base64_image_size(data) == (1000, 600)
+    assert image_part(image_body(base64_source(data)), opus_4_6) == 792
+
+
+def test_a_lossy_webps_upscale_bits_are_not_read_as_size(opus_4_6: ModelSpec) -> None:
+    """VP8's 14-bit width and height each carry a 2-bit scaling hint above them (RFC 6386 §9.1)."""
+    raw = bytearray(VARIANTS["webp lossy (VP8)"]())
+    assert raw[12:16] == b"VP8 "
+    raw[27] |= 0x40  # the width's scaling hint
+    raw[29] |= 0x80  # the height's
+    assert images_module.base64_image_size(base64.b64encode(bytes(raw)).decode("ascii")) == (1000, 600)
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        # The size is in the header, so a file cut after it is still sized...
+        ("png cut after its header", lambda: _saved(Image.new("RGB", (1000, 600)), "PNG")[:64]),
+    ],
+)
+def test_a_truncated_file_is_sized_from_what_its_header_says(name: str, raw: Callable[[], bytes]) -> None:
+    assert images_module.base64_image_size(base64.b64encode(raw()).decode("ascii")) == (1000, 600), name
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        # ...but a JPEG cut before its SOF segment has said nothing, nor has a header cut short.
+        ("jpeg cut before its SOF", lambda: VARIANTS["jpeg with exif orientation"]()[:40]),
+        ("png cut inside its header", lambda: _saved(Image.new("RGB", (1000, 600)), "PNG")[:20]),
+        ("webp cut inside its header", lambda: VARIANTS["webp lossless (VP8L)"]()[:18]),
+        ("bmp, which the API does not take", lambda: _saved(Image.new("RGB", (1000, 600)), "BMP")),
+        ("tiff, likewise", lambda: _saved(Image.new("RGB", (1000, 600)), "TIFF")),
+        ("svg, likewise", lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="600"/>'),
+        ("a gif claiming a 40000 px width", lambda: b"GIF89a" + (40000).to_bytes(2, "little") + b"\x10\x00" + bytes(8)),
+    ],
+)
+def test_an_unreadable_or_unaccepted_image_is_charged_the_cap(
+    opus_4_6: ModelSpec, name: str, raw: Callable[[], bytes]
+) -> None:
+    data = base64.b64encode(raw()).decode("ascii")
+    assert images_module.base64_image_size(data) is None, name
+    estimate = estimate_request(image_body(base64_source(data)), opus_4_6)
+    assert estimate.parts[-1].tokens == 1568
+    assert any("Image size unknown" in note for note in estimate.notes)
+
+
+def test_a_path_like_string_is_never_opened(tmp_path: Path) -> None:
+    """The header reader gets a file object: data that decodes to a path or a URL is read as bytes, not followed."""
+    target = tmp_path / "image.png"
+    target.write_bytes(_saved(Image.new("RGB", (1000, 600)), "PNG"))
+    for text in (str(target).encode(), b"https://example.com/a.png"):
+        assert images_module.base64_image_size(base64.b64encode(text).decode("ascii")) is None

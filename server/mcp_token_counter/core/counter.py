@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import pydantic_core
 
@@ -34,7 +34,6 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..metrics import Metrics
-from ..shared.store import SharedStore
 from ..upstream.body import NESTING_MESSAGE, EncodedBody, encode_body
 from ..upstream.client import CountingClient
 from .cache import CountCache, request_key
@@ -42,6 +41,9 @@ from .counted import Counted, FallbackReason, counted_from_json, counted_to_json
 from .estimate import estimate
 from .request import CountRequest
 from .single_flight import SingleFlight
+
+if TYPE_CHECKING:  # redis-py is the team extra's; only a configured Redis imports it (core.state)
+    from ..shared.store import SharedStore
 
 # The token-counting page (checked 2026-11-29): "Token counts may include tokens added automatically by
 # Anthropic for system optimizations. You are not billed for system-added tokens."
@@ -68,8 +70,10 @@ class RequestCounter:
         shared: SharedStore | None = None,
         cache_ttl_s: float = DEFAULT_CACHE_TTL_S,
         metrics: Metrics | None = None,
+        notes: tuple[str, ...] = (),
     ) -> None:
         self._client = client
+        self._notes = notes  # said on every count: a setting that cannot take effect (a missing extra)
         self._catalog = catalog
         self._fallback = fallback
         self._offline_reason: FallbackReason = offline_reason
@@ -97,8 +101,11 @@ class RequestCounter:
             raise self._config_error
         content, key = self._encode_and_key(request)
         if (hit := await self._cached(key)) is not None:
-            return replace(hit, cached=True)
-        return await self._flights.run(key, functools.partial(self._count_and_keep, request, content, key))
+            return self._noted(replace(hit, cached=True))
+        return self._noted(await self._flights.run(key, functools.partial(self._count_and_keep, request, content, key)))
+
+    def _noted(self, counted: Counted) -> Counted:
+        return replace(counted, notes=(*counted.notes, *self._notes)) if self._notes else counted
 
     async def _cached(self, key: bytes) -> Counted | None:
         """A count from this process's cache, else from the shared one (then kept here too)."""

@@ -1,6 +1,6 @@
 """The one way from async code into the offline estimator: imported on first use, run off the event loop.
 
-The offline stack (ctok, pypdf, Pillow) is imported only when the first estimate is made: serving API counts
+The offline stack (ctok, pypdf, imagesize) is imported only when the first estimate is made: serving API counts
 never needs it, and start-up time is measured (bench/). Large texts take a while to tokenise, so estimates
 run in a worker thread. The estimator's own error becomes one that reaches the model.
 """

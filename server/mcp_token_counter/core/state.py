@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..catalog import Catalog, builtin_catalog
 from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..errors import ConfigError
+from ..extras import REDIS_MISSING
 from ..metrics import Metrics
 from ..redaction import display_url
-from ..shared.store import SharedStore
 from ..upstream.client import CountingClient
 from ..upstream.http import HttpClient
 from ..upstream.retry import RetryPolicy
@@ -19,6 +20,9 @@ from .cache import CountCache
 from .counted import Counted
 from .counter import RequestCounter
 from .windows import WindowResolver
+
+if TYPE_CHECKING:  # redis-py comes with the team extra: imported below, only when Redis is configured
+    from ..shared.store import SharedStore
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ def build_state(
     """
     clock = clock or SystemClock()
     metrics = metrics if metrics is not None else Metrics()
-    shared = _shared_store(settings, clock, metrics)
+    shared, missing = _shared_store(settings, clock, metrics)
     credential = settings.active_credential
     client = None
     if credential is not None:
@@ -75,17 +79,25 @@ def build_state(
         shared=shared,
         cache_ttl_s=settings.cache_ttl_s,
         metrics=metrics,
+        notes=(missing,) if missing else (),
     )
     return AppState(counter, WindowResolver(catalog, client), catalog, settings.allowed_dirs, shared)
 
 
-def _shared_store(settings: Settings, clock: Clock, metrics: Metrics) -> SharedStore | None:
+def _shared_store(settings: Settings, clock: Clock, metrics: Metrics) -> tuple[SharedStore | None, str | None]:
+    """The store replicas share, if Redis is configured and usable; else why not, when every result must say it
+    (the team extra is missing)."""
     if settings.redis is None:
-        return None
+        return None, None
+    try:
+        from ..shared.store import SharedStore
+    except ImportError:  # without the team extra; the server serves on, unshared, and says so on every count
+        logger.warning(REDIS_MISSING)
+        return None, REDIS_MISSING
     try:
         store = SharedStore(settings.redis, clock=clock, metrics=metrics)
     except ValueError as exc:  # a URL redis-py cannot read (a bad port, an unknown option)
         logger.warning("TOKEN_COUNTER_REDIS_URL cannot be used (%s); nothing is shared between replicas", exc)
-        return None
+        return None, None
     logger.info("Count cache, rate budget and cool-down shared through Redis at %s", display_url(settings.redis.url))
-    return store
+    return store, None

@@ -5,6 +5,11 @@ ratio and takes the largest size whose long edge is within the tier's ``max_long
 patch count ``ceil(w/28) * ceil(h/28)`` is within ``max_tokens``. So 1920x1080 on the standard tier
 becomes 1456x819 (52 x 30 = 1560 patches; 1457 px would need 53 columns and 1590 patches), and 3840x2160
 on the high-res tier becomes 2576x1449 (92 x 52 = 4784, exactly the cap).
+
+Sizes come from the header through ``imagesize`` (pure Python), for the four formats the API accepts: PNG,
+JPEG (baseline, progressive, CMYK: any SOF segment), GIF (the logical screen, animated or not) and WebP (VP8,
+VP8L, VP8X). The size is the stored one: an EXIF orientation swaps width and height, which prices the same.
+Anything else (BMP, TIFF, SVG, a damaged header) is charged the tier's cap with a note.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ IMAGE_MARGIN_PCT: Final = 5.0
 # covers the framing on top.
 FALLBACK_MARGIN_PCT: Final = 10.0
 METHOD: Final = "image-formula"
+# Magic numbers of the formats the API accepts (WebP is RIFF; imagesize checks the WEBP fourcc after it).
+_ACCEPTED: Final = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8", b"GIF87a", b"GIF89a", b"RIFF")
 
 
 def image_tokens(width: int, height: int, caps: ImageCaps) -> int:
@@ -80,7 +87,7 @@ def _fallback(source: Mapping[str, object] | None, caps: ImageCaps) -> Cost:
 def base64_image_size(data: str) -> tuple[int, int] | None:
     """(width, height) from base64 image data, decoding only as much as the header needs.
 
-    None when no prefix and not the whole data yields an image Pillow can size.
+    None when no prefix and not the whole data yields the size of a PNG, JPEG, GIF or WebP.
     """
     data = strip_data_url(data)
     for chars in (*(n for n in _PREFIX_CHARS if n < len(data)), len(data)):
@@ -91,15 +98,20 @@ def base64_image_size(data: str) -> tuple[int, int] | None:
 
 
 def _size_of(raw: bytes) -> tuple[int, int] | None:
-    # Imported here: Pillow costs ~70 ms at import and only requests with images need it.
-    from PIL import Image, UnidentifiedImageError
+    """The stored size of a PNG, JPEG, GIF or WebP; None for another format, or a header cut short (the caller
+    then widens the prefix or falls back)."""
+    if not raw.startswith(_ACCEPTED):
+        return None
+    # Imported here: only requests with images need it (it imports urllib.request).
+    import imagesize  # typed by typings/imagesize (file objects only)
 
-    if not raw:
-        return None
-    try:
-        with Image.open(io.BytesIO(raw)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        # A truncated prefix, an unsupported format, or a size past Pillow's bomb limit (which would sit
-        # at the tier cap anyway): the caller widens the prefix or falls back.
-        return None
+    # A file object, never bytes or str: imagesize opens those as a path, and fetches an http(s) string.
+    width, height = imagesize.get(io.BytesIO(raw), exif_rotation=False)
+    if _is_vp8(raw):  # the 14-bit size fields of lossy WebP carry 2 bits of upscale hint above them
+        width, height = width & 0x3FFF, height & 0x3FFF
+    # -1 for a header it could not read; a GIF's fields read as signed, so past 32767 px they are negative.
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def _is_vp8(raw: bytes) -> bool:
+    return raw[:4] == b"RIFF" and raw[8:16] == b"WEBPVP8 "

@@ -188,12 +188,15 @@ def build_http_app(
     *,
     provider: str | None,
     metrics: Callable[[], bytes] | None = None,
+    no_metrics: str | None = None,
 ) -> ASGIApp:
     """The ASGI app serving ``server`` as ``options`` say; adds ``/health`` (and ``/metrics`` when ``metrics``
-    gives the exposition) to ``server``, so call it once."""
+    gives the exposition, or a 501 saying ``no_metrics`` when it cannot) to ``server``, so call it once."""
     _add_health_route(server, health(transport=options.transport, provider=provider))
     if metrics is not None:
         _add_metrics_route(server, metrics)
+    elif no_metrics is not None:
+        _add_unavailable_metrics_route(server, no_metrics)
     app = WholeResponses(_mcp_app(server, options))
     if options.token is None:
         return app
@@ -212,6 +215,13 @@ def _add_metrics_route(server: MCPServer[Any], exposition: Callable[[], bytes]) 
     @server.custom_route(METRICS_PATH, methods=["GET"])
     async def _metrics(_request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
         return Response(exposition(), media_type=METRICS_CONTENT_TYPE)
+
+
+def _add_unavailable_metrics_route(server: MCPServer[Any], why: str) -> None:
+    # 501, not 404: the path exists, this installation lacks what serves it; a scraper shows the target down.
+    @server.custom_route(METRICS_PATH, methods=["GET"])
+    async def _metrics(_request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
+        return Response(why, status_code=501, media_type="text/plain; charset=utf-8")
 
 
 def _holding(

@@ -19,7 +19,6 @@ key, read and advanced atomically, and the wait comes back exactly. Times come f
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -169,11 +168,6 @@ class SharedStore:
         # Closing a socket to a dead server may fail too; it is closed either way.
         with anyio.CancelScope(shield=True), contextlib.suppress(RedisError, OSError):
             await self._redis.connection_pool.disconnect()
-
-
-def budget_name(scope: str) -> str:
-    """A short, stable name for the rate budget of one provider and base URL (never the URL itself)."""
-    return hashlib.sha256(scope.encode("utf-8")).hexdigest()[:16]
 
 
 def _count_key(key: bytes) -> str:

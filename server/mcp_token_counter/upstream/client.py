@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import anyio
 import httpx2
@@ -20,12 +20,15 @@ from ..config import DEFAULT_DEADLINE_S, Credential, Settings
 from ..errors import RateLimited, TokenCounterError, UpstreamOverloaded, UpstreamUnavailable
 from ..metrics import Metrics
 from ..redaction import Redact, Redactor, display_url
-from ..shared.store import SharedStore, budget_name
+from ..shared.keys import budget_name
 from .body import EncodedBody
 from .errors import error_for_response
 from .http import HttpClient
 from .pressure import Pressure
 from .retry import Failure, RetryPolicy, call_with_retries, server_delay, should_retry
+
+if TYPE_CHECKING:  # redis-py is the team extra's; only a configured Redis imports it (core.state)
+    from ..shared.store import SharedStore
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -28,7 +29,9 @@ from ..clock import Clock
 from ..config import DEFAULT_MAX_CONCURRENCY
 from ..errors import UpstreamUnavailable
 from ..metrics import Metrics
-from ..shared.store import SharedStore
+
+if TYPE_CHECKING:  # redis-py is the team extra's; only a configured Redis imports it (core.state)
+    from ..shared.store import SharedStore
 
 
 class Pressure:
