@@ -191,12 +191,12 @@ def _read_findings(reads: Mapping[int, tuple[bool, str | None]]) -> list[str]:
 
 def _savings(
     spec: ModelSpec | None, judged: Judged, total: int, repeats: int | None, request: CountRequest
-) -> tuple[dict[str, float] | None, list[str]]:
+) -> tuple[dict[str, Any] | None, list[str]]:
     if repeats is None:
         return None, []
     if spec is None:
         return None, [f"savings: {request.model} has no prices in the model table."]
     cached = [(verdict.prefix_tokens, verdict.point.ttl) for verdict in judged.verdicts if verdict.cached]
     priced = savings(spec, total, segments(cached), repeats, billing_of(request.body, request.inference_geo))
-    fields = {k: float(v) for k, v in asdict(priced).items() if k not in {"notes", "repeats"}}
+    fields = {k: v for k, v in asdict(priced).items() if k not in {"notes", "repeats"}}
     return fields, [f"savings: {note}" for note in priced.notes]

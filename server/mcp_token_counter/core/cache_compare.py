@@ -55,24 +55,30 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any], old_seq: list[Slot],
     return sorted(found, key=lambda change: change.index)
 
 
-def read_previous(
-    index: int, entries: Sequence[Slot], found: Sequence[Change], lookback: int, place: str
-) -> Reading:
-    """Which previous entry the breakpoint at block ``index`` reads, or the first reason it reads none."""
+def read_previous(index: int, entries: Sequence[Slot], found: Sequence[Change], lookback: int, place: str) -> Reading:
+    """The previous entry the breakpoint at block ``index`` reads, and why it reads less than it could.
+
+    It reads the latest valid entry within the lookback window. A finding names the first change that broke
+    a later entry it would otherwise have read, or the window that hid a valid one.
+    """
     valid_until = found[0].index if found else None
     reachable = [slot for slot in entries if slot.index <= index]
     valid = [slot for slot in reachable if valid_until is None or slot.index < valid_until]
     near = [slot for slot in valid if index - slot.index < lookback]
-    if near:
-        return Reading(near[-1], None)
-    if valid:
+    entry = near[-1] if near else None
+    broken = [slot for slot in reachable if slot not in valid and (entry is None or slot.index > entry.index)]
+    if broken:
+        change = next(change for change in found if change.index <= broken[-1].index)
+        fallback = f"it reads only the entry at {entry.place}" if entry else "it reads none of them"
+        return Reading(entry, f"{place} breakpoint: the previous request's entry at {broken[-1].place} is broken "
+                       f"by the first difference, {change.reason}; {fallback}.")
+    if valid and entry is None:
         gap = index - valid[-1].index
         return Reading(None, f"{place} breakpoint: the previous request's entry at {valid[-1].place} is {gap} blocks "
                        f"back, past the {lookback}-block lookback window: add a breakpoint within {lookback} blocks of it.")
-    if reachable:
-        breaking = next(change for change in found if change.index <= reachable[-1].index)
-        return Reading(None, f"{place} breakpoint: cannot read the previous request's entries: {breaking.reason}.")
-    return Reading(None, f"{place} breakpoint: the previous request wrote no entry at or before it.")
+    if not reachable:
+        return Reading(None, f"{place} breakpoint: the previous request wrote no entry at or before it.")
+    return Reading(entry, None)
 
 
 def _first_edit(old: Mapping[str, Any], new: Mapping[str, Any], old_seq: list[Slot], new_seq: list[Slot]) -> Change | None:
