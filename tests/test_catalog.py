@@ -88,6 +88,7 @@ def test_every_model_has_a_minimum_cacheable_length_and_the_page_is_dated() -> N
         assert spec.min_cacheable_tokens in {512, 1024, 2048, 4096}, spec.id
     opus_5 = catalog.lookup("claude-opus-5")
     haiku_5_5 = catalog.lookup("claude-haiku-5-5")
-    assert opus_5 is not None and haiku_5_5 is not None
+    assert opus_5 is not None
+    assert haiku_5_5 is not None
     assert (opus_5.min_cacheable_tokens, opus_5.min_cacheable_inferred) == (512, False)
     assert haiku_5_5.min_cacheable_inferred

@@ -1,8 +1,8 @@
 """The one command-line parser (click): the server's flags, and the subcommands for the shell.
 
 ``mcp-token-counter`` alone serves MCP (stdio unless ``--transport`` says otherwise); ``count``, ``fit``,
-``cache``, ``count-files``, ``models`` and ``audit`` count from the shell. click suggests the nearest command or flag for a typo,
-and the global flags (``-v``, ``--json``) are accepted before or after the subcommand.
+``cache``, ``count-files``, ``models`` and ``audit`` count from the shell. click suggests the nearest command
+or flag for a typo, and the global flags (``-v``, ``--json``) are accepted before or after the subcommand.
 
 The subcommands' work lives in ``cli.commands``, imported when one runs: serving never needs the CLI's
 rendering, and start-up time is measured.

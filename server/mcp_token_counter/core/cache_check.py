@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from ..catalog import ModelSpec
 from ..errors import BreakdownUnavailable, TokenCounterError
-from .breakdown import CONCURRENCY, gather_counts
+from .breakdown import CONCURRENCY, MeasureFn, gather_counts
 from .cache_compare import Change, changes, read_previous
 from .cache_points import Breakpoint, Slot, breakpoints, is_whole, prefix_body, slots
 from .cache_rules import Judged, Verdict, judge
@@ -144,7 +144,7 @@ async def _prefixes(
     return known | dict(zip([s.index for s in rest], values, strict=True)), how
 
 
-def _api_measure(state: AppState, request: CountRequest, tally: CallTally):  # noqa: ANN202
+def _api_measure(state: AppState, request: CountRequest, tally: CallTally) -> MeasureFn:
     async def measure(body: dict[str, Any]) -> int:
         counted = await state.counter.measure(replace(request, body=body))
         if counted.source != "api":
@@ -171,7 +171,9 @@ def _reads(
         reading = read_previous(
             verdict.point.slot.index, entries, before.found, rules.lookback_blocks, verdict.point.place
         )
-        found[number] = (reading.entry is not None, reading.finding)
+        # It reads "the previous entry" only when no later entry up to it was broken: a fallback to a shorter
+        # entry is a partial hit, named in the finding.
+        found[number] = (reading.entry is not None and reading.finding is None, reading.finding)
     return found
 
 

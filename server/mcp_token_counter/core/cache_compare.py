@@ -70,18 +70,26 @@ def read_previous(index: int, entries: Sequence[Slot], found: Sequence[Change], 
     if broken:
         change = next(change for change in found if change.index <= broken[-1].index)
         fallback = f"it reads only the entry at {entry.place}" if entry else "it reads none of them"
-        return Reading(entry, f"{place} breakpoint: the previous request's entry at {broken[-1].place} is broken "
-                       f"by the first difference, {change.reason}; {fallback}.")
+        return Reading(
+            entry,
+            f"{place} breakpoint: the previous request's entry at {broken[-1].place} is broken "
+            f"by the first difference, {change.reason}; {fallback}.",
+        )
     if valid and entry is None:
         gap = index - valid[-1].index
-        return Reading(None, f"{place} breakpoint: the previous request's entry at {valid[-1].place} is {gap} blocks "
-                       f"back, past the {lookback}-block lookback window: add a breakpoint within {lookback} blocks of it.")
+        return Reading(
+            None,
+            f"{place} breakpoint: the previous request's entry at {valid[-1].place} is {gap} blocks "
+            f"back, past the {lookback}-block lookback window: add a breakpoint within {lookback} blocks of it.",
+        )
     if not reachable:
         return Reading(None, f"{place} breakpoint: the previous request wrote no entry at or before it.")
     return Reading(entry, None)
 
 
-def _first_edit(old: Mapping[str, Any], new: Mapping[str, Any], old_seq: list[Slot], new_seq: list[Slot]) -> Change | None:
+def _first_edit(
+    old: Mapping[str, Any], new: Mapping[str, Any], old_seq: list[Slot], new_seq: list[Slot]
+) -> Change | None:
     """The first block (after the tools, compared whole above) that differs, or a removed tail."""
     for old_slot, new_slot in zip(old_seq, new_seq, strict=False):
         if old_slot.area == "tools" and new_slot.area == "tools":
@@ -122,4 +130,6 @@ def _images(body: Mapping[str, Any]) -> int:
 def _citations_on(body: Mapping[str, Any]) -> bool:
     """Whether any document block has citations enabled."""
     documents = (block for block in _blocks(body) if block.get("type") == "document")
-    return any(isinstance(c := doc.get("citations"), dict) and cast(dict[str, Any], c).get("enabled") for doc in documents)
+    return any(
+        isinstance(c := doc.get("citations"), dict) and cast(dict[str, Any], c).get("enabled") for doc in documents
+    )

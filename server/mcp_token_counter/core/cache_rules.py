@@ -7,6 +7,7 @@ to change. The rules and the per-model minimums come from the model table (``pro
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -125,7 +126,7 @@ def _minimum_rule(verdicts: Sequence[Verdict], spec: ModelSpec | None, *, model:
 
 def _lookback(verdicts: Sequence[Verdict], window: int) -> None:
     """Warn where a breakpoint is a whole lookback window past the one before it (it is still written)."""
-    for before, after in zip(verdicts, verdicts[1:], strict=False):
+    for before, after in itertools.pairwise(verdicts):
         gap = after.point.slot.index - before.point.slot.index
         if gap >= window:
             after.findings.append(

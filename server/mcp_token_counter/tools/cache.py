@@ -57,6 +57,4 @@ def request_from(fields: dict[str, Any]) -> CountRequest:
         betas = _BETAS.validate_python(fields.get("betas"))
     except ValidationError as exc:
         raise TokenCounterError(f"request: {describe(exc)}") from exc
-    return build_request(
-        model=fields["model"], messages=messages, body_fields=body, betas=betas, raw_arguments=fields
-    )
+    return build_request(model=fields["model"], messages=messages, body_fields=body, betas=betas, raw_arguments=fields)
