@@ -300,3 +300,84 @@ async def test_bad_input_is_a_tool_error_and_the_server_keeps_serving(arguments:
         again = await client.call_tool("check_prompt_cache", {"request": with_system("x")})
     assert words in error_text(refused)
     assert not again.is_error
+
+
+def _png_block() -> dict[str, Any]:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "teal").save(buffer, format="PNG")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
+
+
+def _edited_tool(request: dict[str, Any]) -> None:
+    request["tools"][0]["description"] += " Now with humidity."
+
+
+def _thinking(request: dict[str, Any]) -> None:
+    request["thinking"] = {"type": "enabled", "budget_tokens": 2048}
+
+
+def _image(request: dict[str, Any]) -> None:
+    request["messages"][2]["content"] = [{"type": "text", "text": "Thanks."}, _png_block()]
+
+
+def _edited_message(request: dict[str, Any]) -> None:
+    request["messages"][0]["content"][0]["text"] = "Weather in Osaka? " * 40
+
+
+def _edited_system(request: dict[str, Any]) -> None:
+    request["system"][0]["text"] += " Be brief."
+
+
+def _other_model(request: dict[str, Any]) -> None:
+    request["model"] = "claude-sonnet-4-5"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("change", "reads", "reason"),
+    [
+        (_edited_tool, [False, False, False], "tool definitions changed"),
+        (_thinking, [True, True, False], "thinking settings changed"),
+        (_image, [True, True, False], "images were added or removed"),
+        (_edited_message, [True, True, False], "messages[0].content[0] differs"),
+        (_edited_system, [True, False, False], "system[0] differs"),
+        (_other_model, [False, False, False], "the model changed from claude-sonnet-4-6"),
+    ],
+)
+async def test_each_invalidation_rule_names_the_first_difference(change: Any, reads: list[bool], reason: str) -> None:
+    """The page's invalidation table, offline: what each change leaves readable, and the change named."""
+    previous = agent_request({"type": "auto"})
+    request = copy.deepcopy(previous)
+    change(request)
+    content = await check({}, request=request, previous=previous)
+    assert [p["reads"] for p in content["breakpoints"]] == reads
+    broken = [f for f in content["findings"] if "previous request's" in f or "cannot read" in f]
+    assert broken
+    assert all(reason in finding for finding in broken), broken
+
+
+@pytest.mark.anyio
+async def test_a_turn_adding_more_than_the_lookback_misses_the_previous_entry() -> None:
+    """The previous entry is 27 blocks before the new last breakpoint: past the 20-block lookback."""
+    previous = agent_request({"type": "auto"})
+    request = copy.deepcopy(previous)
+    del request["messages"][0]["content"][0]["cache_control"]
+    for i in range(12):
+        request["messages"].append({"role": "assistant", "content": f"step {i}"})
+        request["messages"].append({"role": "user", "content": f"ok {i}"})
+    request["messages"].append(
+        {"role": "assistant", "content": [{"type": "text", "text": "done", "cache_control": CC}]}
+    )
+    content = await check({}, request=request, previous=previous)
+    assert [p["reads"] for p in content["breakpoints"]] == [True, True, False]
+    [finding] = [f for f in content["findings"] if "lookback" in f and "previous request's" in f]
+    assert finding.startswith(
+        "messages[27].content[0] breakpoint: the previous request's entry at messages[0].content[0]"
+    )
+    assert "past the 20-block lookback window" in finding

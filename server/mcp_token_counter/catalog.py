@@ -247,6 +247,8 @@ def model_row(spec: ModelSpec) -> dict[str, Any]:
         "tokenizer": spec.ctok_version,
         "thinking": spec.thinking,
         "status": spec.status,
+        "min_cacheable_tokens": spec.min_cacheable_tokens,
+        **({"min_cacheable_inferred": True} if spec.min_cacheable_inferred else {}),
     }
 
 
@@ -267,5 +269,6 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
         "prices_as_of": catalog.prices_as_of,
         "price_multipliers": catalog.price_multipliers,
         "price_note": catalog.price_note,
+        "prompt_caching": {"source": catalog.caching.source, "checked": catalog.caching.checked},
         "models": [model_row(spec) for spec in catalog.models],
     }

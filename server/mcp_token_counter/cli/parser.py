@@ -229,7 +229,7 @@ def fit(
 
 @cli.command(
     context_settings=CONTEXT,
-    short_help="Check each cache breakpoint will be cached (exit 3 if one will not).",
+    short_help="Check each cache breakpoint is cached (exit 3 if not).",
     epilog="\b\nExample:\n  mcp-token-counter cache examples/request.json --previous last.json --repeats 20",
 )
 @click.argument("payload", metavar="REQUEST.json|-")

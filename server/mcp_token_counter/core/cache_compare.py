@@ -38,7 +38,8 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any], old_seq: list[Slot],
     messages_start = next((s.index for s in new_seq if s.area == "messages"), len(new_seq))
     system_start = next((s.index for s in new_seq if s.area != "tools"), len(new_seq))
     found: list[Change] = []
-    if old.get("model") != new.get("model"):
+    # A previous request that names no model is taken to be for the same one.
+    if old.get("model") not in (None, new.get("model")):
         found.append(Change(0, f"the model changed from {old.get('model')} (caches are per model)"))
     if _tools(old) != _tools(new):
         found.append(Change(0, "tool definitions changed (the page: that invalidates the whole cache)"))

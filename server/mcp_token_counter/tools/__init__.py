@@ -48,9 +48,9 @@ def register(server: MCPServer[AppState]) -> None:
     )
     server.add_tool(
         cache.check_prompt_cache,
-        title="Prompt cache check",
+        title="Cache check",
         description=cache.DESCRIPTION,
-        annotations=cache.ANNOTATIONS,
+        annotations=count.ANNOTATIONS,
         meta=view_meta(),
     )
     register_resources(server)

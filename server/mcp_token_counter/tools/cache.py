@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import TypeAdapter, ValidationError
 
 from ..core.cache_check import check_cache
@@ -20,12 +20,7 @@ from ..errors import TokenCounterError
 from ..validation import describe
 from .result import tool_result
 
-DESCRIPTION: Final = (
-    "Will each cache_control breakpoint of a Messages API request be cached? previous: the last one sent."
-)
-
-# openWorldHint is left at the spec's default, true (it goes to the provider's API): tools/list is at its budget.
-ANNOTATIONS: Final = ToolAnnotations(read_only_hint=True, idempotent_hint=True)
+DESCRIPTION: Final = "Will each cache_control breakpoint of a Messages API request be cached? previous: last request."
 
 _MESSAGES: Final = TypeAdapter(list[Message])
 _BODY: Final = TypeAdapter(BodyFields)
