@@ -1,5 +1,5 @@
 """What a release publishes agrees with itself: server.json against the registry's schema, the icon, the licence,
-the README PyPI shows, and the names of the four tools wherever they are described."""
+the README PyPI shows, and the names of the five tools wherever they are described."""
 
 import hashlib
 import json

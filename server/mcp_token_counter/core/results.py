@@ -22,7 +22,7 @@ class TokenCount(BaseModel):
     uncertainty_tokens: int = Field(default=0, description="Estimates only: the count may be this much higher.")
     estimate_method: str | None = None
     fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
-    cached: bool = False  # from this server's count cache; undescribed, as tools/list is near 1,500 tokens
+    cached: bool = False  # from this server's count cache; undescribed, as tools/list is near its 1,750-token budget
     # Before context management's edits (context_management in the request, a beta): what the API reports.
     original_input_tokens: int | None = None
     notes: list[str] = []
