@@ -381,3 +381,18 @@ async def test_a_turn_adding_more_than_the_lookback_misses_the_previous_entry() 
         "messages[27].content[0] breakpoint: the previous request's entry at messages[0].content[0]"
     )
     assert "past the 20-block lookback window" in finding
+
+
+@pytest.mark.anyio
+async def test_a_previous_breakpoint_that_was_never_written_is_not_called_broken(standin: Standin) -> None:
+    """The previous request's message breakpoint was 1h after a 5m one, so it wrote nothing: the new one reads
+    the system entry, the last one written, and no finding blames the changed tool_choice. Its prefix was
+    counted on the previous request itself."""
+    previous = agent_request({"type": "auto"})
+    previous["messages"][0]["content"][0]["cache_control"] = {"type": "ephemeral", "ttl": "1h"}
+    request = agent_request({"type": "any"})
+    content = await check(env_for(standin), request=request, previous=previous)
+    assert [p["reads"] for p in content["breakpoints"]] == [True, True, True]
+    assert content["findings"] == []
+    old_cut = message_cut(previous, 0, 0)
+    assert old_cut in [sent(record) for record in standin.log]

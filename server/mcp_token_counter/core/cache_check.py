@@ -62,10 +62,20 @@ async def check_cache(
     counted = await state.counter.measure(request)
     spec = state.catalog.lookup(request.model)
     wanted = _wanted(points, before, sequence)
-    prefixes, how = await _prefixes(state, request, counted, wanted, spec)
+    # The previous request's breakpoints past the shared prefix are cut from it: whether they were written
+    # decides whether a change broke an entry or there was none.
+    old_cuts = [point.slot for point in before.points if point.slot.index >= before.shared] if before else []
+    old_spec = state.catalog.lookup(str(before.body.get("model"))) if before else None
+    cuts = [(prefix_body(body, slot), spec) for slot in wanted if not is_whole(slot, sequence)]
+    cuts += [(prefix_body(before.body, slot), old_spec) for slot in old_cuts] if before else []
+    values, how = await _prefixes(state, request, counted, cuts)
+    counted_new = [slot for slot in wanted if not is_whole(slot, sequence)]
+    whole = {slot.index: counted.input_tokens for slot in wanted if is_whole(slot, sequence)}
+    prefixes = whole | dict(zip([slot.index for slot in counted_new], values, strict=False))
+    old_prefixes = prefixes | dict(zip([slot.index for slot in old_cuts], values[len(counted_new) :], strict=True))
     rules = state.catalog.caching
     judged = judge(points, prefixes, spec, rules, model=request.model, total=counted.input_tokens)
-    reads = _reads(judged, before, prefixes, spec, state) if before else {}
+    reads = _reads(judged, before, old_prefixes, old_spec, state) if before else {}
     priced = _savings(spec, judged, counted.input_tokens, repeats, request)
     return CacheCheck(
         source=counted.source,
@@ -97,9 +107,15 @@ def _previous(previous: Mapping[str, Any], body: Mapping[str, Any], sequence: li
             "previous: pass the last request sent as a Messages API body, with its model and messages (a list)."
         )
     old_sequence = slots(previous)
+    old_points = breakpoints(previous, old_sequence)
+    if len(old_points) > MAX_PREFIXES:
+        raise TokenCounterError(
+            f"previous: {len(old_points)} cache breakpoints; the page allows 4 per request, so pass the request "
+            "as it was sent (the API would have refused one with more than a few)."
+        )
     found = changes(previous, body, old_sequence, sequence)
     shared = found[0].index if found else min(len(old_sequence), len(sequence))
-    return Previous(previous, old_sequence, breakpoints(previous, old_sequence), found, shared)
+    return Previous(previous, old_sequence, old_points, found, shared)
 
 
 def _wanted(points: Sequence[Breakpoint], before: Previous | None, sequence: list[Slot]) -> list[Slot]:
@@ -123,25 +139,21 @@ def _wanted(points: Sequence[Breakpoint], before: Previous | None, sequence: lis
 
 
 async def _prefixes(
-    state: AppState, request: CountRequest, counted: Counted, wanted: Sequence[Slot], spec: ModelSpec | None
-) -> tuple[dict[int, int], str]:
-    """Tokens of each wanted prefix, and a note on how they were counted (module docstring)."""
-    body = request.body
-    sequence = slots(body)
-    known = {slot.index: counted.input_tokens for slot in wanted if is_whole(slot, sequence)}
-    rest = [slot for slot in wanted if slot.index not in known]
-    bodies = [prefix_body(body, slot) for slot in rest]
+    state: AppState, request: CountRequest, counted: Counted, cuts: Sequence[tuple[dict[str, Any], ModelSpec | None]]
+) -> tuple[list[int], str]:
+    """Tokens of each cut request, and a note on how they were counted (module docstring)."""
+    bodies = [body for body, _ in cuts]
     if counted.source == "api":
         tally = CallTally()
         try:
-            values = await gather_counts(bodies, _api_measure(state, request, tally), limit=CONCURRENCY)
-            return known | dict(zip([s.index for s in rest], values, strict=True)), tally.note("cache check")
+            return await gather_counts(bodies, _api_measure(state, request, tally), limit=CONCURRENCY), tally.note(
+                "cache check"
+            )
         except TokenCounterError as exc:
             how = f"cache check: prefixes estimated offline, as a prefix count failed ({exc})"
     else:
         how = "cache check: prefixes estimated offline, no extra calls"
-    values = [(await estimate(prefix, spec)).input_tokens for prefix in bodies]
-    return known | dict(zip([s.index for s in rest], values, strict=True)), how
+    return [(await estimate(body, spec)).input_tokens for body, spec in cuts], how
 
 
 def _api_measure(state: AppState, request: CountRequest, tally: CallTally) -> MeasureFn:
@@ -158,14 +170,14 @@ def _api_measure(state: AppState, request: CountRequest, tally: CallTally) -> Me
 def _reads(
     judged: Judged, before: Previous, prefixes: Mapping[int, int], spec: ModelSpec | None, state: AppState
 ) -> dict[int, tuple[bool, str | None]]:
-    """Per breakpoint (by position in ``judged``): whether it reads a previous entry, and why not."""
-    valid = [point for point in before.points if point.slot.index < before.shared]
+    """Per breakpoint (by position in ``judged``): whether it reads a previous entry, and why not.
+
+    The previous request's entries are its breakpoints that its own rules let be written; ``prefixes`` holds
+    their tokens (the shared ones counted on the new request, which holds the same blocks).
+    """
     rules = state.catalog.caching
-    old = judge(valid, prefixes, spec, rules, model=str(before.body.get("model")), total=0)
-    entries = [verdict.point.slot for verdict in old.verdicts if verdict.cached]
-    # Entries the previous request wrote past the shared end are unreadable; they still name the change.
-    entries += [point.slot for point in before.points if point.slot.index >= before.shared]
-    entries.sort(key=lambda slot: slot.index)
+    old = judge(before.points, prefixes, spec, rules, model=str(before.body.get("model")), total=0)
+    entries = sorted((verdict.point.slot for verdict in old.verdicts if verdict.cached), key=lambda slot: slot.index)
     found: dict[int, tuple[bool, str | None]] = {}
     for number, verdict in enumerate(judged.verdicts):
         reading = read_previous(
