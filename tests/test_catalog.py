@@ -76,3 +76,19 @@ def test_a_tier_applies_above_its_threshold_only() -> None:
     assert haiku.prices.rates_for(100_000) == (haiku.prices.base, None)
     rates, threshold = haiku.prices.rates_for(100_001)
     assert (rates.input, rates.output, threshold) == (0.5, 2.5, 100_000)
+
+
+def test_every_model_has_a_minimum_cacheable_length_and_the_page_is_dated() -> None:
+    """The prompt-caching page's minimum per model, with the page and the day it was read."""
+    catalog = builtin_catalog()
+    assert catalog.caching.source.startswith("https://platform.claude.com/")
+    assert catalog.caching.checked == "2026-12-07"
+    assert (catalog.caching.max_breakpoints, catalog.caching.lookback_blocks) == (4, 20)
+    for spec in catalog.models:
+        assert spec.min_cacheable_tokens in {512, 1024, 2048, 4096}, spec.id
+    opus_5 = catalog.lookup("claude-opus-5")
+    haiku_5_5 = catalog.lookup("claude-haiku-5-5")
+    assert opus_5 is not None
+    assert haiku_5_5 is not None
+    assert (opus_5.min_cacheable_tokens, opus_5.min_cacheable_inferred) == (512, False)
+    assert haiku_5_5.min_cacheable_inferred

@@ -125,7 +125,7 @@ def test_an_upstream_failure_exits_1_and_names_the_variable(standin: Standin) ->
     assert "ANTHROPIC_API_KEY" in done.stderr
 
 
-COMMANDS = ("count", "fit", "count-files", "models", "audit")
+COMMANDS = ("count", "fit", "cache", "count-files", "models", "audit")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -312,3 +312,63 @@ def run_on_a_terminal(argv: list[str], *, cwd: Path) -> str:
         assert process.wait(timeout=60) == 0
     os.close(leader)
     return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def _cached_request(system_words: int) -> dict[str, Any]:
+    text = " ".join(f"rule{i}" for i in range(system_words))
+    return {
+        "model": "claude-sonnet-4-6",
+        "system": [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}],
+        "messages": [{"role": "user", "content": "Hello"}],
+    }
+
+
+@pytest.mark.parametrize(("words", "code"), [(20, 3), (2000, 0)])
+def test_cache_exits_3_when_a_breakpoint_will_not_be_cached(tmp_path: Path, words: int, code: int) -> None:
+    """A system prompt far under Sonnet 4.6's 1,024-token minimum fails the command; one far over passes."""
+    payload = tmp_path / "request.json"
+    payload.write_text(json.dumps(_cached_request(words)), encoding="utf-8")
+    done = cli("cache", str(payload), "--json")
+    assert done.returncode == code, done.stderr
+    [point] = json.loads(done.stdout)["breakpoints"]
+    assert point["cached"] is (code == 0)
+    table = cli("cache", str(payload))
+    assert table.returncode == code
+    assert ("1 will NOT be cached" in table.stdout) is (code == 3)
+
+
+def test_cache_reads_a_previous_request_and_prices_repeats(standin: Standin, tmp_path: Path) -> None:
+    """Through the API: the previous request's entry is read, the savings are in the JSON."""
+    request = _cached_request(2000)
+    previous = {**request, "messages": [{"role": "user", "content": "Hi there"}]}
+    (tmp_path / "request.json").write_text(json.dumps(request), encoding="utf-8")
+    (tmp_path / "previous.json").write_text(json.dumps(previous), encoding="utf-8")
+    done = cli(
+        "cache",
+        str(tmp_path / "request.json"),
+        "--previous",
+        str(tmp_path / "previous.json"),
+        "--repeats",
+        "5",
+        "--json",
+        env=api_env(standin),
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["source"] == "api"
+    assert result["input_tokens"] == expected_count(request)
+    assert result["breakpoints"][0]["reads"] is True
+    assert set(result["savings"]) == {
+        "without_cache_usd",
+        "with_cache_usd",
+        "break_even_reads_5m",
+        "break_even_reads_1h",
+    }
+
+
+def test_cache_with_an_unreadable_previous_file_is_a_usage_error(tmp_path: Path) -> None:
+    payload = tmp_path / "request.json"
+    payload.write_text(json.dumps(_cached_request(20)), encoding="utf-8")
+    done = cli("cache", str(payload), "--previous", str(tmp_path / "missing.json"))
+    assert done.returncode == 2
+    assert "no such file" in done.stderr

@@ -203,3 +203,36 @@ async def test_non_ascii_base64_is_estimated_as_an_unreadable_image() -> None:
     assert not result.is_error, result
     assert result.structured_content is not None
     assert any("unreadable image" in note for note in result.structured_content["notes"])
+
+
+cache_calls = st.fixed_dictionaries(
+    {"request": shaped | anything},
+    optional={"previous": shaped | anything | junk, "repeats": st.integers(-5, 10**7) | junk},
+)
+
+
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
+@given(args=cache_calls)
+def test_check_prompt_cache_gets_a_result_or_a_clear_error(
+    fuzz_client: tuple[BlockingPortal, Client], args: dict[str, Any]
+) -> None:
+    """The same junk as a whole request, a previous request and repeats: no crash, no pydantic wording."""
+    portal, client = fuzz_client
+    try:
+        result: CallToolResult = portal.call(client.call_tool, "check_prompt_cache", args)
+    except ValueError as exc:
+        if isinstance(exc, UnicodeEncodeError) or "depth exceeded" in str(exc):
+            reject()
+        raise
+    if result.is_error:
+        text = getattr(result.content[0], "text", "")
+        assert text.startswith("Error executing tool check_prompt_cache: "), f"crashed on {args!r:.500}: {text!r}"
+        assert "pydantic" not in text, text
+    else:
+        assert result.structured_content is not None
+        points = result.structured_content["breakpoints"]
+        assert all(p["prefix_tokens"] >= 0 for p in points)

@@ -122,6 +122,7 @@ async def test_each_transport_serves_both_tools_in_both_protocol_eras(served: Se
         "check_context_fit",
         "count_files",
         "count_tool_definitions",
+        "check_prompt_cache",
     ]
     first, second = api.log.to(COUNT_PATH)
     assert structured(counted)["input_tokens"] == answered(first)["input_tokens"]

@@ -21,7 +21,7 @@ from tests.support import HELLO, answered, env_for
 
 pytestmark = pytest.mark.node
 
-TOOLS: Final = ["count_tokens", "check_context_fit", "count_files", "count_tool_definitions"]
+TOOLS: Final = ["count_tokens", "check_context_fit", "count_files", "count_tool_definitions", "check_prompt_cache"]
 HTTP_TOKEN: Final = "inspector-http-token"
 UNKNOWN_MODEL: Final = {**HELLO, "model": "claude-imaginary-9"}
 

@@ -27,7 +27,7 @@ from tests.mcpb_host import ROOT
 # The project venv's uv (the Makefile installs it there), else the one on PATH (CI's lowest-direct job).
 UV: Final = shutil.which("uv", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}") or "uv"
 PIPX: Final = Path(sys.executable).with_name("pipx")
-TOOLS: Final = {"count_tokens", "check_context_fit", "count_files", "count_tool_definitions"}
+TOOLS: Final = {"count_tokens", "check_context_fit", "count_files", "count_tool_definitions", "check_prompt_cache"}
 VERSION_LINE: Final = f"mcp-token-counter {mcp_token_counter.__version__}\n"
 INSTALL_TIMEOUT_S: Final = 600
 

@@ -1,5 +1,5 @@
 """What a release publishes agrees with itself: server.json against the registry's schema, the icon, the licence,
-the README PyPI shows, and the names of the four tools wherever they are described."""
+the README PyPI shows, and the names of the five tools wherever they are described."""
 
 import hashlib
 import json
@@ -19,7 +19,7 @@ from tests.mcpb_host import ROOT, load_manifest
 SCHEMA_PATH: Final = ROOT / "tests" / "schemas" / "server.schema.json"
 # sha256 of https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json (tests/schemas/README.md)
 SCHEMA_SHA256: Final = "3fba09590c99f61735d234822279f4223fab9e300c0a81e81c91ab62a4114de0"
-TOOLS: Final = ("count_tokens", "check_context_fit", "count_files", "count_tool_definitions")
+TOOLS: Final = ("count_tokens", "check_context_fit", "count_files", "count_tool_definitions", "check_prompt_cache")
 ICON: Final = ROOT / "server" / "mcp_token_counter" / "data" / "icon.png"
 REPOSITORY: Final = "https://github.com/mcp-token-counter/mcp-token-counter"
 
@@ -130,7 +130,7 @@ def test_the_readme_install_section_starts_with_uvx() -> None:
 
 def test_every_description_names_every_tool() -> None:
     """The manifest's long description and tool list, the server's instructions and the README's Claude Code
-    section all name count_tokens, check_context_fit, count_files and count_tool_definitions."""
+    section all name count_tokens, check_context_fit, count_files, count_tool_definitions and check_prompt_cache."""
     manifest = load_manifest()
     text = readme()
     claude_code = text[text.index("### Claude Code") : text.index("\n### ", text.index("### Claude Code") + 5)]

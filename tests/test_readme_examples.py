@@ -63,3 +63,17 @@ def test_every_listed_example_runs(command: str) -> None:
     done = run(command)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
+
+
+def test_the_cache_worked_example_prints_what_the_readme_shows() -> None:
+    """The worked example of "Will this prompt be cached?": its output as shown, and exit code 3 (a breakpoint
+    will not be cached), as the text under it says."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("### Will this prompt be cached?")
+    block = text[start:].split("```console\n", 1)[1].split("```", 1)[0]
+    first, *output = block.splitlines()
+    command = first.removeprefix("$ ")
+    assert command.startswith(f"{COMMAND} cache ")
+    done = run(command)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "\n".join(output) + "\n"

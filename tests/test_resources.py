@@ -64,6 +64,7 @@ async def test_one_model_by_template_with_a_user_typed_id(mode: Mode) -> None:
         "tokenizer": "3.0",  # ctok family
         "thinking": "optional",
         "status": "active",
+        "min_cacheable_tokens": 1024,  # the prompt-caching page's minimum cacheable prompt length
     }
 
 

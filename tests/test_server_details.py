@@ -20,7 +20,7 @@ from tests.standin import DEFAULT_KEY, Standin
 from tests.support import HELLO, Mode, connected, env_for, error_text
 from tests.test_stdio import INITIALIZE
 
-TOOLS = ("count_tokens", "check_context_fit", "count_files", "count_tool_definitions")
+TOOLS = ("count_tokens", "check_context_fit", "count_files", "count_tool_definitions", "check_prompt_cache")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -64,7 +64,13 @@ async def test_console_script_speaks_only_json_rpc_on_stdout() -> None:
             await rpc(process, reader, {"jsonrpc": "2.0", "method": "notifications/initialized"})
             listed = await rpc(process, reader, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
             names = [t["name"] for t in listed["result"]["tools"]]
-            assert names == ["count_tokens", "check_context_fit", "count_files", "count_tool_definitions"]
+            assert names == [
+                "count_tokens",
+                "check_context_fit",
+                "count_files",
+                "count_tool_definitions",
+                "check_prompt_cache",
+            ]
             call = {"name": "check_context_fit", "arguments": {**HELLO, "model": "claude-imaginary-9"}}
             called = await rpc(process, reader, {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": call})
             assert called["result"]["isError"] is True
@@ -89,6 +95,7 @@ async def test_python_m_and_sdk_client_over_stdio() -> None:
                 "check_context_fit",
                 "count_files",
                 "count_tool_definitions",
+                "check_prompt_cache",
             }
 
 

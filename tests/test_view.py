@@ -552,3 +552,95 @@ def test_screenshots_of_both_themes(browser: Browser, view_html: str, counts: di
 def _rgb(colour: str) -> tuple[int, int, int]:
     parts = colour[colour.index("(") + 1 : colour.index(")")].split(",")
     return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+# check_prompt_cache: a tools breakpoint under the 1,024 minimum, then a system and a message breakpoint over it.
+CACHED_REQUEST: Final[dict[str, Any]] = {
+    "model": "claude-sonnet-4-6",
+    "tools": [{**REQUEST["tools"][0], "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+    "system": [{"type": "text", "text": _text(1200), "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+    "messages": [
+        {"role": "user", "content": [{"type": "text", "text": _text(300), "cache_control": {"type": "ephemeral"}}]},
+        {"role": "assistant", "content": _text(40)},
+        {"role": "user", "content": "And now?"},
+    ],
+}
+
+MARKS: Final = """(bar) => [...document.querySelectorAll(bar + ' .mark')].map(m => ({
+  tokens: Number(m.dataset.tokens), cached: m.dataset.cached === 'true', place: m.dataset.place,
+  left: m.getBoundingClientRect().left + m.getBoundingClientRect().width / 2 - document.querySelector(bar)
+    .getBoundingClientRect().left - document.querySelector(bar).clientLeft,
+  colour: getComputedStyle(m).backgroundColor, label: m.getAttribute('aria-label')}))"""
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_cache_view_shades_the_cached_prefix_and_marks_each_breakpoint(
+    browser: Browser, view_html: str, standin: Standin, width: int, theme: Theme
+) -> None:
+    """The bar is the cached prefix (shaded) then the rest; each breakpoint is a mark at its prefix's tokens on
+    the bar and on the enlarged used part, red when it will not be cached; the table lists the breakpoints."""
+    counted = call(env_for(standin), "check_prompt_cache", {"request": CACHED_REQUEST})
+    data = counted.data
+    assert [p["cached"] for p in data["breakpoints"]] == [False, True, True]
+    hosted = show(browser, view_html, counted, width, theme)
+    shown = scrape(hosted)
+    shown["segs"] = [s for s in shown["segs"] if s["kind"]]  # the bar's children: segments, then the marks
+    cached = max(p["prefix_tokens"] for p in data["breakpoints"] if p["cached"])
+    assert [(s["kind"], s["tokens"]) for s in shown["segs"]] == [
+        ("cached", cached),
+        ("uncached", data["input_tokens"] - cached),
+        ("free", 1_000_000 - data["input_tokens"]),
+    ]
+    assert "repeating-linear-gradient" in shown["segs"][0]["colour"]  # shaded, in both themes
+    assert "claude-sonnet-4-6" in shown["meta"]
+    assert "exact" in shown["meta"]
+    assert shown["danger"]
+    assert shown["status"].startswith("1 of 3 breakpoints will not be cached: tools[0] breakpoint:")
+    for bar, scale, width_px in (
+        ("#bar", 1_000_000, shown["barWidth"]),
+        ("#zoom", data["input_tokens"], shown["zoomWidth"]),
+    ):
+        marks = hosted.view.evaluate(MARKS, bar)
+        assert [(m["place"], m["tokens"], m["cached"]) for m in marks] == [
+            (p["place"], p["prefix_tokens"], p["cached"]) for p in data["breakpoints"]
+        ]
+        for mark in marks:
+            assert abs(mark["left"] - width_px * mark["tokens"] / scale) <= 1.5, (bar, mark)
+    marks = hosted.view.evaluate(MARKS, "#bar")
+    missed, kept = _rgb(marks[0]["colour"]), _rgb(marks[1]["colour"])
+    assert missed[0] > missed[2] + 60  # red where it will not be cached
+    background = _rgb(shown["background"])
+    assert abs(sum(kept) - sum(background)) > 300  # a kept mark stands out from the page in either theme
+    assert marks[0]["label"].startswith("breakpoint tools[0] (1h):")
+    assert "will NOT be cached" in marks[0]["label"]
+    rows = hosted.view.evaluate(
+        "[...document.querySelectorAll('#point-rows tr')].map(r => [...r.children].map(c => c.textContent))"
+    )
+    assert rows == [
+        [p["place"], p["ttl"], f"{p['prefix_tokens']:,}", "yes" if p["cached"] else "no", "\u2013"]
+        for p in data["breakpoints"]
+    ]
+    hosted.page.close()
+
+
+def test_the_cache_page_from_the_cli_draws_without_a_host(browser: Browser, tmp_path: Path) -> None:
+    """``cache --html``: every breakpoint cached, the status says so, one mark per breakpoint, no request."""
+    request = {**CACHED_REQUEST, "tools": REQUEST["tools"]}  # the tools breakpoint, under the minimum, goes
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(request), encoding="utf-8")
+    page, data = _cli_page(tmp_path, ["cache", str(path)])
+    html = page.read_text(encoding="utf-8")
+    assert "word1199" not in html
+    hosted = open_page(browser, 1000, theme="dark")
+    hosted.page.set_content(html)
+    hosted.page.wait_for_function("document.body.dataset.tool !== undefined")
+    assert hosted.page.evaluate("document.body.dataset.tool") == "check_prompt_cache"
+    shown = hosted.page.evaluate(SCRAPE)
+    assert shown["status"].startswith("Cached. All 2 breakpoints will be cached")
+    assert "claude-sonnet-4-6" in shown["meta"]
+    assert "estimate" in shown["meta"]
+    marks = hosted.page.evaluate(MARKS, "#bar")
+    assert [m["tokens"] for m in marks] == [p["prefix_tokens"] for p in data["breakpoints"]]
+    assert hosted.requests == []
+    hosted.page.close()

@@ -16,7 +16,7 @@ from tests.support import HELLO, Mode, env_for, server_for
 from tests.test_tool_budget import BUDGET
 
 APPS: Final = advertise("io.modelcontextprotocol/ui", {"mimeTypes": ["text/html;profile=mcp-app"]})
-TOOLS: Final = ("count_tokens", "check_context_fit", "count_files")
+TOOLS: Final = ("count_tokens", "check_context_fit", "count_files", "check_prompt_cache")
 
 
 def _client(env: dict[str, str], mode: Mode, *, apps: bool) -> Client:

@@ -53,7 +53,8 @@ INSTRUCTIONS: Final = (
     "and check whether it fits the model's context window with room for the output (check_context_fit). "
     "Pass the same model, messages, system, tools and other fields you would send to the Messages API. "
     "To size local files, folders or globs as content blocks, use count_files; to price tool definitions "
-    "per tool (such as an MCP server's tools/list), use count_tool_definitions."
+    "per tool (such as an MCP server's tools/list), use count_tool_definitions; to check that each cache_control "
+    "breakpoint will be cached, and what caching saves, use check_prompt_cache."
 )
 WEBSITE_URL: Final = "https://github.com/mcp-token-counter/mcp-token-counter"
 

@@ -89,6 +89,9 @@ class ModelSpec:
     thinking_overhead: dict[str, int]
     thinking: ThinkingMode = "optional"
     note: str | None = None
+    # The prompt-caching page's minimum cacheable prompt length; ``inferred`` when the page lacks the model.
+    min_cacheable_tokens: int | None = None
+    min_cacheable_inferred: bool = False
 
     @property
     def input_usd_per_mtok(self) -> float:
@@ -102,6 +105,16 @@ class ModelSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CachingRules:
+    """The prompt-caching page's request-wide rules, with where and when they were read."""
+
+    source: str
+    checked: str
+    max_breakpoints: int
+    lookback_blocks: int
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     """The whole table plus the lookup index."""
 
@@ -111,6 +124,7 @@ class Catalog:
     price_note: str
     retired: dict[str, str]
     _index: dict[str, ModelSpec]
+    caching: CachingRules = CachingRules(source="", checked="", max_breakpoints=4, lookback_blocks=20)
 
     def lookup(self, model: str) -> ModelSpec | None:
         """The row for ``model`` (an id, an alias or a dated id), or None when the table lacks it."""
@@ -180,6 +194,18 @@ def _spec(row: dict[str, Any], doc: dict[str, Any]) -> ModelSpec:
         thinking_overhead=_groups(doc, "thinking_overhead")[row.get("thinking_overhead", _DEFAULT_GROUP)],
         thinking=row.get("thinking", "optional"),
         note=row.get("note"),
+        min_cacheable_tokens=row.get("min_cacheable_tokens"),
+        min_cacheable_inferred=bool(row.get("min_cacheable_inferred", False)),
+    )
+
+
+def _caching(doc: dict[str, Any]) -> CachingRules:
+    rules = cast(dict[str, Any], doc["prompt_caching"])
+    return CachingRules(
+        source=rules["source"],
+        checked=rules["checked"],
+        max_breakpoints=int(rules["max_breakpoints"]),
+        lookback_blocks=int(rules["lookback_blocks"]),
     )
 
 
@@ -194,6 +220,7 @@ def parse_catalog(doc: dict[str, Any]) -> Catalog:
         price_note=doc["price_note"],
         retired=doc["retired"],
         _index=index,
+        caching=_caching(doc),
     )
 
 
@@ -220,6 +247,8 @@ def model_row(spec: ModelSpec) -> dict[str, Any]:
         "tokenizer": spec.ctok_version,
         "thinking": spec.thinking,
         "status": spec.status,
+        "min_cacheable_tokens": spec.min_cacheable_tokens,
+        **({"min_cacheable_inferred": True} if spec.min_cacheable_inferred else {}),
     }
 
 
@@ -240,5 +269,6 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
         "prices_as_of": catalog.prices_as_of,
         "price_multipliers": catalog.price_multipliers,
         "price_note": catalog.price_note,
+        "prompt_caching": {"source": catalog.caching.source, "checked": catalog.caching.checked},
         "models": [model_row(spec) for spec in catalog.models],
     }

@@ -1,7 +1,8 @@
-"""What the subcommands do: ``count``, ``fit``, ``count-files``, ``models`` and ``audit``, over the core.
+"""What the subcommands do: ``count``, ``fit``, ``cache``, ``count-files``, ``models`` and ``audit``, over the core.
 
 The CLI door: ``core.operations`` and ``files.count``, with state built from the same environment as the
-server's. Exit codes: 0 done, 1 counting failed, 2 usage or input error, 3 the request or files do not fit.
+server's. Exit codes: 0 done, 1 counting failed, 2 usage or input error, 3 the request or files do not fit, or a
+cache breakpoint will not be cached.
 Messages go to stderr in one unwrapped line each, whatever the terminal (or none) is.
 """
 
@@ -23,6 +24,7 @@ from rich.console import Console
 from ..catalog import builtin_catalog, catalog_document
 from ..config import MAX_REQUEST_BODY_BYTES, load_settings
 from ..core import operations
+from ..core.cache_check import check_cache
 from ..core.request import BODY_FIELDS, BodyFields, CountRequest, Message, build_request
 from ..core.state import AppState, build_state
 from ..errors import NoMatch, PathNotFound, TokenCounterError
@@ -36,7 +38,7 @@ from . import audit as audit_cli
 from .page import write_page
 from .parser import GlobalFlags
 from .progress import FilesProgress
-from .render import count_view, emit, files_view, fit_view, models_table
+from .render import cache_view, count_view, emit, files_view, fit_view, models_table
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -87,6 +89,20 @@ def fit(
         emit(out, result, as_json=flags.as_json, view=fit_view)
         _page(html, "check_context_fit", request.body, result)
         return EXIT_OK if result.fits else EXIT_NO_FIT
+
+    return _run(work, flags)
+
+
+def cache(payload: str, *, previous: str | None, repeats: int | None, html: str | None, flags: GlobalFlags) -> int:
+    """``cache``: every breakpoint as ``check_prompt_cache`` sees it; exit 3 when one will not be cached."""
+
+    async def work(state: AppState, out: Console) -> int:
+        request = request_from(read_payload(payload), payload)
+        before = read_payload(previous) if previous is not None else None
+        result = await check_cache(state, request, previous=before, repeats=repeats)
+        emit(out, result, as_json=flags.as_json, view=cache_view)
+        _page(html, "check_prompt_cache", request.body, result)
+        return EXIT_OK if all(point.cached for point in result.breakpoints) else EXIT_NO_FIT
 
     return _run(work, flags)
 

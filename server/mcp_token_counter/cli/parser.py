@@ -1,8 +1,8 @@
 """The one command-line parser (click): the server's flags, and the subcommands for the shell.
 
 ``mcp-token-counter`` alone serves MCP (stdio unless ``--transport`` says otherwise); ``count``, ``fit``,
-``count-files``, ``models`` and ``audit`` count from the shell. click suggests the nearest command or flag for a typo,
-and the global flags (``-v``, ``--json``) are accepted before or after the subcommand.
+``cache``, ``count-files``, ``models`` and ``audit`` count from the shell. click suggests the nearest command
+or flag for a typo, and the global flags (``-v``, ``--json``) are accepted before or after the subcommand.
 
 The subcommands' work lives in ``cli.commands``, imported when one runs: serving never needs the CLI's
 rendering, and start-up time is measured.
@@ -30,13 +30,15 @@ Examples:
   mcp-token-counter --transport http --port 8000         serve streamable HTTP at /mcp
   mcp-token-counter count examples/request.json --breakdown
   mcp-token-counter fit examples/request.json --max-tokens 8192
+  mcp-token-counter cache examples/request.json --previous last.json --repeats 20
   mcp-token-counter count-files server 'docs/**/*.md' --model claude-haiku-4-5
   mcp-token-counter models --json
   mcp-token-counter audit --budget 20000
 
 \b
 -v and --json go before or after the subcommand. Exit codes: 0 done, 1 counting failed,
-2 usage or input error, 3 the request or files do not fit the window.
+2 usage or input error, 3 the request or files do not fit the window, or (cache) a breakpoint
+will not be cached.
 HTTP clients must send 'Authorization: Bearer <token>' when TOKEN_COUNTER_HTTP_TOKEN is set;
 binding beyond loopback requires it. GET /health is always open."""
 
@@ -223,6 +225,36 @@ def fit(
     flags = merged(ctx, verbose=verbose, as_json=as_json)
     window = {"max_tokens": max_tokens, "context_window": context_window}
     ctx.exit(commands.fit(payload, **window, breakdown=breakdown, html=html, flags=flags))
+
+
+@cli.command(
+    context_settings=CONTEXT,
+    short_help="Check each cache breakpoint is cached (exit 3 if not).",
+    epilog="\b\nExample:\n  mcp-token-counter cache examples/request.json --previous last.json --repeats 20",
+)
+@click.argument("payload", metavar="REQUEST.json|-")
+@click.option("--previous", metavar="PREV.json", default=None, help="The last request sent: which entries it can read.")
+@click.option("--repeats", type=click.IntRange(min=1), default=None, help="Reuses of the prefix within its TTL.")
+@HTML
+@global_options
+@click.pass_context
+def cache(
+    ctx: click.Context,
+    payload: str,
+    previous: str | None,
+    repeats: int | None,
+    html: str | None,
+    verbose: int,
+    as_json: bool,
+) -> None:
+    """Check every cache_control breakpoint of a request against the prompt-caching rules.
+
+    Exit 3 when a breakpoint will not be cached, so it can gate CI.
+    """
+    from . import commands
+
+    flags = merged(ctx, verbose=verbose, as_json=as_json)
+    ctx.exit(commands.cache(payload, previous=previous, repeats=repeats, html=html, flags=flags))
 
 
 @cli.command(

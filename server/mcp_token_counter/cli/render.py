@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from ..catalog import builtin_catalog
-from ..core.results import ContextFit, TokenCount, wire_json
+from ..core.results import CacheCheck, ContextFit, TokenCount, wire_json
 from ..files.count import FileCount
 from ..view.terminal import bar_line, window_of
 
@@ -74,6 +74,31 @@ def fit_view(result: ContextFit) -> View:
     verdict = "fits" if result.fits else "does NOT fit"
     heading = f"{result.model}: {_tokens(result)} input tokens ({_how(result)}) {verdict} in {result.context_window:,}"
     return View(heading, table, _details(result))
+
+
+def cache_view(result: CacheCheck) -> View:
+    table = Table("breakpoint", "ttl", Column("prefix tokens", justify=RIGHT), "cached", "reads previous")
+    for point in result.breakpoints:
+        reads = "" if point.reads is None else ("yes" if point.reads else "no")
+        table.add_row(point.place, point.ttl, f"{point.prefix_tokens:,}", "yes" if point.cached else "NO", reads)
+    misses = sum(not point.cached for point in result.breakpoints)
+    verdict = f"{misses} will NOT be cached" if misses else "all will be cached"
+    kind = "counted by the API" if result.source == "api" else "offline estimate"
+    heading = f"{len(result.breakpoints)} cache breakpoints, {verdict}; {result.input_tokens:,} input tokens ({kind})"
+    lines = [*result.findings]
+    if result.shared_prefix_tokens is not None:
+        lines.append(f"shared with the previous request: {result.shared_prefix_tokens:,} tokens")
+    if result.savings:
+        lines.append(_savings_line(result.savings))
+    return View(heading, table, [*lines, *result.notes])
+
+
+def _savings_line(savings: dict[str, Any]) -> str:
+    return (
+        f"cost without caching ${savings['without_cache_usd']:.6f}, with caching ${savings['with_cache_usd']:.6f}; "
+        f"a write pays for itself after {savings['break_even_reads_5m']} read(s) at 5m, "
+        f"{savings['break_even_reads_1h']} at 1h"
+    )
 
 
 def files_view(result: FileCount) -> View:

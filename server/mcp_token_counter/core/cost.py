@@ -48,7 +48,7 @@ def input_cost(spec: ModelSpec | None, input_tokens: int, billing: Billing = Bil
     if spec is None:
         return Cost(None)
     rates, threshold = spec.prices.rates_for(input_tokens)
-    factor, notes = _multiplier(spec, billing)
+    factor, notes = multiplier(spec, billing)
     if threshold is not None:
         notes.insert(0, f"Priced at {spec.id}'s rates for prompts over {threshold:,} tokens: {_per_mtok(rates)}.")
     if billing.caching:
@@ -56,7 +56,7 @@ def input_cost(spec: ModelSpec | None, input_tokens: int, billing: Billing = Bil
     return Cost(round(input_tokens * rates.input * factor / 1_000_000, 6), tuple(notes))
 
 
-def _multiplier(spec: ModelSpec, billing: Billing) -> tuple[float, list[str]]:
+def multiplier(spec: ModelSpec, billing: Billing) -> tuple[float, list[str]]:
     """The product of the fast-mode and US-only multipliers that apply, with a note for each."""
     factor, notes = 1.0, list[str]()
     if billing.fast and spec.prices.fast is not None:

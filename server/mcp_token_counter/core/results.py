@@ -22,7 +22,7 @@ class TokenCount(BaseModel):
     uncertainty_tokens: int = Field(default=0, description="Estimates only: the count may be this much higher.")
     estimate_method: str | None = None
     fallback_reason: str | None = Field(default=None, description="Why the count is an estimate.")
-    cached: bool = False  # from this server's count cache; undescribed, as tools/list is near 1,500 tokens
+    cached: bool = False  # from this server's count cache; undescribed, as tools/list is near its 1,750-token budget
     # Before context management's edits (context_management in the request, a beta): what the API reports.
     original_input_tokens: int | None = None
     notes: list[str] = []
@@ -65,3 +65,29 @@ def wire_json(result: BaseModel) -> dict[str, Any]:
     output schemas list no ``required`` fields, so both forms are valid.
     """
     return result.model_dump(mode="json", exclude_none=True)
+
+
+class CacheBreakpoint(BaseModel):
+    """One cache breakpoint: where, its TTL, its prefix's tokens, and whether it will be written."""
+
+    place: str
+    ttl: str
+    prefix_tokens: int
+    cached: bool
+    reads: bool | None = None  # with a previous request only: whether this breakpoint reads its entry
+
+
+class CacheCheck(BaseModel):
+    """Result of check_prompt_cache: every breakpoint, the findings, and what caching saves.
+
+    Kept small: its schema is in every tools/list. The model is the request's own; the minimum is in the
+    findings that need it; ``savings`` holds without_cache_usd, with_cache_usd and break_even_reads_5m/1h.
+    """
+
+    source: Source
+    input_tokens: int
+    breakpoints: list[CacheBreakpoint]
+    findings: list[str]
+    shared_prefix_tokens: int | None = None
+    savings: dict[str, Any] | None = None
+    notes: list[str] = []

@@ -8,11 +8,13 @@ from mcp.server import MCPServer
 
 from ..core.state import AppState
 from ..view.page import view_meta
-from . import count, definitions, files
+from . import cache, count, definitions, files
 from .resources import register_resources
 
 # The names register() gives the tools (the functions' names), as metrics label them.
-TOOL_NAMES: Final = frozenset({"count_tokens", "check_context_fit", "count_files", "count_tool_definitions"})
+TOOL_NAMES: Final = frozenset(
+    {"count_tokens", "check_context_fit", "count_files", "count_tool_definitions", "check_prompt_cache"}
+)
 
 
 def register(server: MCPServer[AppState]) -> None:
@@ -43,5 +45,12 @@ def register(server: MCPServer[AppState]) -> None:
         title="Count tool definitions",
         description=definitions.DESCRIPTION,
         annotations=count.ANNOTATIONS,
+    )
+    server.add_tool(
+        cache.check_prompt_cache,
+        title="Cache check",
+        description=cache.DESCRIPTION,
+        annotations=count.ANNOTATIONS,
+        meta=view_meta(),
     )
     register_resources(server)

@@ -25,9 +25,8 @@ def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     against the full model before sending it. Null branches go because no result carries a null: a field
     that does not apply is left out (``results.wire_json``), so ``anyOf [T, null]`` is just ``T``.
     """
-    compact = cast(dict[str, Any], _compact(_without_model_docs(schema), drop_null=False))
-    compact.pop("required", None)
-    return cast(dict[str, Any], _type_lists(_without_null_branches(_without_descriptions(compact))))
+    compact = cast(dict[str, Any], _compact(_inline_defs(_without_model_docs(schema)), drop_null=False))
+    return cast(dict[str, Any], _type_lists(_without_null_branches(_without_descriptions(_without_required(compact)))))
 
 
 def _without_model_docs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +121,23 @@ def _without_null_branches(node: Any) -> Any:
     kept = [b for b in cast(list[Any], branches) if b != {"type": "null"}]
     rest = {k: v for k, v in result.items() if k != "anyOf"}
     return {**rest, **cast(dict[str, Any], kept[0])} if len(kept) == 1 else {**rest, "anyOf": kept}
+
+
+def _without_required(node: Any) -> Any:
+    """The schema without ``required`` at any depth (nested result models too); property names stay."""
+    if isinstance(node, list):
+        return [_without_required(item) for item in cast(list[Any], node)]
+    if not isinstance(node, dict):
+        return node
+    result: dict[str, Any] = {}
+    for key, value in cast(dict[str, Any], node).items():
+        if key == "required" and isinstance(value, list):
+            continue
+        if key == "properties" and isinstance(value, dict):
+            result[key] = {name: _without_required(p) for name, p in cast(dict[str, Any], value).items()}
+        else:
+            result[key] = _without_required(value)
+    return result
 
 
 def _bare_type(node: Any) -> bool:

@@ -57,14 +57,14 @@ def standalone_page(tool: str, arguments: Mapping[str, Any], result: Mapping[str
 
 
 def argument_shape(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """What the view reads of a request: roles and block types per message, max_tokens and thinking.
+    """What the view reads of a request: roles and block types per message, the model, max_tokens and thinking.
 
     Text, images and documents stay out, so a page of a 30 MB request stays small and holds none of it.
     """
     listed: object = arguments.get("messages")
     messages = [_message_shape(m) for m in cast(list[object], listed)] if isinstance(listed, list) else []
     shape: dict[str, Any] = {"messages": messages}
-    for key in ("max_tokens", "thinking"):
+    for key in ("model", "max_tokens", "thinking"):
         if key in arguments:
             shape[key] = arguments[key]
     return shape
