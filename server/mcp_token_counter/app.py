@@ -14,6 +14,8 @@ from typing import Any, Final
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
@@ -143,8 +145,11 @@ def build_server(
     config_error: ConfigError | None = None,
     clock: Clock | None = None,
     policy: RetryPolicy | None = None,
+    auth: AuthSettings | None = None,
+    token_verifier: TokenVerifier | None = None,
 ) -> TokenCounterServer:
-    """The server; tests may replace time (``clock``) and jitter (``policy``)."""
+    """The server; tests may replace time (``clock``) and jitter (``policy``). ``auth`` and ``token_verifier``
+    make it an OAuth resource server over HTTP (``auth/``)."""
     protect_logs(settings.secrets)
     metrics = Metrics()
 
@@ -171,6 +176,8 @@ def build_server(
         metrics=metrics,
         request_state_security=_request_state_security(settings),
         extensions=[view_extension()],
+        auth=auth,
+        token_verifier=token_verifier,
     )
     tools.register(server)
     return server

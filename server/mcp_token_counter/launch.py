@@ -11,17 +11,22 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from . import __version__
 from .app import TokenCounterServer, build_server
 from .cli.parser import TRANSPORTS, ServeFlags
-from .config import Settings, load_settings
+from .config import OAuthSettings, Settings, load_settings
+from .errors import ConfigError
 from .logs import configure_logging
 from .serving import web
 from .serving.web import HttpOptions, HttpTransport
+
+if TYPE_CHECKING:
+    from .auth.resource import ResourceServer
 
 logger = logging.getLogger("mcp_token_counter")
 
@@ -47,21 +52,38 @@ def serve(flags: ServeFlags) -> None:
         raise LaunchRefused("--stateless applies to --transport http only")
     configure_logging(flags.verbose, startup_line=transport is None)
     settings, config_error = load_settings(os.environ)
-    options = http_options(flags, transport, settings) if transport else None
-    refusal = web.unsafe_bind(options) if options else None
+    if transport is None:
+        run_stdio(build_server(settings, config_error=config_error))
+        return
+    resource = oauth_resource(os.environ)
+    options = http_options(flags, transport, settings, oauth=resource is not None)
+    refusal = web.unsafe_bind(options)
     if refusal:
         raise LaunchRefused(refusal)
-    server = build_server(settings, config_error=config_error)
-    if options is None:
-        run_stdio(server)
-    else:
-        log_affinity(settings)
-        run_http(server, options, settings=settings)
+    server = build_server(settings, config_error=config_error, **(resource.server_kwargs() if resource else {}))
+    log_affinity(settings)
+    run_http(server, options, settings=settings, resource=resource)
 
 
-def http_options(flags: ServeFlags, transport: HttpTransport, settings: Settings) -> HttpOptions:
+def oauth_resource(environ: Mapping[str, str]) -> ResourceServer | None:
+    """The OAuth resource server when ``TOKEN_COUNTER_OAUTH_*`` is set, built even from invalid settings (it
+    then answers 503, never lets a request through unchecked); None without OAuth. Imported only here, so
+    stdio never loads it."""
+    from .auth.resource import ResourceServer
+
+    try:
+        oauth = OAuthSettings.from_env(environ)
+    except ConfigError as exc:
+        return ResourceServer(None, error=exc)
+    if oauth is None:
+        return None
+    return ResourceServer(oauth, static_token=web.http_token(environ))
+
+
+def http_options(flags: ServeFlags, transport: HttpTransport, settings: Settings, *, oauth: bool) -> HttpOptions:
     """The HTTP serving options from the flags, ``TOKEN_COUNTER_HTTP_TOKEN`` and the session limits."""
     return HttpOptions(
+        oauth=oauth,
         transport=transport,
         host=flags.host,
         port=flags.port,
@@ -110,10 +132,12 @@ def _exit_now(_signal: int, _frame: FrameType | None) -> None:
     os._exit(0)
 
 
-def run_http(server: TokenCounterServer, options: HttpOptions, *, settings: Settings) -> None:
+def run_http(
+    server: TokenCounterServer, options: HttpOptions, *, settings: Settings, resource: ResourceServer | None = None
+) -> None:
     """Serve over HTTP until interrupted, saying on stderr, in one line once listening, where and with which
     credential (its variable, never its value)."""
-    auth = "bearer token required" if options.token else "no token: loopback only"
+    auth = _auth_label(options, resource)
     label = "SSE" if options.transport == "sse" else "streamable HTTP"
     credential = settings.active_credential
     counting = f"{credential.provider} ({credential.variable})" if credential else "offline estimates"
@@ -124,5 +148,19 @@ def run_http(server: TokenCounterServer, options: HttpOptions, *, settings: Sett
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    app = web.build_http_app(server, options, provider=settings.provider, metrics=server.metrics.exposition)
+    guard = resource.guard if resource is not None else None
+    if resource is not None:
+        resource.add_routes(server)
+    app = web.build_http_app(
+        server, options, provider=settings.provider, metrics=server.metrics.exposition, guard=guard
+    )
     web.serve(app, options, on_listening=announce, calls=server.calls)
+
+
+def _auth_label(options: HttpOptions, resource: ResourceServer | None) -> str:
+    if resource is not None and resource.settings is not None:
+        extra = " or the bearer token" if options.token else ""
+        return f"OAuth tokens from {resource.settings.issuer}{extra}"
+    if resource is not None:
+        return "OAuth misconfigured: /mcp answers 503"
+    return "bearer token required" if options.token else "no token: loopback only"

@@ -63,6 +63,9 @@ METRICS_CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 MCP_PATH: Final = "/mcp"
 SSE_PATH: Final = "/sse"
 MESSAGE_PATH: Final = "/messages/"
+# With OAuth, the MCP endpoints are the gate's to check, and the resource metadata is public (RFC 9728).
+OAUTH_OPEN_PATHS: Final = (MCP_PATH, SSE_PATH, MESSAGE_PATH)
+WELL_KNOWN_PREFIX: Final = "/.well-known/"
 # Longer than the idle timeout of the clients' HTTP stacks (httpx 5 s, Node's undici 4 s, aiohttp 15 s), so
 # that the client, not the server, closes an idle connection. With uvicorn's 5 s default on both sides, a
 # call sent on a connection that the server is closing at that moment fails with a read error (seen in the
@@ -86,6 +89,8 @@ class HttpOptions:
     stateless: bool = False
     allowed_hosts: tuple[str, ...] = ()
     token: SecretStr | None = None
+    # OAuth 2.1 (auth/): the MCP endpoints take the issuer's tokens, and the static token too when set.
+    oauth: bool = False
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_idle_s: float = DEFAULT_SESSION_IDLE_S
     shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
@@ -109,7 +114,7 @@ def is_loopback(host: str) -> bool:
 
 def unsafe_bind(options: HttpOptions) -> str | None:
     """Why serving ``options`` would expose the server to its network without a token, or None if it would not."""
-    if options.token is not None or is_loopback(options.host):
+    if options.token is not None or options.oauth or is_loopback(options.host):
         return None
     return (
         f"refusing to serve on {options.host}, which other machines can reach, without a bearer token. "
@@ -188,16 +193,27 @@ def build_http_app(
     *,
     provider: str | None,
     metrics: Callable[[], bytes] | None = None,
+    guard: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> ASGIApp:
     """The ASGI app serving ``server`` as ``options`` say; adds ``/health`` (and ``/metrics`` when ``metrics``
-    gives the exposition) to ``server``, so call it once."""
+    gives the exposition) to ``server``, so call it once. ``guard`` wraps the app when OAuth checks the MCP
+    endpoints (then the static token, when set, guards only the other paths, ``/metrics``)."""
     _add_health_route(server, health(transport=options.transport, provider=provider))
     if metrics is not None:
         _add_metrics_route(server, metrics)
-    app = WholeResponses(_mcp_app(server, options))
+    app: ASGIApp = WholeResponses(_mcp_app(server, options))
+    if guard is not None:
+        app = guard(app)
     if options.token is None:
         return app
-    return BearerAuth(app, token=options.token, open_paths=frozenset({HEALTH_PATH}))
+    open_paths = {HEALTH_PATH, *(OAUTH_OPEN_PATHS if options.oauth else ())}
+    return BearerAuth(app, token=options.token, open_paths=frozenset(open_paths), open_prefixes=(
+        (WELL_KNOWN_PREFIX,) if options.oauth else ()))  # fmt: skip
+
+
+def is_mcp_path(path: str) -> bool:
+    """Whether ``path`` is an MCP endpoint: what the OAuth gate protects."""
+    return path in (MCP_PATH, SSE_PATH) or path.startswith(MESSAGE_PATH)
 
 
 def _add_health_route(server: MCPServer[Any], payload: Mapping[str, str]) -> None:
