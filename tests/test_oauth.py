@@ -25,6 +25,7 @@ from mcp import Client
 from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.types import CallToolResult, TextContent
 from pydantic import AnyUrl
 
 from tests.nodetools import NodeTools
@@ -311,3 +312,51 @@ async def test_a_revoked_opaque_token_is_refused_under_introspection(provider: O
         assert revoked.status_code == 200
         assert _initialize(served.url, token).status_code == 401
         assert INTROSPECTOR["secret"] not in served.stderr.text
+
+
+@contextmanager
+def replicas(issuer: str, redis_url: str, **extra: str) -> Generator[tuple[str, list[Served]]]:
+    """Two replicas behind one public URL (the audience), sharing ``redis_url``; the public URL and them."""
+    public = f"http://127.0.0.1:{free_port()}/mcp"
+    env = base_env(TOKEN_COUNTER_OFFLINE="1", TOKEN_COUNTER_OAUTH_ISSUER=issuer, TOKEN_COUNTER_PUBLIC_URL=public,
+                   TOKEN_COUNTER_OAUTH_SCOPES=SCOPE, TOKEN_COUNTER_REDIS_URL=redis_url, **extra)  # fmt: skip
+    with serve_cli("http", env=env) as first, serve_cli("http", env=env) as second:
+        yield public, [first, second]
+
+
+async def _call(url: str, token: str) -> CallToolResult:
+    async with connected(url, token=token) as client:
+        return await client.call_tool("count_tokens", HELLO)
+
+
+@pytest.mark.anyio
+async def test_two_users_have_separate_quotas_across_two_replicas(provider: OidcProvider, redis_url: str) -> None:
+    with replicas(provider.issuer, redis_url, TOKEN_COUNTER_USER_RPM="3") as (public, (one, two)):
+        alice, bob = provider.token(public, sub="alice"), provider.token(public, sub="bob")
+        for url in (one.url, two.url, one.url):
+            assert not (await _call(url, alice)).is_error
+        refused = await _call(two.url, alice)  # her fourth call this minute, on the other replica
+        assert refused.is_error
+        assert isinstance(refused.content[0], TextContent)
+        assert "TOKEN_COUNTER_USER_RPM" in refused.content[0].text
+        assert not (await _call(two.url, bob)).is_error
+        metrics = httpx2.get(f"{two.base_url}/metrics", timeout=TIMEOUT_S).text
+        assert 'token_counter_tool_calls_total{outcome="rate_limited",tool="count_tokens"} 1.0' in metrics
+        assert "alice" not in metrics
+
+
+@pytest.mark.anyio
+async def test_each_call_leaves_one_access_log_line_without_content_or_token(
+    provider: OidcProvider, served: Served
+) -> None:
+    token = provider.token(served.url, sub="carol")
+    assert not (await _call(served.url, token)).is_error
+    lines = [json.loads(line.split(": ", 1)[1]) for line in served.stderr.text.splitlines()
+             if "mcp_token_counter.access" in line]  # fmt: skip
+    carol = [line for line in lines if line["subject"] == "carol"]
+    assert len(carol) == 1
+    assert carol[0]["tool"] == "count_tokens"
+    assert carol[0]["outcome"] == "ok"
+    assert carol[0]["tokens"] > 0
+    assert token not in served.stderr.text
+    assert HELLO["messages"][0]["content"] not in served.stderr.text

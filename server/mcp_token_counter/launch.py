@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 from . import __version__
 from .app import TokenCounterServer, build_server
 from .cli.parser import TRANSPORTS, ServeFlags
+from .clock import SystemClock
 from .config import OAuthSettings, Settings, load_settings
 from .errors import ConfigError
 from .logs import configure_logging
@@ -151,10 +152,21 @@ def run_http(
     guard = resource.guard if resource is not None else None
     if resource is not None:
         resource.add_routes(server)
+        with_per_user_calls(server, settings)
     app = web.build_http_app(
         server, options, provider=settings.provider, metrics=server.metrics.exposition, guard=guard
     )
     web.serve(app, options, on_listening=announce, calls=server.calls)
+
+
+def with_per_user_calls(server: TokenCounterServer, settings: Settings) -> None:
+    """Each OAuth caller's quota (``TOKEN_COUNTER_USER_RPM``), cache scope and access log line (at the
+    default level: a team's server keeps a record of who counted what, never the content)."""
+    from .auth.calls import ACCESS_LOGGER, PerUserCalls
+
+    server.per_user = PerUserCalls(rpm=settings.user_rpm, clock=SystemClock())
+    access = logging.getLogger(ACCESS_LOGGER)
+    access.setLevel(min(access.getEffectiveLevel(), logging.INFO))
 
 
 def _auth_label(options: HttpOptions, resource: ResourceServer | None) -> str:
