@@ -23,6 +23,7 @@ import jwt
 import pytest
 from mcp import Client
 from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 from mcp.types import CallToolResult, TextContent
@@ -360,3 +361,20 @@ async def test_each_call_leaves_one_access_log_line_without_content_or_token(
     assert carol[0]["tokens"] > 0
     assert token not in served.stderr.text
     assert HELLO["messages"][0]["content"] not in served.stderr.text
+
+
+@pytest.mark.anyio
+async def test_the_sse_transport_takes_the_same_tokens(provider: OidcProvider) -> None:
+    port = free_port()
+    public = f"http://127.0.0.1:{port}/sse"
+    env = base_env(TOKEN_COUNTER_OFFLINE="1", TOKEN_COUNTER_OAUTH_ISSUER=provider.issuer,
+                   TOKEN_COUNTER_PUBLIC_URL=public, TOKEN_COUNTER_OAUTH_SCOPES=SCOPE)  # fmt: skip
+    with serve_cli("sse", "--port", str(port), env=env) as served:
+        refused = httpx2.get(served.url, timeout=TIMEOUT_S)
+        assert refused.status_code == 401
+        assert "/.well-known/oauth-protected-resource/sse" in refused.headers["www-authenticate"]
+        posted = httpx2.post(f"{served.base_url}/messages/?session_id=0", json={}, timeout=TIMEOUT_S)
+        assert posted.status_code == 401
+        headers = {"authorization": f"Bearer {provider.token(public)}"}
+        async with Client(sse_client(served.url, headers=headers)) as client:
+            assert await counted(client) > 0
