@@ -283,9 +283,19 @@ async def test_the_static_token_still_works_beside_oauth(provider: OidcProvider)
             assert await counted(client) > 0
         async with connected(served.url, token=provider.token(served.url)) as client:
             assert await counted(client) > 0
-        assert httpx2.get(f"{served.base_url}/metrics", timeout=TIMEOUT_S).status_code == 401
-        metrics = httpx2.get(f"{served.base_url}/metrics", headers={"authorization": f"Bearer {static}"})
-        assert metrics.status_code == 200
+        metrics = f"{served.base_url}/metrics"
+        refused = httpx2.get(metrics, headers=_bearer("wrong-" + "w" * 32), timeout=TIMEOUT_S)
+        assert refused.status_code == 401
+        assert "resource_metadata=" in refused.headers["www-authenticate"]
+        assert httpx2.get(metrics, timeout=TIMEOUT_S).status_code == 401
+        for token in (static, provider.token(served.url)):
+            assert httpx2.get(metrics, headers=_bearer(token), timeout=TIMEOUT_S).status_code == 200
+        assert '"subject": "static-token"' in served.stderr.text  # the static token's calls have a name too
+        assert static not in served.stderr.text
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
 
 
 @pytest.mark.anyio
@@ -341,7 +351,7 @@ async def test_two_users_have_separate_quotas_across_two_replicas(provider: Oidc
         assert isinstance(refused.content[0], TextContent)
         assert "TOKEN_COUNTER_USER_RPM" in refused.content[0].text
         assert not (await _call(two.url, bob)).is_error
-        metrics = httpx2.get(f"{two.base_url}/metrics", timeout=TIMEOUT_S).text
+        metrics = httpx2.get(f"{two.base_url}/metrics", headers=_bearer(bob), timeout=TIMEOUT_S).text
         assert 'token_counter_tool_calls_total{outcome="rate_limited",tool="count_tokens"} 1.0' in metrics
         assert "alice" not in metrics
 

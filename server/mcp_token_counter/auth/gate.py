@@ -6,6 +6,8 @@
 - A 401 that the SDK gave because the issuer could not be asked (``outage``) becomes that 503 too.
 - The SDK's 401 and 403 challenges get the required scopes (``scope="…"``), as the MCP authorization spec
   asks, so a client can request them (or step up) without guessing.
+- ``/metrics``, which the SDK's auth does not cover, takes any token the verifier accepts (the static token
+  included, which suits a Prometheus scraper); websockets, which nothing here serves, are closed.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ import logging
 from collections.abc import Callable
 from typing import Final
 
+from starlette import status
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocketClose
 
+from ..serving.web import METRICS_PATH
 from . import outage
 from .resource import ResourceServer
 
@@ -38,6 +45,12 @@ class OAuthGate:
         if scope["type"] == "lifespan":
             await self._app(scope, self._starting(receive), send)
             return
+        if scope["type"] == "websocket":
+            await WebSocketClose(code=status.WS_1008_POLICY_VIOLATION)(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["path"] == METRICS_PATH:
+            await self._metrics(scope, receive, send)
+            return
         if scope["type"] != "http" or not self._protected(scope["path"]):
             await self._app(scope, receive, send)
             return
@@ -47,6 +60,16 @@ class OAuthGate:
             return
         notes = outage.listen()
         await self._app(scope, receive, self._answering(send, notes))
+
+    async def _metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip() and await self._resource.verify_token(token.strip()):
+            await self._app(scope, receive, send)
+            return
+        challenge = f'Bearer error="invalid_token", resource_metadata="{self._resource.metadata_url()}"'
+        response = JSONResponse({"error": "invalid_token", "error_description": "Send a bearer token."}, 401,
+                                headers={"WWW-Authenticate": challenge})  # fmt: skip
+        await response(scope, receive, send)
 
     def _starting(self, receive: Receive) -> Receive:
         async def receive_first() -> Message:

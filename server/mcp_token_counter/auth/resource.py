@@ -13,8 +13,9 @@ from typing import Any, Final
 
 from mcp.server import MCPServer
 from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.auth.routes import build_resource_metadata_url
 from mcp.server.auth.settings import AuthSettings
-from pydantic import SecretStr
+from pydantic import AnyHttpUrl, SecretStr
 from starlette.types import ASGIApp
 
 from ..clock import Clock, SystemClock
@@ -94,6 +95,11 @@ class ResourceServer:
         from .gate import OAuthGate
 
         return OAuthGate(app, self, protected=is_mcp_path)
+
+    def metadata_url(self) -> str:
+        """Where the protected resource metadata is (RFC 9728 §3.1), for a challenge's ``resource_metadata``."""
+        resource = self.settings.resource if self.settings is not None else "http://localhost/"
+        return str(build_resource_metadata_url(AnyHttpUrl(resource)))
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The SDK's ``TokenVerifier``: the static token first (constant time), then the issuer's word."""

@@ -25,23 +25,15 @@ class BearerAuth:
     other kind of scope is refused, since nothing here serves it.
     """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        token: SecretStr,
-        open_paths: frozenset[str] = frozenset(),
-        open_prefixes: tuple[str, ...] = (),
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, token: SecretStr, open_paths: frozenset[str] = frozenset()) -> None:
         self._app = app
         self._expected = token.get_secret_value().encode("utf-8")
         self._open_paths = open_paths
-        self._open_prefixes = open_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass lifespan events, open paths and authorised requests on; refuse the rest."""
         kind = scope["type"]
-        if kind == "lifespan" or (kind == "http" and self._is_open(scope["path"])):
+        if kind == "lifespan" or (kind == "http" and scope["path"] in self._open_paths):
             await self._app(scope, receive, send)
             return
         if kind not in ("http", "websocket"):
@@ -55,9 +47,6 @@ class BearerAuth:
             await WebSocketClose(code=status.WS_1008_POLICY_VIOLATION)(scope, receive, send)
         else:
             await _unauthorised(wrong_token=presented is not None)(scope, receive, send)
-
-    def _is_open(self, path: str) -> bool:
-        return path in self._open_paths or (bool(self._open_prefixes) and path.startswith(self._open_prefixes))
 
 
 class WholeResponses:

@@ -63,9 +63,6 @@ METRICS_CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 MCP_PATH: Final = "/mcp"
 SSE_PATH: Final = "/sse"
 MESSAGE_PATH: Final = "/messages/"
-# With OAuth, the MCP endpoints are the gate's to check, and the resource metadata is public (RFC 9728).
-OAUTH_OPEN_PATHS: Final = (MCP_PATH, SSE_PATH, MESSAGE_PATH)
-WELL_KNOWN_PREFIX: Final = "/.well-known/"
 # Longer than the idle timeout of the clients' HTTP stacks (httpx 5 s, Node's undici 4 s, aiohttp 15 s), so
 # that the client, not the server, closes an idle connection. With uvicorn's 5 s default on both sides, a
 # call sent on a connection that the server is closing at that moment fails with a read error (seen in the
@@ -196,19 +193,17 @@ def build_http_app(
     guard: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> ASGIApp:
     """The ASGI app serving ``server`` as ``options`` say; adds ``/health`` (and ``/metrics`` when ``metrics``
-    gives the exposition) to ``server``, so call it once. ``guard`` wraps the app when OAuth checks the MCP
-    endpoints (then the static token, when set, guards only the other paths, ``/metrics``)."""
+    gives the exposition) to ``server``, so call it once. ``guard`` wraps the app when OAuth checks tokens
+    (``auth.gate``); it then takes the static token too, so ``BearerAuth`` is not used."""
     _add_health_route(server, health(transport=options.transport, provider=provider))
     if metrics is not None:
         _add_metrics_route(server, metrics)
     app: ASGIApp = WholeResponses(_mcp_app(server, options))
     if guard is not None:
-        app = guard(app)
+        return guard(app)
     if options.token is None:
         return app
-    open_paths = {HEALTH_PATH, *(OAUTH_OPEN_PATHS if options.oauth else ())}
-    return BearerAuth(app, token=options.token, open_paths=frozenset(open_paths), open_prefixes=(
-        (WELL_KNOWN_PREFIX,) if options.oauth else ()))  # fmt: skip
+    return BearerAuth(app, token=options.token, open_paths=frozenset({HEALTH_PATH}))
 
 
 def is_mcp_path(path: str) -> bool:
