@@ -44,7 +44,9 @@ def test_the_example_identity_provider_issues_tokens_the_replicas_accept() -> No
     public = re.search(r"TOKEN_COUNTER_PUBLIC_URL: (\S+)", overlay)
     assert issuer is not None
     assert public is not None
-    assert issuer[1] == f"{re.search(r'--hostname=(\S+?)"', overlay)[1]}/realms/{realm['realm']}"  # type: ignore[index]
+    hostname = re.search(r'--hostname=(\S+?)"', overlay)
+    assert hostname is not None
+    assert issuer[1] == f"{hostname[1]}/realms/{realm['realm']}"
     mappers = [m for scope in realm["clientScopes"] for m in scope["protocolMappers"]]
     audiences = [
         m["config"]["included.custom.audience"] for m in mappers if m["protocolMapper"] == "oidc-audience-mapper"
