@@ -230,12 +230,14 @@ async def test_rotated_keys_are_followed_while_serving(provider: OidcProvider, s
 
 @pytest.mark.anyio
 async def test_an_issuer_down_mid_run_is_served_from_cached_keys_until_they_expire(provider: OidcProvider) -> None:
-    with serving(provider.issuer, TOKEN_COUNTER_OAUTH_JWKS_TTL="4") as served:
+    with serving(provider.issuer, TOKEN_COUNTER_OAUTH_JWKS_TTL="10") as served:
         token = provider.token(served.url)
         assert _initialize(served.url, token).status_code == 200
         provider.stop()
         try:
-            assert _initialize(served.url, token).status_code == 200  # keys fetched under 4 s ago
+            assert _initialize(served.url, token).status_code == 200  # keys fetched under 10 s ago
+            rotated = SigningKey.new().sign(jwt.decode(token, options={"verify_signature": False}))
+            assert _initialize(served.url, rotated).status_code == 503  # a key only the silent issuer knows
             status = await _first_status_other_than(200, served.url, token)
             assert status.status_code == 503
             assert status.headers["retry-after"]
@@ -331,7 +333,7 @@ def replicas(issuer: str, redis_url: str, **extra: str) -> Generator[tuple[str, 
     public = f"http://127.0.0.1:{free_port()}/mcp"
     env = base_env(TOKEN_COUNTER_OFFLINE="1", TOKEN_COUNTER_OAUTH_ISSUER=issuer, TOKEN_COUNTER_PUBLIC_URL=public,
                    TOKEN_COUNTER_OAUTH_SCOPES=SCOPE, TOKEN_COUNTER_REDIS_URL=redis_url, **extra)  # fmt: skip
-    with serve_cli("http", env=env) as first, serve_cli("http", env=env) as second:
+    with serve_cli("http", "--stateless", env=env) as first, serve_cli("http", "--stateless", env=env) as second:
         yield public, [first, second]
 
 

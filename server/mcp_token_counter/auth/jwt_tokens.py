@@ -41,8 +41,9 @@ class JwtVerifier:
         if not isinstance(alg, str) or not (kid is None or isinstance(kid, str)):
             return None
         keys = await self._keys.candidates(kid)
-        if not keys and not self._keys.usable():
-            outage.report(self._keys.problem or "no signing keys")
+        if not keys and self._keys.problem is not None:
+            # The last fetch failed: a key id the cached set lacks may be a rotation nobody can see now.
+            outage.report(self._keys.problem)
         for key in keys:
             claims = self._decode(token, key, alg)
             if claims is not None:
