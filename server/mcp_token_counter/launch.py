@@ -68,17 +68,17 @@ def serve(flags: ServeFlags) -> None:
 
 def oauth_resource(environ: Mapping[str, str]) -> ResourceServer | None:
     """The OAuth resource server when ``TOKEN_COUNTER_OAUTH_*`` is set, built even from invalid settings (it
-    then answers 503, never lets a request through unchecked); None without OAuth. Imported only here, so
-    stdio never loads it."""
+    then answers 503, never lets a request through unchecked); None without OAuth. ``auth/`` (and PyJWT) is
+    imported only then, so neither stdio nor a server without OAuth loads it."""
+    try:
+        oauth, error = OAuthSettings.from_env(environ), None
+    except ConfigError as exc:
+        oauth, error = None, exc
+    if oauth is None and error is None:
+        return None
     from .auth.resource import ResourceServer
 
-    try:
-        oauth = OAuthSettings.from_env(environ)
-    except ConfigError as exc:
-        return ResourceServer(None, error=exc)
-    if oauth is None:
-        return None
-    return ResourceServer(oauth, static_token=web.http_token(environ))
+    return ResourceServer(oauth, error=error, static_token=web.http_token(environ) if error is None else None)
 
 
 def http_options(flags: ServeFlags, transport: HttpTransport, settings: Settings, *, oauth: bool) -> HttpOptions:

@@ -62,6 +62,9 @@ class OAuthGate:
         await self._app(scope, receive, self._answering(send, notes))
 
     async def _metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._resource.error is not None:
+            await _unavailable(send, f"the server's OAuth settings are invalid ({self._resource.error.variable})")
+            return
         scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token.strip() and await self._resource.verify_token(token.strip()):
             await self._app(scope, receive, send)
