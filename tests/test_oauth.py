@@ -185,11 +185,21 @@ def _bad_tokens(provider: OidcProvider, resource: str) -> dict[str, str]:
 async def test_a_token_made_by_the_tests_passes_and_bad_ones_get_401(provider: OidcProvider, served: Served) -> None:
     async with connected(served.url, token=provider.token(served.url)) as client:
         assert await counted(client) > 0  # the way tokens are made here is sound, so refusals below mean it
-    for name, token in _bad_tokens(provider, served.url).items():
+    before = _refusals(provider, served, "401")
+    bad = _bad_tokens(provider, served.url)
+    for name, token in bad.items():
         response = _initialize(served.url, token)
         assert response.status_code == 401, name
         assert 'error="invalid_token"' in response.headers["www-authenticate"], name
+    assert _refusals(provider, served, "401") == before + len(bad)
     assert "eyJ" not in served.stderr.text  # no token ever logged
+
+
+def _refusals(provider: OidcProvider, served: Served, status: str) -> float:
+    """``token_counter_auth_refusals_total`` for ``status`` in the server's /metrics."""
+    text = httpx2.get(f"{served.base_url}/metrics", headers=_bearer(provider.token(served.url)), timeout=TIMEOUT_S).text
+    found = re.search(rf'token_counter_auth_refusals_total{{status="{status}"}} (\S+)', text)
+    return float(found[1]) if found else 0.0
 
 
 def _segment(document: dict[str, Any]) -> str:
@@ -356,6 +366,7 @@ async def test_two_users_have_separate_quotas_across_two_replicas(provider: Oidc
         metrics = httpx2.get(f"{two.base_url}/metrics", headers=_bearer(bob), timeout=TIMEOUT_S).text
         assert 'token_counter_tool_calls_total{outcome="rate_limited",tool="count_tokens"} 1.0' in metrics
         assert "alice" not in metrics
+        assert "token_counter_auth_refusals_total" in metrics
 
 
 @pytest.mark.anyio

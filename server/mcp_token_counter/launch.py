@@ -152,6 +152,7 @@ def run_http(
     guard = resource.guard if resource is not None else None
     if resource is not None:
         resource.add_routes(server)
+        resource.watch(server.metrics)
         with_per_user_calls(server, settings)
     app = web.build_http_app(
         server, options, provider=settings.provider, metrics=server.metrics.exposition, guard=guard

@@ -53,6 +53,12 @@ class Metrics:
             "token_counter_offline_estimates", "Offline estimates, by the reason no exact count was made", ["reason"],
             registry=r,
         )  # fmt: skip
+        self.auth_refusals = Counter(
+            "token_counter_auth_refusals",
+            "Requests to the MCP endpoints refused by OAuth, by status (401, 403, 503)",
+            ["status"],
+            registry=r,
+        )
         self.redis_up = Gauge(
             "token_counter_redis_up", "1 while the shared state in Redis is in use, 0 while it is bypassed", registry=r
         )

@@ -35,10 +35,18 @@ RETRY_AFTER_S: Final = 5
 class OAuthGate:
     """Wraps the app serving the MCP endpoints (``protected`` tells their paths)."""
 
-    def __init__(self, app: ASGIApp, resource: ResourceServer, *, protected: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        resource: ResourceServer,
+        *,
+        protected: Callable[[str], bool],
+        refused: Callable[[int], None] = lambda _status: None,
+    ) -> None:
         self._app = app
         self._resource = resource
         self._protected = protected
+        self._refused = refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Start-up check on the lifespan; 503 or a hinted challenge on the MCP endpoints; the rest as is."""
@@ -56,6 +64,7 @@ class OAuthGate:
             return
         problem = await self._resource.problem()
         if problem is not None:
+            self._refused(503)
             await _unavailable(send, problem)
             return
         notes = outage.listen()
@@ -96,8 +105,10 @@ class OAuthGate:
             if message["type"] == "http.response.start" and message["status"] in (401, 403):
                 if notes and message["status"] == 401:
                     replaced = True
+                    self._refused(503)
                     await _unavailable(send, "the authorization server does not answer")
                     return
+                self._refused(message["status"])
                 message = {**message, "headers": _with_scope(message["headers"], hint)}
             await send(message)
 

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from ..clock import Clock, SystemClock
 from ..config import OAuthSettings
 from ..errors import ConfigError
+from ..metrics import Metrics
 from ..serving.web import is_mcp_path
 from ..upstream.identity import IdentityClient
 from .introspection import IntrospectionVerifier
@@ -54,6 +55,7 @@ class ResourceServer:
         if settings is not None and error is None:
             self._inner = self._verifier(settings)
         self._static = static_token.get_secret_value().encode("utf-8") if static_token else None
+        self._metrics: Metrics | None = None
 
     def _verifier(self, settings: OAuthSettings) -> TokenVerifier:
         if settings.introspection_url is not None:
@@ -91,10 +93,19 @@ class ResourceServer:
             add_root_route(server, self.settings)
 
     def guard(self, app: ASGIApp) -> ASGIApp:
-        """``app`` behind the gate: 503 while tokens cannot be checked, scope hints on challenges."""
+        """``app`` behind the gate: 503 while tokens cannot be checked, scope hints on challenges; refusals
+        counted in ``metrics`` when given (``watch``)."""
         from .gate import OAuthGate
 
-        return OAuthGate(app, self, protected=is_mcp_path)
+        return OAuthGate(app, self, protected=is_mcp_path, refused=self._count_refusal)
+
+    def watch(self, metrics: Metrics) -> None:
+        """Count the gate's refusals (401, 403, 503) in ``metrics``."""
+        self._metrics = metrics
+
+    def _count_refusal(self, status: int) -> None:
+        if self._metrics is not None:
+            self._metrics.auth_refusals.labels(status=str(status)).inc()
 
     def metadata_url(self) -> str:
         """Where the protected resource metadata is (RFC 9728 §3.1), for a challenge's ``resource_metadata``."""
