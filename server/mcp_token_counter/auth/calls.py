@@ -15,12 +15,14 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 
 from ..clock import Clock
-from ..shared.store import SharedStore
+
+if TYPE_CHECKING:  # redis: imported by whoever made the store, not here
+    from ..shared.store import SharedStore
 
 ACCESS_LOGGER: Final = "mcp_token_counter.access"
 WINDOW_S: Final = 60.0

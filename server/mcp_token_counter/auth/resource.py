@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from mcp.server import MCPServer
 from mcp.server.auth.provider import AccessToken, TokenVerifier
@@ -21,13 +21,15 @@ from starlette.types import ASGIApp
 from ..clock import Clock, SystemClock
 from ..config import OAuthSettings
 from ..errors import ConfigError
-from ..metrics import Metrics
 from ..serving.web import is_mcp_path
 from ..upstream.identity import IdentityClient
 from .introspection import IntrospectionVerifier
 from .jwt_tokens import JwtVerifier
 from .keys import SigningKeys
 from .metadata import add_root_route
+
+if TYPE_CHECKING:  # prometheus-client: the server's metrics are made elsewhere
+    from ..metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
