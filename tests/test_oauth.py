@@ -214,6 +214,14 @@ def _initialize(url: str, token: str) -> httpx2.Response:
     return httpx2.post(url, json=body, headers=headers, timeout=TIMEOUT_S)
 
 
+def test_clocks_may_disagree_by_the_leeway(provider: OidcProvider, served: Served) -> None:
+    now = int(time.time())
+    just_expired = provider.token(served.url, iat=now - 600, nbf=now - 600, exp=now - 10)
+    just_valid = provider.token(served.url, iat=now + 10, nbf=now + 10, exp=now + 600)
+    for token in (just_expired, just_valid):  # within the default 30 s either way
+        assert _initialize(served.url, token).status_code == 200
+
+
 def test_a_token_short_of_the_scope_gets_403_insufficient_scope(provider: OidcProvider, served: Served) -> None:
     response = _initialize(served.url, provider.token(served.url, scope="tokens:admin"))
     assert response.status_code == 403

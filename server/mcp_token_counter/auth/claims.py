@@ -28,15 +28,19 @@ def client_id(claims: Mapping[str, Any]) -> str:
     return ""
 
 
-def access_token(token: str, claims: Mapping[str, Any], *, resource: str) -> AccessToken:
-    """The grant a checked token carries; ``resource`` is this server's, since the audience was checked."""
+def access_token(token: str, claims: Mapping[str, Any], *, resource: str, leeway_s: float) -> AccessToken:
+    """The grant a checked token carries; ``resource`` is this server's, since the audience was checked.
+
+    ``expires_at`` is when this server stops honouring it: ``exp`` plus the clock leeway, because the SDK's
+    backend refuses a token past ``expires_at`` by its own clock, with no leeway of its own.
+    """
     expires = claims.get("exp")
     subject = claims.get("sub")
     return AccessToken(
         token=token,
         client_id=client_id(claims),
         scopes=scopes(claims),
-        expires_at=int(expires) if isinstance(expires, int | float) else None,
+        expires_at=int(expires + leeway_s) if isinstance(expires, int | float) else None,
         resource=resource,
         subject=subject if isinstance(subject, str) else None,
         claims={"iss": claims.get("iss")},

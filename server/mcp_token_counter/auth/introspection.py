@@ -64,7 +64,7 @@ class IntrospectionVerifier:
         expires = answer.get("exp")
         if isinstance(expires, int | float) and expires + settings.leeway_s < self._clock.wall():
             return None
-        return access_token(token, answer, resource=settings.resource)
+        return access_token(token, answer, resource=settings.resource, leeway_s=settings.leeway_s)
 
     def _remember(self, key: bytes, grant: AccessToken | None) -> None:
         if self._settings.introspection_ttl_s <= 0:

@@ -47,7 +47,7 @@ class JwtVerifier:
         for key in keys:
             claims = self._decode(token, key, alg)
             if claims is not None:
-                return access_token(token, claims, resource=self._settings.resource)
+                return access_token(token, claims, resource=self._settings.resource, leeway_s=self._settings.leeway_s)
         return None
 
     def _decode(self, token: str, key: Jwk, alg: str) -> dict[str, Any] | None:
