@@ -1,4 +1,5 @@
-"""Node 22 and the npm tools the ecosystem tests drive: the Inspector CLI, the conformance suite and mcpb.
+"""Node 22 and the npm tools the ecosystem tests drive: the Inspector CLI, the conformance suite, mcpb, and
+oidc-provider, the authorization server the OAuth tests run (``tests/oidc_provider.py``).
 
 Everything comes from ``tests/package-lock.json`` and is installed into ``tests/node_modules`` by ``npm ci``,
 so a fresh machine needs only the system ``npm`` (any Node >= 18) to start. Node 22 itself is the npm package

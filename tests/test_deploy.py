@@ -1,6 +1,7 @@
 """The deployment files: the Dockerfile passes hadolint (shipped in its wheel) and keeps the promises the README
 makes of it; compose's replicas are the proxy's upstreams."""
 
+import json
 import re
 import subprocess
 import sys
@@ -40,3 +41,24 @@ def test_the_proxy_spreads_over_both_compose_replicas_and_every_replica_uses_red
     assert services == ["replica-1", "replica-2"]
     assert re.findall(r"(replica-\d+):8000", caddy) == services
     assert "TOKEN_COUNTER_REDIS_URL: redis://redis:6379/0" in compose
+
+
+def test_the_example_identity_provider_issues_tokens_the_replicas_accept() -> None:
+    """compose.oauth.yaml's replicas name the realm's issuer, and the realm puts their public URL in ``aud``."""
+    overlay = (DEPLOY / "compose.oauth.yaml").read_text(encoding="utf-8")
+    realm = json.loads((DEPLOY / "keycloak" / "team-realm.json").read_text(encoding="utf-8"))
+    issuer = re.search(r"TOKEN_COUNTER_OAUTH_ISSUER: (\S+)", overlay)
+    public = re.search(r"TOKEN_COUNTER_PUBLIC_URL: (\S+)", overlay)
+    assert issuer is not None
+    assert public is not None
+    hostname = re.search(r'--hostname=(\S+?)"', overlay)
+    assert hostname is not None
+    assert issuer[1] == f"{hostname[1]}/realms/{realm['realm']}"
+    mappers = [m for scope in realm["clientScopes"] for m in scope["protocolMappers"]]
+    audiences = [
+        m["config"]["included.custom.audience"] for m in mappers if m["protocolMapper"] == "oidc-audience-mapper"
+    ]
+    assert audiences == [public[1]]
+    assert {"oidc-sub-mapper"} <= {m["protocolMapper"] for m in mappers}  # the subject quotas and logs key on
+    callbacks = realm["clients"][0]["redirectUris"]
+    assert {"https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"} <= set(callbacks)

@@ -20,6 +20,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "view": {"core", "files"},
     "serving": set(),
     "shared": set(),
+    # The OAuth resource server: the authorization server over upstream's HTTP, Redis for quotas, and
+    # serving's notion of which paths are MCP endpoints.
+    "auth": {"upstream", "shared", "serving"},
 }
 LAYERS = set(MAY_IMPORT)
 

@@ -21,6 +21,9 @@ LATE_MODULES = (
     "numba",
     "mcp_token_counter.offline",
     "mcp_token_counter.cli.commands",
+    # The OAuth resource server and PyJWT: HTTP with TOKEN_COUNTER_OAUTH_ISSUER only.
+    "mcp_token_counter.auth",
+    "jwt",
 )
 
 BUILD_AND_LIST = """

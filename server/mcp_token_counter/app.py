@@ -10,10 +10,12 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
@@ -24,6 +26,7 @@ from mcp.types import (
     ListResourcesResult,
     ListToolsResult,
     PaginatedRequestParams,
+    TextContent,
     Tool,
 )
 from pydantic import ValidationError
@@ -31,6 +34,7 @@ from pydantic import ValidationError
 from . import __version__, tools
 from .clock import Clock
 from .config import DEFAULT_SHUTDOWN_GRACE_S, Settings
+from .core.scope import acting_for
 from .core.state import AppState, build_state
 from .errors import ConfigError
 from .logs import STARTUP_LOGGER
@@ -43,6 +47,9 @@ from .tools.view import resources_for, tools_for, view_extension
 from .upstream.http import make_on_demand_client
 from .upstream.retry import RetryPolicy
 from .validation import describe
+
+if TYPE_CHECKING:
+    from .shared.store import SharedStore
 
 logger = logging.getLogger(__name__)
 # Shown at the default log level (logs.configure_logging): the credential variable and provider in use.
@@ -59,6 +66,31 @@ INSTRUCTIONS: Final = (
 WEBSITE_URL: Final = "https://github.com/mcp-token-counter/mcp-token-counter"
 
 
+class Caller(Protocol):
+    """Who makes a call over HTTP with OAuth (``auth.calls.Caller``)."""
+
+    @property
+    def subject(self) -> str | None:
+        """The token's subject."""
+        ...
+
+
+class PerUser(Protocol):
+    """The OAuth door's part in a tool call (``auth.calls.PerUserCalls``); kept out of stdio's imports."""
+
+    def caller(self) -> Caller:
+        """Who makes the call being handled."""
+        ...
+
+    async def refusal(self, caller: Caller, shared: SharedStore | None) -> str | None:
+        """Why the call may not go ahead (the caller's quota is spent), or None."""
+        ...
+
+    def log(self, caller: Caller, tool: str, outcome: str, result: object, seconds: float) -> None:
+        """The access log line of the call."""
+        ...
+
+
 class TokenCounterServer(MCPServer[AppState]):
     """MCPServer whose tools/list carries compact schemas, served on stdio with ``serving.stdio``'s guards."""
 
@@ -73,11 +105,14 @@ class TokenCounterServer(MCPServer[AppState]):
         self.shutdown_grace_s = shutdown_grace_s
         self.calls = InFlight()
         self.metrics = metrics if metrics is not None else Metrics()
+        # Set by the HTTP door with OAuth (auth.calls): per-user quota, cache scope and access log.
+        self.per_user: PerUser | None = None
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for, and in the metrics.
+        """Run the tool, counted among the calls in flight that an HTTP shutdown waits for, and in the metrics;
+        over HTTP with OAuth, within the caller's quota, its cache scope and its access log line.
 
         Raises:
             ToolError: as the SDK's, except that arguments refused by validation are described in our words
@@ -85,22 +120,43 @@ class TokenCounterServer(MCPServer[AppState]):
         """
         # A name the client made up is not a label: labels must stay a small closed set.
         tool = name if name in tools.TOOL_NAMES else "unknown"
-        outcome = "error"
+        outcome: str = "error"
+        result: CallToolResult | InputRequiredResult | None = None
+        caller = self.per_user.caller() if self.per_user is not None else None
+        started = anyio.current_time()
         self.metrics.in_flight.inc()
         try:
-            with self.calls.track():
-                result = await super().call_tool(name, arguments, context)
-        except ToolError as exc:
-            if isinstance(exc.__cause__, ValidationError):
-                message = f"Error executing tool {name}: invalid arguments: {describe(exc.__cause__)}."
-                raise ToolError(message) from exc.__cause__
-            raise
-        else:
+            refusal = await self._refusal(caller, context)
+            if refusal is not None:
+                outcome, result = "rate_limited", refusal
+                return refusal
+            with self.calls.track(), acting_for(caller.subject if caller else None):
+                result = await self._call_tool_in_our_words(name, arguments, context)
             outcome = _outcome(result)
             return result
         finally:
             self.metrics.in_flight.dec()
             self.metrics.tool_calls.labels(tool=tool, outcome=outcome).inc()
+            if self.per_user is not None and caller is not None:
+                self.per_user.log(caller, tool, outcome, result, anyio.current_time() - started)
+
+    async def _call_tool_in_our_words(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                message = f"Error executing tool {name}: invalid arguments: {describe(exc.__cause__)}."
+                raise ToolError(message) from exc.__cause__
+            raise
+
+    async def _refusal(self, caller: Caller | None, context: Context[AppState, Any] | None) -> CallToolResult | None:
+        if self.per_user is None or caller is None:
+            return None
+        shared = context.request_context.lifespan_context.shared if context is not None else None
+        why = await self.per_user.refusal(caller, shared)
+        return None if why is None else CallToolResult(content=[TextContent(type="text", text=why)], is_error=True)
 
     async def list_tools(self) -> list[Tool]:
         """The tools, with schemas stripped of what costs context and tells a model nothing."""
@@ -145,9 +201,12 @@ def build_server(
     clock: Clock | None = None,
     policy: RetryPolicy | None = None,
     metrics: Metrics | None = None,
+    auth: AuthSettings | None = None,
+    token_verifier: TokenVerifier | None = None,
 ) -> TokenCounterServer:
     """The server; tests may replace time (``clock``) and jitter (``policy``). ``metrics`` record for an HTTP
-    server's ``/metrics``; by default nothing is recorded (stdio has no ``/metrics``)."""
+    server's ``/metrics``; by default nothing is recorded (stdio has no ``/metrics``). ``auth`` and
+    ``token_verifier`` make it an OAuth resource server over HTTP (``auth/``)."""
     protect_logs(settings.secrets)
     metrics = metrics if metrics is not None else Metrics()
 
@@ -174,6 +233,8 @@ def build_server(
         metrics=metrics,
         request_state_security=_request_state_security(settings),
         extensions=[view_extension()],
+        auth=auth,
+        token_verifier=token_verifier,
     )
     tools.register(server)
     return server

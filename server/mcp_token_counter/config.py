@@ -48,6 +48,13 @@ DEFAULT_SHUTDOWN_GRACE_S: Final = 5.0
 # A shared-state operation slower than this counts as Redis being down: a loopback or same-zone Redis answers
 # in well under a millisecond, and every call waits at most this long before the circuit opens.
 DEFAULT_REDIS_TIMEOUT_S: Final = 0.2
+# OAuth: signing keys are used this long after a successful fetch; past half of it a refresh is tried (and
+# a failed one keeps the keys until the end). A key id the set lacks triggers a refresh at once.
+DEFAULT_JWKS_TTL_S: Final = 3600.0
+# Introspection answers are reused this long: a revoked token stops passing within it.
+DEFAULT_INTROSPECTION_TTL_S: Final = 30.0
+# Clock skew allowed on exp / nbf / iat, between this server and the issuer.
+DEFAULT_CLOCK_LEEWAY_S: Final = 30.0
 # The SDK's AES-256-GCM ring refuses shorter keys (mcp.server.request_state).
 MIN_STATE_KEY_BYTES: Final = 32
 MAX_BODY_BYTES: Final = 32_000_000
@@ -81,6 +88,61 @@ class RedisSettings:
     timeout_s: float = DEFAULT_REDIS_TIMEOUT_S
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OAuthSettings:
+    """The OAuth 2.1 resource server (HTTP only): whose tokens to accept and for what; ``secret`` is never shown.
+
+    ``resource`` is this server's public MCP URL, the RFC 8707 resource indicator clients ask tokens for;
+    ``audience`` is what a JWT's ``aud`` must hold (the resource unless the IdP names APIs otherwise, as
+    Entra ID's ``api://`` identifiers and Auth0's API identifiers do).
+    """
+
+    issuer: str
+    resource: str
+    audience: str
+    scopes: tuple[str, ...] = ()
+    introspection_url: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = field(default=None, repr=False)
+    jwks_ttl_s: float = DEFAULT_JWKS_TTL_S
+    introspection_ttl_s: float = DEFAULT_INTROSPECTION_TTL_S
+    leeway_s: float = DEFAULT_CLOCK_LEEWAY_S
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> OAuthSettings | None:
+        """The resource server's settings, or None when ``TOKEN_COUNTER_OAUTH_ISSUER`` is unset.
+
+        Raises:
+            ConfigError: a value is missing or malformed; the message names the variable.
+        """
+        env = {k: v.strip() for k, v in environ.items() if v.strip()}
+        if "TOKEN_COUNTER_OAUTH_ISSUER" not in env:
+            stray = sorted(name for name in env if name.startswith("TOKEN_COUNTER_OAUTH_"))
+            if stray:  # half an OAuth set-up must not serve as if none were meant
+                raise ConfigError(f"{stray[0]} is set but TOKEN_COUNTER_OAUTH_ISSUER is not.", variable=stray[0])
+            return None
+        issuer = _url(env, "TOKEN_COUNTER_OAUTH_ISSUER")
+        if "TOKEN_COUNTER_PUBLIC_URL" not in env:
+            raise ConfigError(
+                "TOKEN_COUNTER_PUBLIC_URL is required with TOKEN_COUNTER_OAUTH_ISSUER: set it to the URL clients "
+                "reach /mcp at, e.g. https://tokens.example.com/mcp (tokens must be issued for it).",
+                variable="TOKEN_COUNTER_PUBLIC_URL",
+            )
+        resource = _url(env, "TOKEN_COUNTER_PUBLIC_URL")
+        return cls(
+            issuer=issuer,
+            resource=resource,
+            audience=env.get("TOKEN_COUNTER_OAUTH_AUDIENCE", resource),
+            scopes=tuple(env.get("TOKEN_COUNTER_OAUTH_SCOPES", "").replace(",", " ").split()),
+            **_introspection(env),
+            jwks_ttl_s=_positive_float(env, "TOKEN_COUNTER_OAUTH_JWKS_TTL", DEFAULT_JWKS_TTL_S),
+            introspection_ttl_s=_non_negative_float(
+                env, "TOKEN_COUNTER_OAUTH_INTROSPECTION_TTL", DEFAULT_INTROSPECTION_TTL_S
+            ),
+            leeway_s=_non_negative_float(env, "TOKEN_COUNTER_OAUTH_LEEWAY", DEFAULT_CLOCK_LEEWAY_S),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server reads from its environment."""
@@ -104,6 +166,8 @@ class Settings:
     shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
     # TOKEN_COUNTER_REDIS_URL (+ _PASSWORD): the state replicas share; None keeps everything in the process.
     redis: RedisSettings | None = field(default=None, repr=False)
+    # TOKEN_COUNTER_USER_RPM: tool calls per minute for each OAuth subject (HTTP with OAuth only).
+    user_rpm: int | None = None
     # TOKEN_COUNTER_STATE_KEYS: the ring sealing multi-round-trip requestState, first key seals.
     state_keys: tuple[str, ...] = field(default=(), repr=False)
     # Every secret the environment holds, to scrub from whatever leaves the process (``redaction``).
@@ -137,6 +201,7 @@ class Settings:
             secrets=secrets_in(env),
             redis=_redis(env),
             state_keys=_state_keys(env),
+            user_rpm=_non_negative_int(env, "TOKEN_COUNTER_USER_RPM", 0) or None,
             **_pressure_and_cache(env, timeout_s),
         )
 
@@ -199,6 +264,47 @@ def _base_url(env: Mapping[str, str], credential: Credential | None) -> str:
         raise ConfigError(f"{variable} must be an http(s) URL, got {display_url(url)!r}.", variable=variable)
     # A base URL copied from an SDK example often ends in /v1; the paths below add it themselves.
     return url.removesuffix("/v1")
+
+
+def _url(env: Mapping[str, str], name: str) -> str:
+    url = env[name]  # kept as written: RFC 8414 compares issuers as exact strings
+    if not url.startswith(("http://", "https://")) or "#" in url or "?" in url:
+        raise ConfigError(
+            f"{name} must be an http(s) URL without a query or fragment, got {display_url(url)!r}.", variable=name
+        )
+    return url
+
+
+class _Introspection(TypedDict):
+    introspection_url: str | None
+    client_id: str | None
+    client_secret: SecretStr | None
+
+
+def _introspection(env: Mapping[str, str]) -> _Introspection:
+    """RFC 7662 introspection, for opaque tokens: the endpoint and this server's client credentials."""
+    url = _url(env, "TOKEN_COUNTER_OAUTH_INTROSPECTION_URL") if "TOKEN_COUNTER_OAUTH_INTROSPECTION_URL" in env else None
+    client_id = env.get("TOKEN_COUNTER_OAUTH_CLIENT_ID")
+    secret = env.get("TOKEN_COUNTER_OAUTH_CLIENT_SECRET")
+    if url is not None and (client_id is None or secret is None):
+        raise ConfigError(
+            "TOKEN_COUNTER_OAUTH_INTROSPECTION_URL needs TOKEN_COUNTER_OAUTH_CLIENT_ID and "
+            "TOKEN_COUNTER_OAUTH_CLIENT_SECRET: the credentials this server introspects tokens with.",
+            variable="TOKEN_COUNTER_OAUTH_CLIENT_ID",
+        )
+    return _Introspection(
+        introspection_url=url, client_id=client_id, client_secret=SecretStr(secret) if secret else None
+    )
+
+
+def _non_negative_float(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ConfigError(f"{name} must be a number of seconds, 0 or more, got {env[name]!r}.", variable=name)
+    return value
 
 
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -11,18 +11,24 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from . import __version__
 from .app import TokenCounterServer, build_server
 from .cli.parser import TRANSPORTS, ServeFlags
-from .config import Settings, load_settings
+from .clock import SystemClock
+from .config import OAuthSettings, Settings, load_settings
+from .errors import ConfigError
 from .logs import configure_logging
 from .metrics import NO_METRICS, Metrics
 from .serving import web
 from .serving.web import HttpOptions, HttpTransport
+
+if TYPE_CHECKING:
+    from .auth.resource import ResourceServer
 
 logger = logging.getLogger("mcp_token_counter")
 
@@ -48,23 +54,44 @@ def serve(flags: ServeFlags) -> None:
         raise LaunchRefused("--stateless applies to --transport http only")
     configure_logging(flags.verbose, startup_line=transport is None)
     settings, config_error = load_settings(os.environ)
-    options = http_options(flags, transport, settings) if transport else None
-    refusal = web.unsafe_bind(options) if options else None
+    if transport is None:
+        run_stdio(build_server(settings, config_error=config_error))
+        return
+    resource = oauth_resource(os.environ)
+    options = http_options(flags, transport, settings, oauth=resource is not None)
+    refusal = web.unsafe_bind(options)
     if refusal:
         raise LaunchRefused(refusal)
     # Only HTTP serves /metrics, so only HTTP records them (and imports prometheus-client, if installed).
-    metrics = Metrics.recording() if options is not None else None
-    server = build_server(settings, config_error=config_error, metrics=metrics)
-    if options is None:
-        run_stdio(server)
-    else:
-        log_affinity(settings)
-        run_http(server, options, settings=settings)
+    server = build_server(
+        settings,
+        config_error=config_error,
+        metrics=Metrics.recording(),
+        **(resource.server_kwargs() if resource else {}),
+    )
+    log_affinity(settings)
+    run_http(server, options, settings=settings, resource=resource)
 
 
-def http_options(flags: ServeFlags, transport: HttpTransport, settings: Settings) -> HttpOptions:
+def oauth_resource(environ: Mapping[str, str]) -> ResourceServer | None:
+    """The OAuth resource server when ``TOKEN_COUNTER_OAUTH_*`` is set, built even from invalid settings (it
+    then answers 503, never lets a request through unchecked); None without OAuth. ``auth/`` (and PyJWT) is
+    imported only then, so neither stdio nor a server without OAuth loads it."""
+    try:
+        oauth, error = OAuthSettings.from_env(environ), None
+    except ConfigError as exc:
+        oauth, error = None, exc
+    if oauth is None and error is None:
+        return None
+    from .auth.resource import ResourceServer
+
+    return ResourceServer(oauth, error=error, static_token=web.http_token(environ) if error is None else None)
+
+
+def http_options(flags: ServeFlags, transport: HttpTransport, settings: Settings, *, oauth: bool) -> HttpOptions:
     """The HTTP serving options from the flags, ``TOKEN_COUNTER_HTTP_TOKEN`` and the session limits."""
     return HttpOptions(
+        oauth=oauth,
         transport=transport,
         host=flags.host,
         port=flags.port,
@@ -113,10 +140,12 @@ def _exit_now(_signal: int, _frame: FrameType | None) -> None:
     os._exit(0)
 
 
-def run_http(server: TokenCounterServer, options: HttpOptions, *, settings: Settings) -> None:
+def run_http(
+    server: TokenCounterServer, options: HttpOptions, *, settings: Settings, resource: ResourceServer | None = None
+) -> None:
     """Serve over HTTP until interrupted, saying on stderr, in one line once listening, where and with which
     credential (its variable, never its value)."""
-    auth = "bearer token required" if options.token else "no token: loopback only"
+    auth = _auth_label(options, resource)
     label = "SSE" if options.transport == "sse" else "streamable HTTP"
     credential = settings.active_credential
     counting = f"{credential.provider} ({credential.variable})" if credential else "offline estimates"
@@ -127,6 +156,32 @@ def run_http(server: TokenCounterServer, options: HttpOptions, *, settings: Sett
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
+    guard = resource.guard if resource is not None else None
+    if resource is not None:
+        resource.add_routes(server)
+        resource.watch(server.metrics)
+        with_per_user_calls(server, settings)
     exposition = server.metrics.exposition if server.metrics.registry is not None else None
-    app = web.build_http_app(server, options, provider=settings.provider, metrics=exposition, no_metrics=NO_METRICS)
+    app = web.build_http_app(
+        server, options, provider=settings.provider, metrics=exposition, no_metrics=NO_METRICS, guard=guard
+    )
     web.serve(app, options, on_listening=announce, calls=server.calls)
+
+
+def with_per_user_calls(server: TokenCounterServer, settings: Settings) -> None:
+    """Each OAuth caller's quota (``TOKEN_COUNTER_USER_RPM``), cache scope and access log line (at the
+    default level: a team's server keeps a record of who counted what, never the content)."""
+    from .auth.calls import ACCESS_LOGGER, PerUserCalls
+
+    server.per_user = PerUserCalls(rpm=settings.user_rpm, clock=SystemClock())
+    access = logging.getLogger(ACCESS_LOGGER)
+    access.setLevel(min(access.getEffectiveLevel(), logging.INFO))
+
+
+def _auth_label(options: HttpOptions, resource: ResourceServer | None) -> str:
+    if resource is not None and resource.settings is not None:
+        extra = " or the bearer token" if options.token else ""
+        return f"OAuth tokens from {resource.settings.issuer}{extra}"
+    if resource is not None:
+        return "OAuth misconfigured: /mcp answers 503"
+    return "bearer token required" if options.token else "no token: loopback only"

@@ -89,6 +89,7 @@ class Metrics:
         self.cache_hits: LabelledCounts = _UNRECORDED
         self.cache_misses: LabelledCounts = _UNRECORDED
         self.offline_estimates: LabelledCounts = _UNRECORDED
+        self.auth_refusals: LabelledCounts = _UNRECORDED
         self.redis_up: Level = _UNRECORDED
 
     @classmethod
@@ -134,6 +135,12 @@ class Metrics:
             "token_counter_offline_estimates", "Offline estimates, by the reason no exact count was made", ["reason"],
             registry=r,
         )  # fmt: skip
+        self.auth_refusals = Counter(
+            "token_counter_auth_refusals",
+            "Requests to the MCP endpoints refused by OAuth, by status (401, 403, 503)",
+            ["status"],
+            registry=r,
+        )
         self.redis_up = Gauge(
             "token_counter_redis_up", "1 while the shared state in Redis is in use, 0 while it is bypassed", registry=r
         )

@@ -40,6 +40,7 @@ from .cache import CountCache, request_key
 from .counted import Counted, FallbackReason, counted_from_json, counted_to_json
 from .estimate import estimate
 from .request import CountRequest
+from .scope import cache_scope
 from .single_flight import SingleFlight
 
 if TYPE_CHECKING:  # redis-py is the team extra's; only a configured Redis imports it (core.state)
@@ -131,7 +132,7 @@ class RequestCounter:
             content, scope = encode_body(request.body), self._client.scope
             body_sha256 = content.sha256
         key = request_key(
-            scope=scope,
+            scope=cache_scope(scope),
             model=request.model,
             betas=(*request.betas, request.user_profile_id or ""),
             body_sha256=body_sha256,

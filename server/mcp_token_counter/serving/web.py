@@ -86,6 +86,8 @@ class HttpOptions:
     stateless: bool = False
     allowed_hosts: tuple[str, ...] = ()
     token: SecretStr | None = None
+    # OAuth 2.1 (auth/): the MCP endpoints take the issuer's tokens, and the static token too when set.
+    oauth: bool = False
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_idle_s: float = DEFAULT_SESSION_IDLE_S
     shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
@@ -109,7 +111,7 @@ def is_loopback(host: str) -> bool:
 
 def unsafe_bind(options: HttpOptions) -> str | None:
     """Why serving ``options`` would expose the server to its network without a token, or None if it would not."""
-    if options.token is not None or is_loopback(options.host):
+    if options.token is not None or options.oauth or is_loopback(options.host):
         return None
     return (
         f"refusing to serve on {options.host}, which other machines can reach, without a bearer token. "
@@ -189,18 +191,28 @@ def build_http_app(
     provider: str | None,
     metrics: Callable[[], bytes] | None = None,
     no_metrics: str | None = None,
+    guard: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> ASGIApp:
     """The ASGI app serving ``server`` as ``options`` say; adds ``/health`` (and ``/metrics`` when ``metrics``
-    gives the exposition, or a 501 saying ``no_metrics`` when it cannot) to ``server``, so call it once."""
+    gives the exposition, or a 501 saying ``no_metrics`` when it cannot) to ``server``, so call it once.
+    ``guard`` wraps the app when OAuth checks tokens (``auth.gate``); it then takes the static token too, so
+    ``BearerAuth`` is not used."""
     _add_health_route(server, health(transport=options.transport, provider=provider))
     if metrics is not None:
         _add_metrics_route(server, metrics)
     elif no_metrics is not None:
         _add_unavailable_metrics_route(server, no_metrics)
-    app = WholeResponses(_mcp_app(server, options))
+    app: ASGIApp = WholeResponses(_mcp_app(server, options))
+    if guard is not None:
+        return guard(app)
     if options.token is None:
         return app
     return BearerAuth(app, token=options.token, open_paths=frozenset({HEALTH_PATH}))
+
+
+def is_mcp_path(path: str) -> bool:
+    """Whether ``path`` is an MCP endpoint: what the OAuth gate protects."""
+    return path in (MCP_PATH, SSE_PATH) or path.startswith(MESSAGE_PATH)
 
 
 def _add_health_route(server: MCPServer[Any], payload: Mapping[str, str]) -> None:

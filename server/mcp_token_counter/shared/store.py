@@ -70,6 +70,14 @@ end
 return 1
 """
 
+# KEYS: one user's window. ARGV: the window in milliseconds. Returns {calls in the window, ms left}. The window
+# opens at the user's first call and lasts ARGV[1]: no clock is read, so replicas need not agree on the time.
+USER_CALLS_SCRIPT: Final = """
+local calls = redis.call('INCR', KEYS[1])
+if calls == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {calls, redis.call('PTTL', KEYS[1])}
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class Turn:
@@ -114,6 +122,7 @@ class SharedStore:
         )
         self._reserve = self._redis.register_script(RESERVE_SCRIPT)
         self._cool_down = self._redis.register_script(COOL_DOWN_SCRIPT)
+        self._user_calls = self._redis.register_script(USER_CALLS_SCRIPT)
 
     async def aclose(self) -> None:
         """Close the connections."""
@@ -142,6 +151,16 @@ class SharedStore:
         """Hold back every replica's requests of ``budget`` for ``seconds`` from now."""
         keys = [f"{PREFIX}cool:{budget}"]
         await self._guarded(lambda: self._cool_down(keys=keys, args=[int(seconds * _MICRO)]))
+
+    async def user_calls(self, user: str, *, window_s: float) -> tuple[int, float] | None:
+        """Count one call of ``user`` (a digest, never the subject) in its window: the calls so far and the
+        seconds left, or None when Redis cannot say."""
+        keys = [f"{PREFIX}user:{user}"]
+        reply = await self._guarded(lambda: self._user_calls(keys=keys, args=[int(window_s * 1000)]))
+        if not isinstance(reply, list):
+            return None
+        calls, left_ms = cast(list[int], reply)
+        return calls, max(0, left_ms) / 1000
 
     async def _guarded(self, operation: Callable[[], Awaitable[Any]]) -> Any:
         if not self._breaker.allows():
