@@ -82,6 +82,12 @@ def vocabulary_cuts(vocab: frozenset[str], spaces: str, eow: str, watched: str) 
     return cut_pattern(pairs, watched + _WATCHED)
 
 
+@cache
+def longest_piece(vocab: frozenset[str]) -> int:
+    """The length of the longest piece of ``vocab``, found once per vocabulary."""
+    return max(map(len, vocab), default=0)
+
+
 class SegmentTiler:
     """The tiling cost of part of a marked stream for one model, with its per-segment memo."""
 
@@ -89,6 +95,7 @@ class SegmentTiler:
         self._parts = parts
         self._model = model
         self._split = cuts.split
+        self._longest = longest_piece(model.vocab)
         self._costs: dict[str, int] = {"": 0}
 
     def cost(self, stream: str) -> int:
@@ -109,8 +116,10 @@ class SegmentTiler:
         vocab = self._model.vocab
         if segment in vocab:
             return 1
-        # Not one piece, so at least two tiles; two pieces end to end are then the cheapest tiling.
-        for cut in range(1, len(segment)):
+        # Not one piece, so at least two tiles; two pieces end to end are then the cheapest tiling. Neither
+        # piece is longer than the longest, so only cuts that near both ends can give two: none in a long
+        # segment, whose every slice was otherwise hashed (quadratic on a run of one kind of character).
+        for cut in range(max(1, len(segment) - self._longest), min(len(segment), self._longest + 1)):
             if segment[:cut] in vocab and segment[cut:] in vocab:
                 return 2
         parts, model = self._parts, self._model

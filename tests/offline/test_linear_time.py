@@ -1,0 +1,86 @@
+"""Offline counting takes time linear in the text on every kind of text, in each engine.
+
+A long run of one kind of character (one letter, DNA, digits, a rule of dashes, a base64 line, minified
+JavaScript, spaces, tabs) is one huge word or gap. Counting such a text once took time quadratic in its
+length (``"a" * 200_000``: 15-20 s against ctok's 1.6 s). Each case is counted here beside
+``ctok.token_count`` on the same text, in the same test and process, timed by this process's CPU clock
+(other processes on the machine do not stretch it), and must take at most twice ctok's time plus a small
+constant. That is a wide margin: a linear count takes about ctok's time or much less (``bench/linear_time.py``
+prints the ratios), while a quadratic one at this size takes several times ctok's. The steps of the
+tiler's two-piece check are counted exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+import ctok  # pyright: ignore[reportMissingTypeStubs]
+import pytest
+from bench.linear_cases import CASES
+from tests.offline.conftest import EngineFactory
+
+from mcp_token_counter.offline.ctok_fast import ctok_internal
+from mcp_token_counter.offline.ctok_internals import ctok_parts
+from mcp_token_counter.offline.segment_tiling import SegmentTiler, vocabulary_cuts
+from mcp_token_counter.offline.word_stream import space_chars
+
+VERSION: Final = "3.0"  # the longest pieces (128 characters), so the widest window near a segment's ends
+CHARS: Final = 80_000
+SLACK_S: Final = 0.1
+
+
+def _cpu[T](run: Callable[[], T]) -> tuple[T, float]:
+    start = time.process_time()
+    result = run()
+    return result, time.process_time() - start
+
+
+@pytest.mark.parametrize("where", ["alone", "after a word"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_long_run_counts_as_ctok_in_at_most_twice_its_time(engine: EngineFactory, case: str, where: str) -> None:
+    text = CASES[case](CHARS)
+    if where == "after a word":  # a later word or gap, summed per word rather than as the text's head
+        text = "Word " + text
+    counter = engine(VERSION)
+    expected, ctok_s = _cpu(lambda: ctok.token_count(text, VERSION))
+    count, ours_s = _cpu(lambda: counter(text))
+    assert count == expected
+    assert ours_s <= 2 * ctok_s + SLACK_S, f"{ours_s:.2f} s against ctok's {ctok_s:.2f} s"
+
+
+class _WatchedVocab(frozenset[str]):
+    """The real vocabulary, counting the characters of every string looked up in it."""
+
+    looked_up = 0
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            type(self).looked_up += len(item)
+        return super().__contains__(item)
+
+
+class _Model:
+    """ctok's model with the watched vocabulary in place of its own."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self.vocab = _WatchedVocab(model.vocab)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
+def test_tiling_a_long_segment_looks_up_its_characters_a_bounded_number_of_times() -> None:
+    # The two-piece check once looked up both halves at every cut: n * n characters hashed.
+    parts = ctok_parts()
+    model = _Model(ctok_internal("main", "_model")(ctok_internal("main", "_family")(VERSION)))
+    spaces = space_chars(parts.classify, parts.space)
+    cuts = vocabulary_cuts(model.vocab, spaces, parts.eow, "".join(sorted(parts.markers)))
+    tiler = SegmentTiler(parts, model, cuts)
+    for run in ("a" * 20_000, "-" * 20_000, " " * 20_000, "a" * 200):
+        stream = f"{parts.bow}{run}{parts.eow}" if run[0] != " " else run
+        _WatchedVocab.looked_up = 0
+        assert tiler.cost(stream) == ctok_internal("engine", "min_vocab_tile")(stream, model.trie, lambda _: 1)[0]
+        assert _WatchedVocab.looked_up <= 2 * len(stream) + 300 * 128
