@@ -18,6 +18,7 @@ from ..upstream.retry import RetryPolicy
 from .cache import CountCache
 from .counted import Counted
 from .counter import RequestCounter
+from .estimate import Estimator
 from .windows import WindowResolver
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def build_state(
         shared=shared,
         cache_ttl_s=settings.cache_ttl_s,
         metrics=metrics,
+        estimator=Estimator(settings.deadline_s),
     )
     return AppState(counter, WindowResolver(catalog, client), catalog, settings.allowed_dirs, shared)
 
