@@ -32,7 +32,7 @@ from ..errors import TokenCounterError
 if TYPE_CHECKING:
     from ..offline import Estimate
 
-LARGE_CHARS: Final = 100_000
+LARGE_CHARS: Final = 10_000
 """Bodies with this many characters of strings or more are large: about a third of a second of counting
 on the slowest text, where small ones take milliseconds."""
 LARGE_AT_ONCE: Final = 2
