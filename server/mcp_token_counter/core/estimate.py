@@ -45,14 +45,13 @@ _MAX_NODES: Final = 200_000
 class EstimateTimedOut(TokenCounterError):
     """An offline estimate did not finish within the deadline; ``deadline_s`` is the one it had."""
 
-    def __init__(self, deadline_s: float, chars: int) -> None:
+    def __init__(self, deadline_s: float) -> None:
         super().__init__(
-            f"The text is too large to estimate offline within TOKEN_COUNTER_DEADLINE ({deadline_s:g} s; the "
-            f"request holds {chars:,} characters). Raise TOKEN_COUNTER_DEADLINE, set an API key so the counting "
-            "API counts it, or split the text and count the parts."
+            f"The text is too large to estimate offline within TOKEN_COUNTER_DEADLINE ({deadline_s:g} s). Raise "
+            "TOKEN_COUNTER_DEADLINE, set an API key so the counting API counts it, or split the text and count "
+            "the parts."
         )
         self.deadline_s = deadline_s
-        self.chars = chars
 
 
 class Lane:
@@ -74,6 +73,7 @@ class Lane:
             if not self._changed.wait_for(lambda: self._counting < self._size, max(0.0, timeout)):
                 return False
             self._counting += 1
+            self._changed.notify_all()
             return True
 
     def leave(self) -> None:
@@ -82,10 +82,10 @@ class Lane:
             self._counting -= 1
             self._changed.notify_all()
 
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until no large estimate is counting; whether none is (for tests and shutdown)."""
+    def wait_until(self, counting: int, timeout: float | None = None) -> bool:
+        """Wait until exactly ``counting`` large estimates are counting; whether they are (for tests)."""
         with self._changed:
-            return self._changed.wait_for(lambda: self._counting == 0, timeout)
+            return self._changed.wait_for(lambda: self._counting == counting, timeout)
 
 
 LANE: Final = Lane(LARGE_AT_ONCE)
@@ -98,6 +98,9 @@ class Estimator:
     def __init__(self, deadline_s: float = DEFAULT_DEADLINE_S, *, lane: Lane = LANE) -> None:
         self.deadline_s = deadline_s
         self._lane = lane
+        # Large estimates wait for their turn here, in no thread: waiting in the lane's threads instead, forty
+        # of them would hold every thread of anyio's default pool, and small estimates would queue behind them.
+        self._large_threads = anyio.CapacityLimiter(LARGE_AT_ONCE)
 
     async def __call__(self, body: Mapping[str, Any], spec: ModelSpec | None) -> Estimate:
         """The offline estimate of a count_tokens body for the model ``spec`` describes (None: not in the table).
@@ -108,21 +111,23 @@ class Estimator:
         """
         from ..offline import MalformedRequest, estimate_request
 
-        chars = string_chars(body)
         work: Callable[[], Estimate] = functools.partial(estimate_request, body, spec)
-        if chars >= LARGE_CHARS:
+        limiter = None
+        if string_chars(body) >= LARGE_CHARS:
+            limiter = self._large_threads
             work = functools.partial(self._in_lane, work, time.monotonic() + self.deadline_s)
         with anyio.move_on_after(self.deadline_s):
             try:
-                return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+                return await anyio.to_thread.run_sync(work, abandon_on_cancel=True, limiter=limiter)
             except MalformedRequest as exc:
                 raise TokenCounterError(f"The request cannot be estimated: {exc}") from exc
             except _LaneTimedOut:
                 pass
-        raise EstimateTimedOut(self.deadline_s, chars)
+        raise EstimateTimedOut(self.deadline_s)
 
     def _in_lane(self, work: Callable[[], Estimate], deadline: float) -> Estimate:
-        """``work`` once the lane has room, holding it until done; in the worker thread."""
+        """``work`` once the lane has a place, held until done; in the worker thread. A place is normally free
+        at once (``_large_threads`` is as wide as the lane); it is not while timed-out estimates still count."""
         if not self._lane.enter(deadline - time.monotonic()):
             raise _LaneTimedOut
         try:
@@ -136,8 +141,8 @@ class _LaneTimedOut(Exception):
 
 
 def string_chars(body: object) -> int:
-    """The characters of every string in a JSON-like ``body``, keys included; at least ``LARGE_CHARS`` when it
-    holds more than ``_MAX_NODES`` strings and containers."""
+    """The characters of every string in a JSON-like ``body``, keys included, up to ``LARGE_CHARS``: past it,
+    or past ``_MAX_NODES`` strings and containers, the walk stops there."""
     total = 0
     stack: list[object] = [body]
     nodes = 0
@@ -153,6 +158,6 @@ def string_chars(body: object) -> int:
         else:
             continue
         nodes += 1
-        if nodes > _MAX_NODES:
+        if nodes > _MAX_NODES or total >= LARGE_CHARS:  # large already: no need to walk the rest
             return max(total, LARGE_CHARS)
     return total
