@@ -72,6 +72,10 @@ class _Model:
         return getattr(self._model, name)
 
 
+def _unpriced(at: int) -> int:
+    raise AssertionError(f"the character at {at} is no piece")
+
+
 def test_tiling_a_long_segment_looks_up_its_characters_a_bounded_number_of_times() -> None:
     # The two-piece check once looked up both halves at every cut: n * n characters hashed.
     parts = ctok_parts()
@@ -82,5 +86,6 @@ def test_tiling_a_long_segment_looks_up_its_characters_a_bounded_number_of_times
     for run in ("a" * 20_000, "-" * 20_000, " " * 20_000, "a" * 200):
         stream = f"{parts.bow}{run}{parts.eow}" if run[0] != " " else run
         _WatchedVocab.looked_up = 0
-        assert tiler.cost(stream) == ctok_internal("engine", "min_vocab_tile")(stream, model.trie, lambda _: 1)[0]
+        # Every character of these streams is a piece, so ctok's tiling needs no floor price.
+        assert tiler.cost(stream) == parts.min_vocab_tile(stream, model.trie, _unpriced)[0]
         assert _WatchedVocab.looked_up <= 2 * len(stream) + 300 * 128
