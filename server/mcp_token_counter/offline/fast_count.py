@@ -28,7 +28,7 @@ from typing import Any, Final, cast
 from .batch_tiling import BatchTiler, Kernels, batch_tiler, load_kernels, segment_batches
 from .compiled_path import PROBE_TEXTS, Compiled, CompiledLoader
 from .ctok_internals import CtokParts
-from .segment_tiling import MEMO_LIMIT, SegmentTiler, vocabulary_cuts
+from .segment_tiling import MEMO_KEY_LIMIT, MEMO_LIMIT, SegmentTiler, kept, vocabulary_cuts
 from .word_scan import GAP, Missing, ScanKernels, Sums, load_scan_kernels, word_table
 from .word_stream import WordKey, WordWriter, space_chars, word_splitter
 
@@ -146,7 +146,7 @@ class FastCounter:
         fresh = dict(zip(missing, self._stream_units(self._writer.words(missing), batch), strict=True))
         if len(self._words) > MEMO_LIMIT:
             self._words = {}
-        self._words.update(fresh)
+        self._words.update(kept(fresh))
         return [fresh[k] if u is None else u for k, u in zip(keys, units, strict=True)]
 
     def _head(self, key: HeadKey, batch: BatchTiler) -> int:
@@ -156,7 +156,9 @@ class FastCounter:
             stream = self._writer.head(lead, word, single_space_after=single, raw_head_space=raw_head_space)
             if len(self._heads) > MEMO_LIMIT:
                 self._heads = {}
-            unit = self._heads[key] = self._stream_units([stream], batch)[0]
+            unit = self._stream_units([stream], batch)[0]
+            if len(lead) + len(word) <= MEMO_KEY_LIMIT:
+                self._heads[key] = unit
         return unit
 
     def _stream_units(self, streams: list[str], batch: BatchTiler) -> list[int]:
@@ -167,7 +169,7 @@ class FastCounter:
             tiled = dict(zip(unseen, map(self._flagged, unseen, batch(unseen)), strict=True))
             if len(self._streams) > MEMO_LIMIT:
                 self._streams = {}
-            self._streams.update(tiled)
+            self._streams.update(kept(tiled))
             return [tiled[s] if u is None else u for s, u in zip(streams, units, strict=True)]
         return cast(list[int], units)
 
@@ -186,7 +188,9 @@ class FastCounter:
         if cost is None:
             if len(self._gaps) > MEMO_LIMIT:
                 self._gaps = {}
-            cost = self._gaps[gap] = self._tiler.cost(gap) if gap else 0
+            cost = self._tiler.cost(gap) if gap else 0
+            if len(gap) <= MEMO_KEY_LIMIT:
+                self._gaps[gap] = cost
         return cost
 
     def _fold(self, text: str) -> str:
