@@ -33,6 +33,7 @@ from mcp_token_counter.offline.word_stream import space_chars
 VERSION: Final = "3.0"  # the longest pieces (128 characters), so the widest window near a segment's ends
 CHARS: Final = 80_000
 SLACK_S: Final = 0.1
+HUGE: Final = 40_000  # characters in each word the memos must not keep
 
 
 def _cpu[T](run: Callable[[], T]) -> tuple[T, float]:
@@ -111,11 +112,11 @@ def _kept_after(counter: FastCounter, texts: list[str]) -> int:
 def test_a_huge_first_word_is_counted_without_being_remembered(engine: EngineFactory) -> None:
     # Every memo holds at most MEMO_LIMIT keys; keys of a megabyte each made that gigabytes on a server fed
     # distinct large pastes. A text that is one huge word leaves (almost) nothing behind.
-    kept = _kept_after(engine(VERSION), [text_of("letters", "alone", 50_000 + n) for n in range(20)])
-    assert kept < 19 * 50_000 // 4, f"{kept:,} bytes kept after counting {19 * 50_000:,} characters"
+    kept = _kept_after(engine(VERSION), [text_of("letters", "alone", HUGE + n) for n in range(11)])
+    assert kept < 10 * HUGE // 4, f"{kept:,} bytes kept after counting {10 * HUGE:,} characters"
 
 
 def test_huge_later_words_are_counted_without_being_remembered_in_python() -> None:
     # The compiled memo keeps its keys in its own store, bounded by word_scan.STORE_LIMIT codepoints.
-    kept = _kept_after(python_engine(VERSION), [text_of("letters", "after a word", 50_000 + n) for n in range(20)])
-    assert kept < 19 * 50_000 // 4, f"{kept:,} bytes kept after counting {19 * 50_000:,} characters"
+    kept = _kept_after(python_engine(VERSION), [text_of("letters", "after a word", HUGE + n) for n in range(11)])
+    assert kept < 10 * HUGE // 4, f"{kept:,} bytes kept after counting {10 * HUGE:,} characters"
