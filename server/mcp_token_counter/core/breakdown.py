@@ -31,7 +31,7 @@ from ..catalog import ModelSpec
 from ..errors import BreakdownUnavailable, TokenCounterError
 from .counted import Counted
 from .counter import RequestCounter
-from .estimate import estimate
+from .estimate import Estimator
 from .request import CountRequest
 from .tally import CallTally
 
@@ -214,13 +214,13 @@ async def breakdown_for(
     used instead, with ``overhead`` holding the difference to the API's total.
     """
     if counted.source != "api":
-        offline = await offline_parts(request.body, spec)
+        offline = await offline_parts(counter.estimator, request.body, spec)
         return offline.parts, "breakdown: offline estimate, no extra calls"
     tally = CallTally()
     try:
         result = await api_breakdown(request.body, counted.input_tokens, _api_measure(counter, request, tally))
     except TokenCounterError as exc:
-        offline = await offline_parts(request.body, spec)
+        offline = await offline_parts(counter.estimator, request.body, spec)
         note = f"breakdown: offline estimate, overhead holds the difference to the API total ({exc})"
         return reconcile(offline.parts, counted.input_tokens), note
     return result.parts, tally.note("breakdown")
@@ -237,7 +237,7 @@ def _api_measure(counter: RequestCounter, request: CountRequest, tally: CallTall
     return measure
 
 
-async def offline_parts(body: Mapping[str, Any], spec: ModelSpec | None) -> PartCounts:
+async def offline_parts(estimate: Estimator, body: Mapping[str, Any], spec: ModelSpec | None) -> PartCounts:
     """The offline breakdown: the estimator's parts, media blocks carved out by leave-one-out.
 
     A block's share is taken on its own message rather than the whole body: the estimate adds up per message,

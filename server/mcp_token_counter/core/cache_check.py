@@ -23,7 +23,6 @@ from .cache_rules import Judged, Verdict, judge
 from .cache_savings import savings, segments
 from .cost import billing_of
 from .counted import Counted
-from .estimate import estimate
 from .request import CountRequest
 from .results import CacheBreakpoint, CacheCheck
 from .state import AppState
@@ -153,6 +152,7 @@ async def _prefixes(
             how = f"cache check: prefixes estimated offline, as a prefix count failed ({exc})"
     else:
         how = "cache check: prefixes estimated offline, no extra calls"
+    estimate = state.counter.estimator
     return [(await estimate(body, spec)).input_tokens for body, spec in cuts], how
 
 

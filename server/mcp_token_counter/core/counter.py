@@ -38,7 +38,7 @@ from ..upstream.body import NESTING_MESSAGE, EncodedBody, encode_body
 from ..upstream.client import CountingClient
 from .cache import CountCache, request_key
 from .counted import Counted, FallbackReason, counted_from_json, counted_to_json
-from .estimate import estimate
+from .estimate import Estimator
 from .request import CountRequest
 from .scope import cache_scope
 from .single_flight import SingleFlight
@@ -72,6 +72,7 @@ class RequestCounter:
         cache_ttl_s: float = DEFAULT_CACHE_TTL_S,
         metrics: Metrics | None = None,
         notes: tuple[str, ...] = (),
+        estimator: Estimator | None = None,
     ) -> None:
         self._client = client
         self._notes = notes  # said on every count: a setting that cannot take effect (a missing extra)
@@ -84,6 +85,8 @@ class RequestCounter:
         self._cache_ttl_s = cache_ttl_s
         self._metrics = metrics if metrics is not None else Metrics()
         self._flights = SingleFlight[bytes, Counted]()
+        # Every offline estimate of this server: within its deadline, large ones through one lane.
+        self.estimator = estimator if estimator is not None else Estimator()
 
     @property
     def via_api(self) -> bool:
@@ -175,7 +178,7 @@ class RequestCounter:
         self, request: CountRequest, reason: FallbackReason, cause: TokenCounterError | None = None
     ) -> Counted:
         self._metrics.offline_estimates.labels(reason=reason).inc()
-        result = await estimate(request.body, self._catalog.lookup(request.model))
+        result = await self.estimator(request.body, self._catalog.lookup(request.model))
         why = (f"Counted offline because the API said: {cause}",) if cause is not None else ()
         return Counted(
             input_tokens=result.input_tokens,

@@ -19,6 +19,7 @@ from ..upstream.retry import RetryPolicy
 from .cache import CountCache
 from .counted import Counted
 from .counter import RequestCounter
+from .estimate import Estimator
 from .windows import WindowResolver
 
 if TYPE_CHECKING:  # redis-py comes with the team extra: imported below, only when Redis is configured
@@ -80,6 +81,7 @@ def build_state(
         cache_ttl_s=settings.cache_ttl_s,
         metrics=metrics,
         notes=(missing,) if missing else (),
+        estimator=Estimator(settings.deadline_s),
     )
     return AppState(counter, WindowResolver(catalog, client), catalog, settings.allowed_dirs, shared)
 

@@ -31,7 +31,7 @@ from ..catalog import ModelSpec
 from ..errors import TokenCounterError
 from .breakdown import CONCURRENCY, SEED, MeasureFn, gather_counts, message_groups
 from .counter import Counted, RequestCounter
-from .estimate import estimate
+from .estimate import Estimator
 from .request import CountRequest
 from .results import Source
 from .tally import CallTally
@@ -79,13 +79,15 @@ async def price_tools(
     check_tool_count(len(tools))
     full = await counter.measure(CountRequest(model, tools_body(model, tools), (), ()))
     if full.source != "api":
-        return await offline_pricing(spec, model, tools, notes=_estimate_notes(full))
+        return await offline_pricing(counter.estimator, spec, model, tools, notes=_estimate_notes(full))
     tally = CallTally()
     try:
-        pricing = await api_pricing(_measure(counter, model, tally), spec, model, tools, full.input_tokens)
+        pricing = await api_pricing(
+            _measure(counter, model, tally), counter.estimator, spec, model, tools, full.input_tokens
+        )
     except TokenCounterError as exc:
         note = f"A partial count failed ({exc}); every figure is an offline estimate."
-        return await offline_pricing(spec, model, tools, notes=[note])
+        return await offline_pricing(counter.estimator, spec, model, tools, notes=[note])
     notes = [*full.notes, *pricing.notes, tally.note("tools")]
     return ToolPricing(pricing.per_tool, pricing.overhead, "api", notes=notes)
 
@@ -101,7 +103,12 @@ def check_tool_count(count: int) -> None:
 
 
 async def api_pricing(
-    measure: MeasureFn, spec: ModelSpec | None, model: str, tools: Sequence[Mapping[str, Any]], full: int
+    measure: MeasureFn,
+    estimate: Estimator,
+    spec: ModelSpec | None,
+    model: str,
+    tools: Sequence[Mapping[str, Any]],
+    full: int,
 ) -> ToolPricing:
     """Differential pricing (module docstring); ``full`` is the count of every tool together.
 
@@ -116,13 +123,18 @@ async def api_pricing(
     groups = message_groups(len(tools), MAX_PARTS)
     bodies = [tools_body(model, []), *(tools_body(model, [*tools[:s], *tools[e:]]) for s, e in groups)]
     base, *without = await gather_counts(bodies, measure, limit=CONCURRENCY)
-    per_tool = await _spread([full - count for count in without], groups, spec, model, tools)
+    per_tool = await _spread(estimate, [full - count for count in without], groups, (spec, model, tools))
     notes = [] if len(groups) == len(tools) else [_grouped_note(len(tools), len(groups))]
     return ToolPricing(per_tool, full - base - sum(per_tool), "api", notes=notes)
 
 
 async def offline_pricing(
-    spec: ModelSpec | None, model: str, tools: Sequence[Mapping[str, Any]], *, notes: Sequence[str] = ()
+    estimate: Estimator,
+    spec: ModelSpec | None,
+    model: str,
+    tools: Sequence[Mapping[str, Any]],
+    *,
+    notes: Sequence[str] = (),
 ) -> ToolPricing:
     """The estimator's figures: each definition priced alone, the prompt once from the model table.
 
@@ -131,7 +143,7 @@ async def offline_pricing(
     """
     whole = await estimate(tools_body(model, tools), spec)
     parts = {part.name: part for part in whole.parts}
-    per_tool = await offline_per_tool(spec, model, tools)
+    per_tool = await offline_per_tool(estimate, spec, model, tools)
     listed = parts[_TOOLS_PART].tokens if _TOOLS_PART in parts else sum(per_tool)
     prompt = parts.get(_PROMPT_PART)
     overhead = (prompt.tokens if prompt else 0) + listed - sum(per_tool)
@@ -139,7 +151,9 @@ async def offline_pricing(
     return ToolPricing(per_tool, overhead, "estimate", uncertainty, [*notes, *whole.notes])
 
 
-async def offline_per_tool(spec: ModelSpec | None, model: str, tools: Sequence[Mapping[str, Any]]) -> list[int]:
+async def offline_per_tool(
+    estimate: Estimator, spec: ModelSpec | None, model: str, tools: Sequence[Mapping[str, Any]]
+) -> list[int]:
     """Each definition's own estimate, without the prompt.
 
     Raises:
@@ -153,19 +167,22 @@ async def offline_per_tool(spec: ModelSpec | None, model: str, tools: Sequence[M
 
 
 async def _spread(
+    estimate: Estimator,
     group_costs: Sequence[int],
     groups: Sequence[tuple[int, int]],
-    spec: ModelSpec | None,
-    model: str,
-    tools: Sequence[Mapping[str, Any]],
+    listed: tuple[ModelSpec | None, str, Sequence[Mapping[str, Any]]],
 ) -> list[int]:
-    """Per-tool figures: a group of one is exact; a larger group's figure is split by offline estimates."""
+    """Per-tool figures: a group of one is exact; a larger group's figure is split by offline estimates.
+
+    ``listed`` is the tools' model row, model id and definitions.
+    """
+    spec, model, tools = listed
     per_tool: list[int] = []
     for cost, (start, end) in zip(group_costs, groups, strict=True):
         if end - start == 1:
             per_tool.append(cost)
         else:
-            per_tool.extend(split(cost, await offline_per_tool(spec, model, tools[start:end])))
+            per_tool.extend(split(cost, await offline_per_tool(estimate, spec, model, tools[start:end])))
     return per_tool
 
 

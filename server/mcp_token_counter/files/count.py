@@ -22,7 +22,6 @@ from pydantic import BaseModel
 
 from ..core.breakdown import SEED, MeasureFn, gather_counts
 from ..core.cost import input_cost
-from ..core.estimate import estimate
 from ..core.fit import check_tokens, compute_fit
 from ..core.operations import retirement_notes
 from ..core.request import CountRequest, model_id
@@ -180,7 +179,7 @@ def _offline_measure(state: AppState, request: CountRequest) -> MeasureFn:
     spec = state.catalog.lookup(request.model)
 
     async def measure(body: dict[str, Any]) -> int:
-        return (await estimate(body, spec)).input_tokens
+        return (await state.counter.estimator(body, spec)).input_tokens
 
     return measure
 

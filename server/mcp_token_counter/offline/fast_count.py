@@ -28,7 +28,7 @@ from typing import Any, Final, cast
 from .batch_tiling import BatchTiler, Kernels, batch_tiler, load_kernels, segment_batches
 from .compiled_path import PROBE_TEXTS, Compiled, CompiledLoader
 from .ctok_internals import CtokParts
-from .segment_tiling import MEMO_LIMIT, SegmentTiler, vocabulary_cuts
+from .segment_tiling import MEMO_KEY_LIMIT, MEMO_LIMIT, SegmentTiler, kept, vocabulary_cuts
 from .word_scan import GAP, Missing, ScanKernels, Sums, load_scan_kernels, word_table
 from .word_stream import WordKey, WordWriter, space_chars, word_splitter
 
@@ -103,14 +103,16 @@ class FastCounter:
         body = self._escape(body)
         raw_head_space = text.startswith(" ")
         first = self._first(body)
+        # The head and a whitespace-only text are tiled by the batch tiler too: compiled, a text that is one
+        # huge word or gap costs little more than ctok's stream of it.
+        batch = self._segments if compiled is None else compiled.batch
         if first is None:  # whitespace only: ctok's stream is one cheap pass
             stream = self._parts.stream_norm(body, self._model, raw_head_space=raw_head_space)
-            return tail + (self._tiler.cost(stream) if stream else 0)
+            return tail + (batch([stream])[0] if stream else 0)
         lead, word = first.groups()
         after = first.end()
         single = body.startswith(" ", after) and not body.startswith(" ", after + 1)
-        head = self._head((lead, word, single, raw_head_space))
-        batch = self._segments if compiled is None else compiled.batch
+        head = self._head((lead, word, single, raw_head_space), batch)
         if compiled is None or compiled.table is None:
             sums = self._python_sums(self._split(body), head, batch)
         else:
@@ -144,45 +146,36 @@ class FastCounter:
         fresh = dict(zip(missing, self._stream_units(self._writer.words(missing), batch), strict=True))
         if len(self._words) > MEMO_LIMIT:
             self._words = {}
-        self._words.update(fresh)
+        self._words.update(kept(fresh))
         return [fresh[k] if u is None else u for k, u in zip(keys, units, strict=True)]
 
-    def _head(self, key: HeadKey) -> int:
+    def _head(self, key: HeadKey, batch: BatchTiler) -> int:
         unit = self._heads.get(key)
         if unit is None:
             lead, word, single, raw_head_space = key
             stream = self._writer.head(lead, word, single_space_after=single, raw_head_space=raw_head_space)
             if len(self._heads) > MEMO_LIMIT:
                 self._heads = {}
-            unit = self._heads[key] = self._unit(stream)
-        return unit
-
-    def _unit(self, stream: str) -> int:
-        unit = self._streams.get(stream)
-        if unit is None:
-            if len(self._streams) > MEMO_LIMIT:
-                self._streams = {}
-            unit = self._streams[stream] = self._new_unit(stream)
+            unit = self._stream_units([stream], batch)[0]
+            if len(lead) + len(word) <= MEMO_KEY_LIMIT:
+                self._heads[key] = unit
         return unit
 
     def _stream_units(self, streams: list[str], batch: BatchTiler) -> list[int]:
-        """``_unit`` of each stream, the unseen ones tiled in one batch."""
+        """Each stream's unit (its tiling cost and seam flags, packed), remembered; unseen ones tiled in one batch."""
         units = list(map(self._streams.get, streams))
         if None in units:
             unseen = list(dict.fromkeys(s for s, u in zip(streams, units, strict=True) if u is None))
             tiled = dict(zip(unseen, map(self._flagged, unseen, batch(unseen)), strict=True))
             if len(self._streams) > MEMO_LIMIT:
                 self._streams = {}
-            self._streams.update(tiled)
+            self._streams.update(kept(tiled))
             return [tiled[s] if u is None else u for s, u in zip(streams, units, strict=True)]
         return cast(list[int], units)
 
     def _flagged(self, stream: str, cost: int) -> int:
         ends = _ENDS if len(stream) > 1 and stream.endswith(self._parts.eow) else 0
         return cost << 2 | ends | (_OPENS if self._opens(stream) else 0)
-
-    def _new_unit(self, stream: str) -> int:
-        return self._flagged(stream, self._tiler.cost(stream))
 
     def _gaps_cost(self, gaps: list[str]) -> int:
         costs = list(map(self._gaps.get, gaps))
@@ -195,7 +188,9 @@ class FastCounter:
         if cost is None:
             if len(self._gaps) > MEMO_LIMIT:
                 self._gaps = {}
-            cost = self._gaps[gap] = self._tiler.cost(gap) if gap else 0
+            cost = self._tiler.cost(gap) if gap else 0
+            if len(gap) <= MEMO_KEY_LIMIT:
+                self._gaps[gap] = cost
         return cost
 
     def _fold(self, text: str) -> str:

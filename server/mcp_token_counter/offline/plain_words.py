@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from .ctok_internals import CtokParts
+from .segment_tiling import MEMO_KEY_LIMIT
 
 _LETTERS: Final = "w"
 _DIGITS: Final = "d"
@@ -98,7 +99,9 @@ class PlainWords:
         if written is None:
             if len(self._runs) > _RUN_MEMO:
                 self._runs = {}
-            written = self._runs[body] = self._letters(body, glued=False)
+            written = self._letters(body, glued=False)
+            if len(body) <= MEMO_KEY_LIMIT:
+                self._runs[body] = written
         return written
 
     def _letters(self, body: str, *, glued: bool) -> str:
@@ -119,7 +122,9 @@ class PlainWords:
         if cased is None:
             if len(self._cases) > _RUN_MEMO:
                 self._cases = {}
-            cased = self._cases[body] = self._parts.mark_case(body, self._caps)
+            cased = self._parts.mark_case(body, self._caps)
+            if len(body) <= MEMO_KEY_LIMIT:
+                self._cases[body] = cased
         return cased
 
     def _ascii_cased(self, body: str) -> str:

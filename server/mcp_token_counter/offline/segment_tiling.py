@@ -26,6 +26,9 @@ _MAX_PARTNERS: Final = 16
 _TILE_WHOLE: Final = 24
 # Past this many remembered segments the memo starts again, so memory stays bounded on endless input.
 MEMO_LIMIT: Final = 1 << 17
+MEMO_KEY_LIMIT: Final = 1 << 12
+"""Longer keys (words, streams, segments, gaps) are not remembered: few repeat, a megabyte each they would make
+MEMO_LIMIT keys gigabytes, and counting one again is linear anyway."""
 
 
 class UnsupportedVocabulary(ValueError):
@@ -82,6 +85,23 @@ def vocabulary_cuts(vocab: frozenset[str], spaces: str, eow: str, watched: str) 
     return cut_pattern(pairs, watched + _WATCHED)
 
 
+def kept[K: str | tuple[bool, str, bool], V](fresh: dict[K, V]) -> dict[K, V] | list[tuple[K, V]]:
+    """The entries of ``fresh`` worth remembering: those whose key is at most ``MEMO_KEY_LIMIT`` characters."""
+    if all(_key_length(k) <= MEMO_KEY_LIMIT for k in fresh):
+        return fresh
+    return [(k, v) for k, v in fresh.items() if _key_length(k) <= MEMO_KEY_LIMIT]
+
+
+def _key_length(key: str | tuple[bool, str, bool]) -> int:
+    return len(key) if isinstance(key, str) else len(key[1])
+
+
+@cache
+def longest_piece(vocab: frozenset[str]) -> int:
+    """The length of the longest piece of ``vocab``, found once per vocabulary."""
+    return max(map(len, vocab), default=0)
+
+
 class SegmentTiler:
     """The tiling cost of part of a marked stream for one model, with its per-segment memo."""
 
@@ -89,6 +109,7 @@ class SegmentTiler:
         self._parts = parts
         self._model = model
         self._split = cuts.split
+        self._longest = longest_piece(model.vocab)
         self._costs: dict[str, int] = {"": 0}
 
     def cost(self, stream: str) -> int:
@@ -102,15 +123,17 @@ class SegmentTiler:
         fresh = {s: self._tile(s) for s, c in zip(segments, costs, strict=True) if c is None}
         if len(self._costs) > MEMO_LIMIT:
             self._costs = {"": 0}
-        self._costs.update(fresh)
+        self._costs.update(kept(fresh))
         return sum(fresh[s] if c is None else c for s, c in zip(segments, costs, strict=True))
 
     def _tile(self, segment: str) -> int:
         vocab = self._model.vocab
         if segment in vocab:
             return 1
-        # Not one piece, so at least two tiles; two pieces end to end are then the cheapest tiling.
-        for cut in range(1, len(segment)):
+        # Not one piece, so at least two tiles; two pieces end to end are then the cheapest tiling. Neither
+        # piece is longer than the longest, so only cuts that near both ends can give two: none in a long
+        # segment, whose every slice was otherwise hashed (quadratic on a run of one kind of character).
+        for cut in range(max(1, len(segment) - self._longest), min(len(segment), self._longest + 1)):
             if segment[:cut] in vocab and segment[cut:] in vocab:
                 return 2
         parts, model = self._parts, self._model
