@@ -38,6 +38,7 @@ from .metrics import Metrics
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
+from .tools.arguments import without_optional_nulls
 from .tools.schema import compact_input_schema, compact_output_schema
 from .tools.view import resources_for, tools_for, view_extension
 from .upstream.http import make_on_demand_client
@@ -88,6 +89,7 @@ class TokenCounterServer(MCPServer[AppState]):
         self.metrics.in_flight.inc()
         try:
             with self.calls.track():
+                arguments = without_optional_nulls(self._tool_input_schema(name), arguments)
                 result = await super().call_tool(name, arguments, context)
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
