@@ -6,6 +6,7 @@ One state (one HTTP client to the counting API, one cache, one in-flight bound) 
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -13,17 +14,20 @@ from importlib import resources
 from typing import Any, Final
 
 import anyio
-from mcp.server import MCPServer
+from mcp.server import MCPServer, Server
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import (
+    SERVER_INFO_META_KEY,
     CallToolResult,
+    DiscoverResult,
     Icon,
     InputRequiredResult,
     ListResourcesResult,
     ListToolsResult,
     PaginatedRequestParams,
+    RequestParams,
     Tool,
 )
 from pydantic import ValidationError
@@ -70,6 +74,7 @@ class TokenCounterServer(MCPServer[AppState]):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        _stamp_identity_in_full_on_discover_only(self._lowlevel_server)
         self.shutdown_grace_s = shutdown_grace_s
         self.calls = InFlight()
         self.metrics = metrics if metrics is not None else Metrics()
@@ -126,6 +131,27 @@ class TokenCounterServer(MCPServer[AppState]):
         lowlevel = self._lowlevel_server
         options = lowlevel.create_initialization_options()
         await serve_stdio(lambda read, write: lowlevel.run(read, write, options), grace_s=self.shutdown_grace_s)
+
+
+def _stamp_identity_in_full_on_discover_only(lowlevel: Server[Any]) -> None:
+    """Stamp 2026-era results with the server's identity without its icons and description, except
+    ``server/discover``, whose stamp is where a 2026 client learns the whole ``serverInfo`` (the icon included).
+
+    The SDK puts the whole ``serverInfo`` in every result's ``_meta``; with the inline icon that is about 1.1 KB
+    on every tool result and error, in the agent's context. The SDK computes its stamp once per server, as this
+    cached property; a stamp the handler wrote itself wins over it.
+    """
+    full = lowlevel.server_info.model_dump(by_alias=True, mode="json", exclude_none=True)
+    lowlevel.__dict__["_server_info_stamp_source"] = {
+        key: value for key, value in full.items() if key not in {"icons", "description"}
+    }
+    default = lowlevel._handle_discover  # pyright: ignore[reportPrivateUsage]  # the SDK's own, wrapped
+
+    async def discover(ctx: ServerRequestContext[Any], params: RequestParams) -> DiscoverResult:
+        result = await default(ctx, params)
+        return result.model_copy(update={"meta": {**(result.meta or {}), SERVER_INFO_META_KEY: copy.deepcopy(full)}})
+
+    lowlevel.add_request_handler("server/discover", RequestParams, discover)
 
 
 def _outcome(result: CallToolResult | InputRequiredResult) -> str:
