@@ -9,7 +9,7 @@ Gemini CLI adds ``wait_for_previous`` to every call: the stand-in records that i
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from mcp import Client
@@ -106,3 +106,30 @@ async def test_a_bad_extra_body_is_refused_before_sending(standin: Standin, extr
     assert result.is_error
     assert wanted in str(result.content)
     assert standin.log.to(COUNT_PATH) == ()
+
+
+def unportable(node: object, where: str = "") -> list[str]:
+    """What schema linters warn about and Gemini rewrites: type lists, empty schemas and null types."""
+    if isinstance(node, list):
+        items = cast(list[object], node)
+        return [found for i, item in enumerate(items) for found in unportable(item, f"{where}[{i}]")]
+    if not isinstance(node, dict):
+        return []
+    fields: dict[str, Any] = node  # pyright: ignore[reportUnknownVariableType]
+    found = [f"{where}: empty schema"] if not fields else []
+    if isinstance(fields.get("type"), list) or fields.get("type") == "null":
+        found.append(f"{where}: type {fields['type']}")
+    for key, value in fields.items():
+        if key == "properties":
+            found += [hit for name, prop in value.items() for hit in unportable(prop, f"{where}.{name}")]
+        elif key != "enum":
+            found += unportable(value, f"{where}/{key}")
+    return found
+
+
+@pytest.mark.anyio
+async def test_input_schemas_are_portable_yet_null_is_taken(standin: Standin) -> None:
+    """No type lists, empty schemas or null types in any input schema (the Inspector warned 22 times)."""
+    async with connected(env_for(standin)) as client:
+        tools = await listed(client)
+    assert {name: unportable(tool.input_schema) for name, tool in tools.items()} == {name: [] for name in tools}

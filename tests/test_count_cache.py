@@ -172,5 +172,9 @@ async def test_large_payloads_are_kept_as_a_digest_only(standin: Standin) -> Non
     assert cache.size_bytes < 1_000 < len(data) // 1000
     on_the_wire = hashlib.sha256(counts(standin)[0].body).digest()
     key = request_key(
-        scope=cache_scope(client.scope, credential=client.credential_secret), model="claude-sonnet-4-6", betas=(), body_sha256=on_the_wire)
+        scope=cache_scope(client.scope, credential=client.credential_secret),
+        model="claude-sonnet-4-6",
+        betas=(),
+        body_sha256=on_the_wire,
+    )
     assert cache.get(key) is not None

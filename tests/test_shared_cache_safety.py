@@ -4,6 +4,7 @@ Anyone who can write to Redis, or send a crafted request, must not be able to ch
 Every test runs the real server (SDK in-memory client) against the stand-in and a real redis-server.
 """
 
+import json
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -11,11 +12,11 @@ import anyio
 import pytest
 from redis import Redis
 
+from mcp_token_counter.config import RedisSettings
 from mcp_token_counter.core.cache import cache_scope, request_key
 from mcp_token_counter.core.counted import Counted, counted_from_json, counted_to_json
 from mcp_token_counter.metrics import Metrics
 from mcp_token_counter.shared.store import SharedStore
-from mcp_token_counter.config import RedisSettings
 from tests.reliability import FakeClock
 from tests.standin import COUNT_PATH, DEFAULT_KEY, Standin
 from tests.support import HELLO, connected, env_for
@@ -77,8 +78,6 @@ async def test_a_planted_value_is_a_miss_and_the_api_is_asked(
 
 
 def counted_json(value: dict[str, Any]) -> bytes:
-    import json
-
     return json.dumps(value).encode()
 
 
@@ -128,7 +127,8 @@ async def test_a_profile_id_cannot_stand_in_for_a_beta(standin: Standin) -> None
     async with connected(env) as client:
         crafted = await client.call_tool("count_tokens", {**HELLO, "user_profile_id": ",mcp-client-2025-04-04"})
         beta = await client.call_tool("count_tokens", {**HELLO, "betas": ["mcp-client-2025-04-04"]})
-    assert not crafted.is_error and not beta.is_error
+    assert not crafted.is_error
+    assert not beta.is_error
     assert beta.structured_content is not None
     assert beta.structured_content["cached"] is False
     assert len(standin.log.to(COUNT_PATH)) == 2

@@ -1,10 +1,10 @@
 """The count cache: LRU with a TTL, bounded in bytes, keyed by a digest of the canonical request.
 
-A request is keyed by SHA-256 over its scope (``cache_scope``: where it is counted, for which credential),
-the model, the sorted betas, the user profile id and the SHA-256 of the exact body bytes that are sent; each
-in its own place of a JSON array, so no value of one field can pass for another's. Only that 32-byte digest and the small result
-are kept, never the body: a 30 MB base64 image costs the same ~300 bytes as "Hello", and the same image sent
-again is the same key, so it is never stored twice.
+A request is keyed by SHA-256 over its scope (``cache_scope``: where it is counted, with which
+credential), the model, the sorted betas, the user profile id and the SHA-256 of the exact body bytes that
+are sent; each in its own place of a JSON array, so no value of one field can pass for another's. Only
+that 32-byte digest and the small result are kept, never the body: a 30 MB base64 image costs the same
+~300 bytes as "Hello", and the same image sent again is the same key, so it is never stored twice.
 
 Counts are deterministic for a given model and body, so a hit is served without an upstream request. The
 TTL bounds how long a count can outlive a tokenizer change behind an unchanged model id.

@@ -1,9 +1,10 @@
 """A count and how it was produced, and its JSON form for the cache replicas share (``shared.store``).
 
 The shared form holds the count and its labels only, never the body. Whoever can write to Redis can write
-anything there, so a value is read back under bounds (``_Shared``): counts within what any window holds, short
-printable labels, a few short notes, and the whole value within ``shared.store.MAX_VALUE_BYTES``. A value that does not read
-back as such a ``Counted`` (written by another version, damaged or planted) is treated as a miss.
+anything there, so a value is read back under bounds (``_Shared``): counts within what any window holds,
+short printable labels, a few short notes, and the whole value within ``shared.store.MAX_VALUE_BYTES``. A
+value that does not read back as such a ``Counted`` (written by another version, damaged or planted) is a
+miss.
 """
 
 from __future__ import annotations
