@@ -16,6 +16,7 @@ import anyio
 from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Column, Table
+from rich.text import Text
 
 from ..audit.configs import ConfigUnreadable, read_config
 from ..audit.discover import Places, found_configs
@@ -26,6 +27,7 @@ from ..audit.run import DEFAULT_PARALLEL, DEFAULT_TIMEOUT_S, AuditOptions, audit
 from ..catalog import Catalog
 from ..core.results import wire_json
 from ..core.state import AppState
+from .shown import markup_safe, shown
 
 EXIT_OVER_BUDGET: Final = 3
 
@@ -95,15 +97,17 @@ def show(out: Console, report: AuditReport, *, as_json: bool) -> None:
         else f" for {report.model}"
     )
     out.print(
-        f"tool-use overhead (once): {report.overhead:,}  total: {report.total:,} tokens{share} "
-        f"({report.source or 'nothing counted'})",
+        shown(
+            f"tool-use overhead (once): {report.overhead:,}  total: {report.total:,} tokens{share} "
+            f"({report.source or 'nothing counted'})"
+        ),
         highlight=False,
     )
     if report.budget is not None:
         verdict = "OVER" if report.over_budget else "within"
         out.print(f"budget {report.budget:,}: {verdict}", highlight=False)
     for note in report.notes:
-        out.print(f"note: {note}", highlight=False)
+        out.print(shown(f"note: {note}"), highlight=False)
 
 
 def audit_table(report: AuditReport) -> Table:
@@ -111,9 +115,10 @@ def audit_table(report: AuditReport) -> Table:
     table = Table("server / tool", "host", Column("tokens", justify="right"), "status")
     for row in report.servers:
         status = row.status if row.reason is None else f"{row.status}: {row.reason}"
-        table.add_row(f"[bold]{row.name}[/] ({row.transport} {row.target})", row.host, f"{row.tokens:,}", status)
+        where = Text.assemble(shown(row.name, "bold"), shown(f" ({row.transport} {row.target})"))
+        table.add_row(where, shown(row.host), f"{row.tokens:,}", shown(status))
         for tool in row.tools:
-            table.add_row(f"  {tool.name}", "", f"{tool.tokens:,}", "")
+            table.add_row(shown(f"  {tool.name}"), "", f"{tool.tokens:,}", "")
     return table
 
 
@@ -136,5 +141,5 @@ class _Progress:
 
     async def advance(self, entry: ServerEntry) -> None:
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, advance=1, description=f"listed {entry.name}")
+            self._bar.update(self._task, advance=1, description=f"listed {markup_safe(entry.name)}")
         await anyio.lowlevel.checkpoint()

@@ -37,6 +37,7 @@ from .page import write_page
 from .parser import GlobalFlags
 from .progress import FilesProgress
 from .render import count_view, emit, files_view, fit_view, models_table
+from .shown import clean
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -189,7 +190,7 @@ def _path_message(exc: PathNotFound | NoMatch, typed: str) -> str:
 
 def _fail(message: str, code: int) -> int:
     # click.echo never wraps: a message stays one line for grep, logs and narrow terminals alike.
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {clean(message)}", err=True)
     return code
 
 
