@@ -108,3 +108,24 @@ def test_audit_progress_on_a_terminal_takes_markup_in_names(tmp_path: Path) -> N
     os.close(leader)
     assert process.returncode == 0, b"".join(chunks)
     assert json.loads(stdout)["servers"][0]["status"] == "ok"
+
+
+def test_a_bad_model_id_or_thinking_budget_is_a_usage_error() -> None:
+    """The README's exit codes: 2 for a request that is not valid for the Messages API (it was 1)."""
+    hello = [{"role": "user", "content": "Hello"}]
+    bad_model = cli("count", "-", stdin=json.dumps({"model": "claude\x01", "messages": hello}))
+    thinking = {"type": "enabled", "budget_tokens": 5}
+    bad_budget = cli(
+        "fit", "-", stdin=json.dumps({"model": "claude-sonnet-4-6", "messages": hello, "thinking": thinking})
+    )
+    assert (bad_model.returncode, bad_budget.returncode) == (2, 2), (bad_model.stderr, bad_budget.stderr)
+    assert "model" in bad_model.stderr
+    assert "budget_tokens" in bad_budget.stderr
+
+
+def test_audit_refuses_a_timeout_that_is_not_a_finite_number(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"time": {"command": str(BIN / "mcp-server-time")}})
+    for value in ("nan", "inf", "0"):
+        done = audit("--config", str(config), "--timeout", value, env={})
+        assert done.returncode == 2, (value, done.stdout)
+        assert "--timeout" in done.stderr

@@ -250,14 +250,17 @@ def request_from(fields: dict[str, Any], source: str, *, for_fit: bool = False) 
         betas = _BETAS.validate_python(fields.get("betas"))
     except ValidationError as exc:
         raise UsageError(f"{source}: {describe(exc, prefix='betas' if exc.title.startswith('list') else '')}") from exc
-    return build_request(
-        model=fields["model"],
-        messages=messages,
-        body_fields=body,
-        betas=betas,
-        raw_arguments=fields,
-        used_locally=("max_tokens",) if for_fit else (),
-    )
+    try:
+        return build_request(
+            model=fields["model"],
+            messages=messages,
+            body_fields=body,
+            betas=betas,
+            raw_arguments=fields,
+            used_locally=("max_tokens",) if for_fit else (),
+        )
+    except TokenCounterError as exc:  # a model id, thinking budget or beta the request itself gets wrong
+        raise UsageError(f"{source}: {exc}") from exc
 
 
 def _own_max_tokens(fields: dict[str, Any], source: str) -> int | None:
