@@ -102,7 +102,14 @@ def _entry(
         cwd=expand(cwd) if isinstance(cwd := fields.get("cwd"), str) else None,
         url=expand(url) if isinstance(url, str) else None,
         headers={key: expand(value) for key, value in headers.items()},
+        expanded=tuple(_expanded_variables(expand, command, url, fields.get("args"))),
     )
+
+
+def _expanded_variables(expand: Expander, command: object, url: object, args: object) -> list[str]:
+    """What the variables in the command, url and args expand to (env and headers are secrets already)."""
+    raw = [command, url, *(cast(list[Any], args) if isinstance(args, list) else [])]
+    return [value for item in raw if isinstance(item, str) for value in expand.variables_in(item)]
 
 
 def _transport(fields: Mapping[str, Any]) -> Transport:
