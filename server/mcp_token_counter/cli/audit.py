@@ -7,7 +7,9 @@ The subcommand's parser, its run, and the table. Exit codes: 0 done, 1 counting 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -30,6 +32,8 @@ from ..core.state import AppState
 from .shown import markup_safe, shown
 
 EXIT_OVER_BUDGET: Final = 3
+# 128 + SIGTERM, as a shell reports a process the signal ended.
+EXIT_TERMINATED: Final = 143
 
 
 class NoConfig(Exception):
@@ -80,9 +84,32 @@ async def run_audit(args: AuditArgs, out: Console, state: AppState, *, as_json: 
     model = args.model or current_sonnet(state.catalog)
     options = AuditOptions(model=model, timeout_s=args.timeout_s, parallel=args.parallel, budget=args.budget)
     with _Progress(len(entries)) as progress:
-        report = await audit(state, entries, options, progress.advance)
+        report = await _unless_terminated(audit(state, entries, options, progress.advance))
+    if report is None:
+        return EXIT_TERMINATED
     show(out, report, as_json=as_json)
     return EXIT_OVER_BUDGET if report.over_budget else 0
+
+
+async def _unless_terminated[T](work: Awaitable[T]) -> T | None:
+    """``work``'s result, or None once SIGTERM (a cancelled CI job) arrives: the work is cancelled, so the stdio
+    servers it started are ended as the SDK's client ends them, as on Ctrl-C, rather than left running."""
+    done: list[T] = []
+    async with anyio.create_task_group() as group:
+
+        async def run() -> None:
+            done.append(await work)
+            group.cancel_scope.cancel()
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+                async for _ in signals:
+                    group.cancel_scope.cancel()
+                    return
+
+        group.start_soon(watch)
+        group.start_soon(run)
+    return done[0] if done else None
 
 
 def show(out: Console, report: AuditReport, *, as_json: bool) -> None:
