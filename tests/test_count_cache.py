@@ -9,7 +9,7 @@ import pytest
 
 from mcp_token_counter.catalog import builtin_catalog
 from mcp_token_counter.config import load_settings
-from mcp_token_counter.core.cache import ENTRY_OVERHEAD_BYTES, CountCache, cache_scope, request_key
+from mcp_token_counter.core.cache import ENTRY_OVERHEAD_BYTES, CountCache, credential_scope, request_key
 from mcp_token_counter.core.counter import SYSTEM_TOKENS_NOTE, Counted, RequestCounter
 from mcp_token_counter.core.request import CountRequest
 from mcp_token_counter.upstream.client import CountingClient
@@ -172,7 +172,7 @@ async def test_large_payloads_are_kept_as_a_digest_only(standin: Standin) -> Non
     assert cache.size_bytes < 1_000 < len(data) // 1000
     on_the_wire = hashlib.sha256(counts(standin)[0].body).digest()
     key = request_key(
-        scope=cache_scope(client.scope, credential=client.credential_secret),
+        scope=credential_scope(client.scope, credential=client.credential_secret),
         model="claude-sonnet-4-6",
         betas=(),
         body_sha256=on_the_wire,

@@ -13,7 +13,7 @@ import pytest
 from redis import Redis
 
 from mcp_token_counter.config import RedisSettings
-from mcp_token_counter.core.cache import cache_scope, request_key
+from mcp_token_counter.core.cache import credential_scope, request_key
 from mcp_token_counter.core.counted import Counted, counted_from_json, counted_to_json
 from mcp_token_counter.metrics import Metrics
 from mcp_token_counter.shared.store import SharedStore
@@ -151,8 +151,7 @@ async def test_another_credential_never_reads_a_tenants_entries(standin: Standin
 
 
 def test_the_scope_holds_a_keyed_tag_of_the_credential_never_the_credential() -> None:
-    scope = cache_scope("anthropic https://api.anthropic.com", credential=DEFAULT_KEY)
+    scope = credential_scope("anthropic https://api.anthropic.com", credential=DEFAULT_KEY)
     assert DEFAULT_KEY not in scope
-    assert scope != cache_scope("anthropic https://api.anthropic.com", credential=DEFAULT_KEY + "x")
-    assert scope == cache_scope("anthropic https://api.anthropic.com", credential=DEFAULT_KEY)
-    assert scope != cache_scope("anthropic https://api.anthropic.com", credential=DEFAULT_KEY, subject="user-1")
+    assert scope != credential_scope("anthropic https://api.anthropic.com", credential=DEFAULT_KEY + "x")
+    assert scope == credential_scope("anthropic https://api.anthropic.com", credential=DEFAULT_KEY)

@@ -1,6 +1,6 @@
 """The count cache: LRU with a TTL, bounded in bytes, keyed by a digest of the canonical request.
 
-A request is keyed by SHA-256 over its scope (``cache_scope``: where it is counted, with which
+A request is keyed by SHA-256 over its scope (``credential_scope``: where it is counted, with which
 credential), the model, the sorted betas, the user profile id and the SHA-256 of the exact body bytes that
 are sent; each in its own place of a JSON array, so no value of one field can pass for another's. Only
 that 32-byte digest and the small result are kept, never the body: a 30 MB base64 image costs the same
@@ -38,22 +38,23 @@ class Sized(Protocol):
         ...
 
 
-def cache_scope(where: str, *, credential: str | None = None, subject: str | None = None) -> str:
-    """Whose entries a request may read and write: where it is counted (provider and base URL, or offline),
-    the credential it is counted with, and the caller's identity when there is one (an OAuth subject).
+def credential_scope(where: str, *, credential: str | None = None) -> str:
+    """Whose entries a request may read and write: where it is counted (provider and base URL, or offline)
+    and the credential it is counted with. The caller's own identity (an OAuth subject) narrows it further
+    where there is one.
 
     Tenants sharing Redis never see each other's entries, nor learn that someone counted the same body: a
     replica with another credential (or an invalid one) misses and asks the API. The credential appears only
     as an HMAC keyed by itself, never as such.
     """
     tag = hmac.new(credential.encode("utf-8", "surrogatepass"), _SCOPE_LABEL, hashlib.sha256) if credential else None
-    return json.dumps([where, tag.hexdigest() if tag is not None else None, subject])
+    return json.dumps([where, tag.hexdigest() if tag is not None else None])
 
 
 def request_key(
     *, scope: str, model: str, betas: Iterable[str], body_sha256: bytes, user_profile_id: str | None = None
 ) -> bytes:
-    """The cache key: a digest over the scope (``cache_scope``), the model, the betas, the user profile id and
+    """The cache key: a digest over the scope (``credential_scope``), the model, the betas, the user profile id and
     the body bytes' digest.
 
     The body comes as its digest because it is hashed while it is encoded, a piece at a time

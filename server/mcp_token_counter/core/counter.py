@@ -37,7 +37,7 @@ from ..metrics import Metrics
 from ..shared.store import SharedStore
 from ..upstream.body import NESTING_MESSAGE, EncodedBody, encode_body
 from ..upstream.client import CountingClient
-from .cache import CountCache, cache_scope, request_key
+from .cache import CountCache, credential_scope, request_key
 from .counted import Counted, FallbackReason, counted_from_json, counted_to_json
 from .estimate import estimate
 from .request import CountRequest
@@ -118,11 +118,11 @@ class RequestCounter:
     def _encode_and_key(self, request: CountRequest) -> tuple[EncodedBody | None, bytes]:
         """The body to send (None offline) and the cache key, from one encoding of the body."""
         if self._client is None:
-            content, scope = None, cache_scope("offline")
+            content, scope = None, credential_scope("offline")
             body_sha256 = hashlib.sha256(_hashable_body(request.body)).digest()
         else:
             content = encode_body(request.body)
-            scope = cache_scope(self._client.scope, credential=self._client.credential_secret)
+            scope = credential_scope(self._client.scope, credential=self._client.credential_secret)
             body_sha256 = content.sha256
         key = request_key(
             scope=scope,
