@@ -9,7 +9,7 @@ import pytest
 
 from mcp_token_counter.catalog import builtin_catalog
 from mcp_token_counter.config import load_settings
-from mcp_token_counter.core.cache import ENTRY_OVERHEAD_BYTES, CountCache, request_key
+from mcp_token_counter.core.cache import ENTRY_OVERHEAD_BYTES, CountCache, credential_scope, request_key
 from mcp_token_counter.core.counter import SYSTEM_TOKENS_NOTE, Counted, RequestCounter
 from mcp_token_counter.core.request import CountRequest
 from mcp_token_counter.upstream.client import CountingClient
@@ -171,5 +171,10 @@ async def test_large_payloads_are_kept_as_a_digest_only(standin: Standin) -> Non
     assert len(cache) == 1
     assert cache.size_bytes < 1_000 < len(data) // 1000
     on_the_wire = hashlib.sha256(counts(standin)[0].body).digest()
-    key = request_key(scope=client.scope, model="claude-sonnet-4-6", betas=(), body_sha256=on_the_wire)
+    key = request_key(
+        scope=credential_scope(client.scope, credential=client.credential_secret),
+        model="claude-sonnet-4-6",
+        betas=(),
+        body_sha256=on_the_wire,
+    )
     assert cache.get(key) is not None

@@ -148,10 +148,32 @@ async def test_without_client_roots_the_configured_folders_are_used(project: Pat
 
 
 @pytest.mark.anyio
-async def test_without_any_roots_the_error_says_what_to_set(mode: Mode) -> None:
+@pytest.mark.parametrize("where", ["home", "root"])
+async def test_without_any_roots_the_home_folder_or_root_is_never_read(
+    tmp_path: Path, mode: Mode, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Started in the home folder or in /, with no roots and no configured folders: the error says what to set."""
+    (tmp_path / "secret.txt").write_text("ssh keys live here", encoding="utf-8")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path if where == "home" else "/")
     async with Client(server_for({}), mode=mode) as client:
-        result = await _count(client, ".")
+        result = await _count(client, "." if where == "home" else str(tmp_path / "secret.txt"))
     assert "TOKEN_COUNTER_ALLOWED_DIRS" in error_text(result)
+
+
+@pytest.mark.anyio
+async def test_without_any_roots_the_servers_working_folder_is_the_root(
+    project: Path, mode: Mode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Codex sends no roots and starts the server in the project: count_files reads that folder only."""
+    monkeypatch.setenv("HOME", str(project.parent.parent))
+    monkeypatch.chdir(project)
+    async with Client(server_for({}), mode=mode) as client:
+        inside = await _count(client, "src/main.py")
+        outside = await _count(client, str(project.parent / "outside.txt"))
+    assert inside.structured_content is not None, inside
+    assert list(inside.structured_content["files"]) == ["src/main.py"]
+    assert "outside the allowed roots" in error_text(outside)
 
 
 @pytest.mark.anyio

@@ -129,3 +129,17 @@ async def test_at_sigterm_calls_past_the_grace_are_given_up_and_the_exit_is_clea
         stall.release()
     assert sorted(reply["id"] for reply in replies) == list(range(5))
     assert {reply["error"]["message"] for reply in replies} == {"Connection closed"}
+
+
+@pytest.mark.anyio
+async def test_a_line_nested_deeper_than_the_recursion_limit_gets_a_parse_error() -> None:
+    """1,500 levels made the guard's own parse raise RecursionError, which killed the server."""
+    with anyio.fail_after(WAIT_S):
+        async with server({}) as (process, reader):
+            await send(process, "[" * 1500 + "]" * 1500)
+            refused = await read_reply(reader)
+            await send(process, {"jsonrpc": "2.0", "id": 5, "method": "ping"})
+            pong = await read_reply(reader)
+            process.terminate()
+    assert (refused["id"], refused["error"]["code"]) == (None, -32700)
+    assert pong == {"jsonrpc": "2.0", "id": 5, "result": {}}

@@ -110,3 +110,24 @@ async def test_stdin_that_cannot_be_read_ends_the_input_instead_of_hanging() -> 
     with anyio.fail_after(WAIT_S):
         lines.start()
         assert [line async for line in lines] == []
+
+
+@pytest.mark.anyio
+async def test_an_open_listen_subscription_does_not_hold_up_the_end() -> None:
+    """Protocol 2026-07-28: subscriptions/listen stays open to carry notifications; it is not a call in flight."""
+    async with guarded(grace_s=60) as (guard, client, _):
+        await client.send(frame('{"jsonrpc":"2.0","id":3,"method":"subscriptions/listen","params":{}}'))
+        await guard.receive()
+        client.close()
+        with pytest.raises(anyio.EndOfStream):
+            await guard.receive()
+
+
+@pytest.mark.anyio
+async def test_after_stop_an_open_listen_subscription_does_not_hold_up_the_end() -> None:
+    async with guarded(grace_s=60) as (guard, client, _):
+        await client.send(frame('{"jsonrpc":"2.0","id":3,"method":"subscriptions/listen","params":{}}'))
+        await guard.receive()
+        guard.stop()
+        with pytest.raises(anyio.EndOfStream):
+            await guard.receive()

@@ -6,6 +6,7 @@ One state (one HTTP client to the counting API, one cache, one in-flight bound) 
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -13,19 +14,22 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import anyio
-from mcp.server import MCPServer
+from mcp.server import MCPServer, Server
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import (
+    SERVER_INFO_META_KEY,
     CallToolResult,
+    DiscoverResult,
     Icon,
     InputRequiredResult,
     ListResourcesResult,
     ListToolsResult,
     PaginatedRequestParams,
+    RequestParams,
     TextContent,
     Tool,
 )
@@ -42,6 +46,7 @@ from .metrics import Metrics
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
+from .tools.arguments import without_optional_nulls
 from .tools.schema import compact_input_schema, compact_output_schema
 from .tools.view import resources_for, tools_for, view_extension
 from .upstream.http import make_on_demand_client
@@ -102,6 +107,7 @@ class TokenCounterServer(MCPServer[AppState]):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        _stamp_identity_in_full_on_discover_only(self._lowlevel_server)
         self.shutdown_grace_s = shutdown_grace_s
         self.calls = InFlight()
         self.metrics = metrics if metrics is not None else Metrics()
@@ -131,6 +137,7 @@ class TokenCounterServer(MCPServer[AppState]):
                 outcome, result = "rate_limited", refusal
                 return refusal
             with self.calls.track(), acting_for(caller.subject if caller else None):
+                arguments = without_optional_nulls(self._tool_input_schema(name), arguments)
                 result = await self._call_tool_in_our_words(name, arguments, context)
             outcome = _outcome(result)
             return result
@@ -181,6 +188,27 @@ class TokenCounterServer(MCPServer[AppState]):
         lowlevel = self._lowlevel_server
         options = lowlevel.create_initialization_options()
         await serve_stdio(lambda read, write: lowlevel.run(read, write, options), grace_s=self.shutdown_grace_s)
+
+
+def _stamp_identity_in_full_on_discover_only(lowlevel: Server[Any]) -> None:
+    """Stamp 2026-era results with the server's identity without its icons and description, except
+    ``server/discover``, whose stamp is where a 2026 client learns the whole ``serverInfo`` (the icon included).
+
+    The SDK puts the whole ``serverInfo`` in every result's ``_meta``; with the inline icon that is about 1.1 KB
+    on every tool result and error, in the agent's context. The SDK computes its stamp once per server, as this
+    cached property; a stamp the handler wrote itself wins over it.
+    """
+    full = lowlevel.server_info.model_dump(by_alias=True, mode="json", exclude_none=True)
+    lowlevel.__dict__["_server_info_stamp_source"] = {
+        key: value for key, value in full.items() if key not in {"icons", "description"}
+    }
+    default = lowlevel._handle_discover  # pyright: ignore[reportPrivateUsage]  # the SDK's own, wrapped
+
+    async def discover(ctx: ServerRequestContext[Any], params: RequestParams) -> DiscoverResult:
+        result = await default(ctx, params)
+        return result.model_copy(update={"meta": {**(result.meta or {}), SERVER_INFO_META_KEY: copy.deepcopy(full)}})
+
+    lowlevel.add_request_handler("server/discover", RequestParams, discover)
 
 
 def _outcome(result: CallToolResult | InputRequiredResult) -> str:

@@ -70,17 +70,27 @@ def display_url(url: str) -> str:
 
 
 class Redactor:
-    """Replaces each known secret (and its URL-encoded form) with ``MASK``."""
+    """Replaces each known secret (and its URL-encoded form) with ``MASK``.
+
+    A secret shorter than ``MIN_SECRET_CHARS`` (a short password in a database URL) is masked only where it
+    stands as a whole word, so that it does not garble every word it happens to be part of.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         forms = {form for secret in secrets for form in (secret, quote(secret, safe="")) if secret}
         # Longest first, so a secret that contains another is masked whole.
         ordered = sorted(forms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        alternatives = [_alternative(form) for form in ordered]
+        self._pattern = re.compile("|".join(alternatives)) if alternatives else None
 
     def __call__(self, text: str) -> str:
         """``text`` with every secret masked."""
         return text if self._pattern is None else self._pattern.sub(MASK, text)
+
+
+def _alternative(secret: str) -> str:
+    escaped = re.escape(secret)
+    return escaped if len(secret) >= MIN_SECRET_CHARS else rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])"
 
 
 _lock = threading.Lock()

@@ -9,6 +9,8 @@ name to ``command``/``args``/``env`` (stdio) or ``url``/``headers`` with ``type`
 from __future__ import annotations
 
 import json
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +20,8 @@ from .entry import ServerEntry, Transport
 from .expand import Expander, NeedsInput
 
 SSE_TYPES: Final = frozenset({"sse"})
+# ~/.claude.json keeps history and grows to a few MB; anything past this is not a config.
+MAX_CONFIG_BYTES: Final = 64 * 1024 * 1024
 HTTP_TYPES: Final = frozenset({"http", "streamable-http", "streamable_http", "streamableHttp"})
 
 
@@ -36,7 +40,7 @@ def read_config(path: Path, host: str, expand: Expander) -> list[ServerEntry]:
         ConfigUnreadable: the file cannot be read or parsed.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
         doc: object = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (OSError, ValueError) as exc:
         raise ConfigUnreadable(path, str(exc)) from exc
@@ -47,6 +51,24 @@ def read_config(path: Path, host: str, expand: Expander) -> list[ServerEntry]:
     servers = _servers(fields, "mcp_servers") if codex else json_servers(fields, expand)
     entries = (server_entry(name, spec, host, expand, codex=codex) for name, spec in servers.items())
     return [entry for entry in entries if entry is not None]
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, as ``count`` reads a payload: a regular file only (a FIFO would block for ever, and
+    ``/dev/zero`` never ends), and no more than ``MAX_CONFIG_BYTES``.
+
+    Raises:
+        OSError: it cannot be opened or read.
+        ValueError: it is not a regular file, is too large, or is not UTF-8.
+    """
+    # O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer before fstat can refuse it.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file; pass the host's config file itself")
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(f"larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB, more than any host config")
+    return data.decode("utf-8")
 
 
 def json_servers(doc: Mapping[str, Any], expand: Expander) -> dict[str, object]:
@@ -102,7 +124,14 @@ def _entry(
         cwd=expand(cwd) if isinstance(cwd := fields.get("cwd"), str) else None,
         url=expand(url) if isinstance(url, str) else None,
         headers={key: expand(value) for key, value in headers.items()},
+        expanded=tuple(_expanded_variables(expand, command, url, fields.get("args"))),
     )
+
+
+def _expanded_variables(expand: Expander, command: object, url: object, args: object) -> list[str]:
+    """What the variables in the command, url and args expand to (env and headers are secrets already)."""
+    raw = [command, url, *(cast(list[Any], args) if isinstance(args, list) else [])]
+    return [value for item in raw if isinstance(item, str) for value in expand.variables_in(item)]
 
 
 def _transport(fields: Mapping[str, Any]) -> Transport:

@@ -24,6 +24,8 @@ from ..upstream.servers import server_http_client
 from .entry import ServerEntry
 
 MAX_PAGES: Final = 100
+# What one server's tools may add up to, as JSON: the largest real servers list well under 1 MiB.
+MAX_LISTED_BYTES: Final = 16 * 1024 * 1024
 REASON_CHARS: Final = 300
 
 
@@ -65,16 +67,29 @@ async def list_tools(entry: ServerEntry, *, timeout_s: float, redact: Redactor |
 
 
 async def _listed(entry: ServerEntry, errlog: TextIO) -> Listed:
+    """Every page of tools/list, until no cursor or one already followed (a server that repeats its cursor
+    would be asked again and again); a tool listed twice counts once, and the tools' JSON is bounded.
+
+    Raises:
+        ListingFailed: the tools' JSON passes ``MAX_LISTED_BYTES``.
+    """
     async with _connected(entry, errlog) as client:
-        tools: list[dict[str, Any]] = []
+        tools: dict[str, dict[str, Any]] = {}
+        cursors: set[str] = set()
         cursor: str | None = None
+        size = 0
         for _ in range(MAX_PAGES):
             page = await client.list_tools(cursor=cursor)
-            tools += [tool.model_dump(by_alias=True, exclude_none=True, mode="json") for tool in page.tools]
+            for tool in page.tools:
+                size += len(tool.model_dump_json(by_alias=True, exclude_none=True))
+                tools.setdefault(tool.name, tool.model_dump(by_alias=True, exclude_none=True, mode="json"))
+            if size > MAX_LISTED_BYTES:
+                raise ListingFailed(f"its tools/list passed {MAX_LISTED_BYTES // (1024 * 1024)} MiB of JSON")
             cursor = page.next_cursor
-            if cursor is None:
+            if cursor is None or cursor in cursors:
                 break
-        return Listed(tools)
+            cursors.add(cursor)
+        return Listed(list(tools.values()))
 
 
 @asynccontextmanager
@@ -98,6 +113,8 @@ def _describe(exc: BaseException) -> str:
     """The innermost first failure, as ``Type: message``."""
     while isinstance(exc, BaseExceptionGroup):
         exc = cast(BaseExceptionGroup[BaseException], exc).exceptions[0]
+    if isinstance(exc, ListingFailed):
+        return exc.reason
     message = str(exc).strip() or "(no message)"
     return f"{type(exc).__name__}: {message}"[:REASON_CHARS]
 

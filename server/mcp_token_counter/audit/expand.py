@@ -39,6 +39,17 @@ class Expander:
         """
         return _VARIABLE.sub(lambda match: self._one(match["body"]), value)
 
+    def variables_in(self, value: str) -> list[str]:
+        """The values ``value``'s environment variables expand to: secrets whatever their length (a token
+        passed as ``--token ${GH_TOKEN}`` reaches the server's arguments, and may come back in its errors)."""
+        found: list[str] = []
+        for match in _VARIABLE.finditer(value):
+            body = match["body"]
+            if not body.startswith("input:") and body not in ("workspaceFolder", "workspaceRoot", "userHome"):
+                name = body.removeprefix("env:").partition(":-")[0]
+                found += [self.environ[name]] if self.environ.get(name) else []
+        return found
+
     def _one(self, body: str) -> str:
         if body.startswith("input:"):
             raise NeedsInput(body)

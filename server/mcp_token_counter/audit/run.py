@@ -17,7 +17,7 @@ from ..core.definitions import known_window, window_notes
 from ..core.request import model_id
 from ..core.state import AppState
 from ..core.tool_shape import api_name, messages_tool
-from ..core.tooldefs import ToolPricing, price_tools
+from ..core.tooldefs import MAX_TOOLS, ToolPricing, price_tools
 from ..redaction import Redactor, protect_logs
 from .connect import Listed, ListingFailed, list_tools
 from .entry import ServerEntry, merge_duplicates
@@ -52,7 +52,7 @@ async def audit(
     secrets = [secret for entry in entries for secret in entry.secrets()]
     protect_logs(secrets)
     window = await known_window(state, model)
-    listings = await list_all(entries, options, Redactor(secrets), progress)
+    listings = within_tool_limit(await list_all(entries, options, Redactor(secrets), progress))
     named = [(i, tool) for i, listing in enumerate(listings) if isinstance(listing, Listed) for tool in listing.tools]
     definitions = [host_tool(entries[i].name, tool) for i, tool in named]
     spec = state.catalog.lookup(model)
@@ -94,6 +94,24 @@ async def list_all(
         for index in range(len(entries)):
             group.start_soon(one, index)
     return results
+
+
+def within_tool_limit(listings: Sequence[Listed | ListingFailed]) -> list[Listed | ListingFailed]:
+    """The listings, in order, as long as their tools fit one pricing (``MAX_TOOLS``); a server whose tools
+    would pass it becomes a failed row saying so, and the servers before it are still priced."""
+    kept: list[Listed | ListingFailed] = []
+    room = MAX_TOOLS
+    for listing in listings:
+        if isinstance(listing, Listed) and len(listing.tools) > room:
+            reason = (
+                f"its {len(listing.tools):,} tools would pass the {MAX_TOOLS:,}-tool limit of one audit "
+                "(with the servers above); audit it with --config on its own"
+            )
+            listing = ListingFailed(reason)
+        elif isinstance(listing, Listed):
+            room -= len(listing.tools)
+        kept.append(listing)
+    return kept
 
 
 def host_tool(server: str, tool: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,9 @@ The subcommand's parser, its run, and the table. Exit codes: 0 done, 1 counting 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -16,6 +18,7 @@ import anyio
 from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Column, Table
+from rich.text import Text
 
 from ..audit.configs import ConfigUnreadable, read_config
 from ..audit.discover import Places, found_configs
@@ -26,8 +29,11 @@ from ..audit.run import DEFAULT_PARALLEL, DEFAULT_TIMEOUT_S, AuditOptions, audit
 from ..catalog import Catalog
 from ..core.results import wire_json
 from ..core.state import AppState
+from .shown import markup_safe, shown
 
 EXIT_OVER_BUDGET: Final = 3
+# 128 + SIGTERM, as a shell reports a process the signal ended.
+EXIT_TERMINATED: Final = 143
 
 
 class NoConfig(Exception):
@@ -78,9 +84,32 @@ async def run_audit(args: AuditArgs, out: Console, state: AppState, *, as_json: 
     model = args.model or current_sonnet(state.catalog)
     options = AuditOptions(model=model, timeout_s=args.timeout_s, parallel=args.parallel, budget=args.budget)
     with _Progress(len(entries)) as progress:
-        report = await audit(state, entries, options, progress.advance)
+        report = await _unless_terminated(audit(state, entries, options, progress.advance))
+    if report is None:
+        return EXIT_TERMINATED
     show(out, report, as_json=as_json)
     return EXIT_OVER_BUDGET if report.over_budget else 0
+
+
+async def _unless_terminated[T](work: Awaitable[T]) -> T | None:
+    """``work``'s result, or None once SIGTERM (a cancelled CI job) arrives: the work is cancelled, so the stdio
+    servers it started are ended as the SDK's client ends them, as on Ctrl-C, rather than left running."""
+    done: list[T] = []
+    async with anyio.create_task_group() as group:
+
+        async def run() -> None:
+            done.append(await work)
+            group.cancel_scope.cancel()
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+                async for _ in signals:
+                    group.cancel_scope.cancel()
+                    return
+
+        group.start_soon(watch)
+        group.start_soon(run)
+    return done[0] if done else None
 
 
 def show(out: Console, report: AuditReport, *, as_json: bool) -> None:
@@ -95,15 +124,17 @@ def show(out: Console, report: AuditReport, *, as_json: bool) -> None:
         else f" for {report.model}"
     )
     out.print(
-        f"tool-use overhead (once): {report.overhead:,}  total: {report.total:,} tokens{share} "
-        f"({report.source or 'nothing counted'})",
+        shown(
+            f"tool-use overhead (once): {report.overhead:,}  total: {report.total:,} tokens{share} "
+            f"({report.source or 'nothing counted'})"
+        ),
         highlight=False,
     )
     if report.budget is not None:
         verdict = "OVER" if report.over_budget else "within"
         out.print(f"budget {report.budget:,}: {verdict}", highlight=False)
     for note in report.notes:
-        out.print(f"note: {note}", highlight=False)
+        out.print(shown(f"note: {note}"), highlight=False)
 
 
 def audit_table(report: AuditReport) -> Table:
@@ -111,9 +142,10 @@ def audit_table(report: AuditReport) -> Table:
     table = Table("server / tool", "host", Column("tokens", justify="right"), "status")
     for row in report.servers:
         status = row.status if row.reason is None else f"{row.status}: {row.reason}"
-        table.add_row(f"[bold]{row.name}[/] ({row.transport} {row.target})", row.host, f"{row.tokens:,}", status)
+        where = Text.assemble(shown(row.name, "bold"), shown(f" ({row.transport} {row.target})"))
+        table.add_row(where, shown(row.host), f"{row.tokens:,}", shown(status))
         for tool in row.tools:
-            table.add_row(f"  {tool.name}", "", f"{tool.tokens:,}", "")
+            table.add_row(shown(f"  {tool.name}"), "", f"{tool.tokens:,}", "")
     return table
 
 
@@ -136,5 +168,5 @@ class _Progress:
 
     async def advance(self, entry: ServerEntry) -> None:
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, advance=1, description=f"listed {entry.name}")
+            self._bar.update(self._task, advance=1, description=f"listed {markup_safe(entry.name)}")
         await anyio.lowlevel.checkpoint()

@@ -39,6 +39,7 @@ from .page import write_page
 from .parser import GlobalFlags
 from .progress import FilesProgress
 from .render import cache_view, count_view, emit, files_view, fit_view, models_table
+from .shown import clean
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -205,7 +206,7 @@ def _path_message(exc: PathNotFound | NoMatch, typed: str) -> str:
 
 def _fail(message: str, code: int) -> int:
     # click.echo never wraps: a message stays one line for grep, logs and narrow terminals alike.
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {clean(message)}", err=True)
     return code
 
 
@@ -265,14 +266,17 @@ def request_from(fields: dict[str, Any], source: str, *, for_fit: bool = False) 
         betas = _BETAS.validate_python(fields.get("betas"))
     except ValidationError as exc:
         raise UsageError(f"{source}: {describe(exc, prefix='betas' if exc.title.startswith('list') else '')}") from exc
-    return build_request(
-        model=fields["model"],
-        messages=messages,
-        body_fields=body,
-        betas=betas,
-        raw_arguments=fields,
-        used_locally=("max_tokens",) if for_fit else (),
-    )
+    try:
+        return build_request(
+            model=fields["model"],
+            messages=messages,
+            body_fields=body,
+            betas=betas,
+            raw_arguments=fields,
+            used_locally=("max_tokens",) if for_fit else (),
+        )
+    except TokenCounterError as exc:  # a model id, thinking budget or beta the request itself gets wrong
+        raise UsageError(f"{source}: {exc}") from exc
 
 
 def _own_max_tokens(fields: dict[str, Any], source: str) -> int | None:

@@ -10,6 +10,7 @@ rendering, and start-up time is measured.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -305,6 +306,21 @@ def models(ctx: click.Context, verbose: int, as_json: bool) -> None:
     ctx.exit(commands.models(flags=merged(ctx, verbose=verbose, as_json=as_json)))
 
 
+class Seconds(click.FloatRange):
+    """A finite number of seconds above 0: ``nan`` passes a plain range, as every comparison with it is false."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0, min_open=True)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds; pass one above 0, such as 30.", param, ctx)
+        return seconds
+
+
 AUDIT_EPILOG: Final = """Reads Claude Desktop's claude_desktop_config.json (macOS, Windows, Linux), Claude Code's
 .mcp.json and ~/.claude.json, Cursor's .cursor/mcp.json (project and user), VS Code's .vscode/mcp.json and Codex's
 ~/.codex/config.toml, or only the --config files. Every server is started or reached as the host would:
@@ -339,7 +355,7 @@ Example:
 @click.option(
     "--budget", type=click.IntRange(min=0), default=None, metavar="N", help="Exit 3 when the total is over N."
 )
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per server [30].")
+@click.option("--timeout", type=Seconds(), default=None, help="Seconds per server [30].")
 @click.option("--parallel", type=click.IntRange(min=1), default=None, help="Servers at once [4].")
 @global_options
 @click.pass_context

@@ -18,6 +18,7 @@ from ..catalog import builtin_catalog
 from ..core.results import CacheCheck, ContextFit, TokenCount, wire_json
 from ..files.count import FileCount
 from ..view.terminal import bar_line, window_of
+from .shown import shown as shown_text
 
 RIGHT: Final = "right"
 # Why a count is an estimate, for a person (results carry the code, core.counter.FallbackReason).
@@ -46,18 +47,18 @@ def emit[R: BaseModel](out: Console, result: R, *, as_json: bool, view: Callable
         return
     shown = view(result)
     # The heading stays a plain line: as a table title rich would wrap it to the table's width.
-    out.print(shown.heading, highlight=False, soft_wrap=True)
+    out.print(shown_text(shown.heading), highlight=False, soft_wrap=True)
     if isinstance(result, TokenCount | FileCount):
         out.print(bar_line(window_of(result, builtin_catalog())), highlight=False)
     out.print(shown.table)
     for line in shown.lines:
-        out.print(line, highlight=False, markup=False, soft_wrap=True)
+        out.print(shown_text(line), highlight=False, soft_wrap=True)
 
 
 def count_view(result: TokenCount) -> View:
     table = Table("part", Column("tokens", justify=RIGHT))
     for name, tokens in (result.breakdown or {"total": result.input_tokens}).items():
-        table.add_row(name, f"{tokens:,}")
+        table.add_row(shown_text(name), f"{tokens:,}")
     heading = f"{result.model}: {_tokens(result)} input tokens ({_how(result)})"
     return View(heading, table, _details(result))
 
@@ -68,7 +69,7 @@ def fit_view(result: ContextFit) -> View:
     if result.source == "estimate":
         table.add_row("± estimate margin", f"{result.uncertainty_tokens:,}")
     table.add_row("reserved output", f"{result.reserved_output_tokens:,}")
-    table.add_row(f"context window ({result.window_source})", f"{result.context_window:,}")
+    table.add_row(shown_text(f"context window ({result.window_source})"), f"{result.context_window:,}")
     table.add_row("remaining", f"{result.remaining_tokens:,}")
     table.add_row("utilization", f"{result.utilization:.1%}")
     verdict = "fits" if result.fits else "does NOT fit"
@@ -104,9 +105,9 @@ def _savings_line(savings: dict[str, Any]) -> str:
 def files_view(result: FileCount) -> View:
     table = Table("file", Column("tokens", justify=RIGHT))
     for name, tokens in result.files.items():
-        table.add_row(name, f"{tokens:,}")
+        table.add_row(shown_text(name), f"{tokens:,}")
     for name, why in result.skipped.items():
-        table.add_row(f"[dim]{name}[/]", f"[dim]skipped: {why}[/]")
+        table.add_row(shown_text(name, "dim"), shown_text(f"skipped: {why}", "dim"))
     verdict = "fits" if result.fits else "does NOT fit"
     how = "estimate" if result.source == "estimate" else "api"
     heading = f"{result.model}: {result.input_tokens:,} tokens ({how}), {verdict} in {result.context_window:,}"

@@ -1,9 +1,10 @@
 """The count cache: LRU with a TTL, bounded in bytes, keyed by a digest of the canonical request.
 
-A request is keyed by SHA-256 over where it is counted (provider and base URL), the model, the sorted
-betas and the SHA-256 of the exact body bytes that are sent. Only that 32-byte digest and the small result
-are kept, never the body: a 30 MB base64 image costs the same ~300 bytes as "Hello", and the same image sent
-again is the same key, so it is never stored twice.
+A request is keyed by SHA-256 over its scope (``credential_scope``: where it is counted, with which
+credential), the model, the sorted betas, the user profile id and the SHA-256 of the exact body bytes that
+are sent; each in its own place of a JSON array, so no value of one field can pass for another's. Only
+that 32-byte digest and the small result are kept, never the body: a 30 MB base64 image costs the same
+~300 bytes as "Hello", and the same image sent again is the same key, so it is never stored twice.
 
 Counts are deterministic for a given model and body, so a hit is served without an upstream request. The
 TTL bounds how long a count can outlive a tokenizer change behind an unchanged model id.
@@ -12,6 +13,8 @@ TTL bounds how long a count can outlive a tokenizer change behind an unchanged m
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 from collections.abc import Iterable
 from typing import Final, Protocol
 
@@ -22,6 +25,9 @@ from ..clock import Clock
 # Bookkeeping per entry beyond its strings: the cache's slots, the key, the result object.
 ENTRY_OVERHEAD_BYTES: Final = 400
 KEY_BYTES: Final = 32
+# What the credential's HMAC is taken over: the credential is the HMAC's key, so the tag says nothing about it
+# to whoever reads Redis, and every replica holding the same credential finds the same entries.
+_SCOPE_LABEL: Final = b"mcp-token-counter cache scope v1"
 
 
 class Sized(Protocol):
@@ -32,20 +38,30 @@ class Sized(Protocol):
         ...
 
 
+def credential_scope(where: str, *, credential: str | None = None) -> str:
+    """Whose entries a request may read and write: where it is counted (provider and base URL, or offline)
+    and the credential it is counted with. The caller's own identity (an OAuth subject) narrows it further
+    where there is one.
+
+    Tenants sharing Redis never see each other's entries, nor learn that someone counted the same body: a
+    replica with another credential (or an invalid one) misses and asks the API. The credential appears only
+    as an HMAC keyed by itself, never as such.
+    """
+    tag = hmac.new(credential.encode("utf-8", "surrogatepass"), _SCOPE_LABEL, hashlib.sha256) if credential else None
+    return json.dumps([where, tag.hexdigest() if tag is not None else None])
+
+
 def request_key(
     *, scope: str, model: str, betas: Iterable[str], body_sha256: bytes, user_profile_id: str | None = None
 ) -> bytes:
-    """The cache key: a digest over where, which model, which betas and profile, and the body bytes' digest.
+    """The cache key: a digest over the scope (``credential_scope``), the model, the betas, the user profile id and
+    the body bytes' digest.
 
     The body comes as its digest because it is hashed while it is encoded, a piece at a time
     (``upstream.body.encode_body``), and is never whole in memory.
     """
-    digest = hashlib.sha256()
-    header = "\0".join((scope, model, ",".join(sorted(betas)), user_profile_id or ""))
-    digest.update(header.encode("utf-8", "surrogatepass"))
-    digest.update(b"\0")
-    digest.update(body_sha256)
-    return digest.digest()
+    header = json.dumps([scope, model, sorted(betas), user_profile_id, body_sha256.hex()])
+    return hashlib.sha256(header.encode("ascii")).digest()
 
 
 def entry_bytes(value: Sized) -> int:

@@ -36,7 +36,7 @@ from ..errors import (
 from ..metrics import Metrics
 from ..upstream.body import NESTING_MESSAGE, EncodedBody, encode_body
 from ..upstream.client import CountingClient
-from .cache import CountCache, request_key
+from .cache import CountCache, credential_scope, request_key
 from .counted import Counted, FallbackReason, counted_from_json, counted_to_json
 from .estimate import Estimator
 from .request import CountRequest
@@ -129,15 +129,17 @@ class RequestCounter:
     def _encode_and_key(self, request: CountRequest) -> tuple[EncodedBody | None, bytes]:
         """The body to send (None offline) and the cache key, from one encoding of the body."""
         if self._client is None:
-            content, scope = None, "offline"
+            content, scope = None, credential_scope("offline")
             body_sha256 = hashlib.sha256(_hashable_body(request.body)).digest()
         else:
-            content, scope = encode_body(request.body), self._client.scope
+            content = encode_body(request.body)
+            scope = credential_scope(self._client.scope, credential=self._client.credential_secret)
             body_sha256 = content.sha256
         key = request_key(
             scope=cache_scope(scope),
             model=request.model,
-            betas=(*request.betas, request.user_profile_id or ""),
+            betas=request.betas,
+            user_profile_id=request.user_profile_id,
             body_sha256=body_sha256,
         )
         return content, key

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
@@ -17,8 +17,9 @@ from ..catalog import normalize_model_id
 from ..errors import TokenCounterError
 
 # What count_tokens takes, as anthropic-sdk-python 0.121.0 (2026-08-07) types it: the body fields of
-# types/message_count_tokens_params.py and types/beta/message_count_tokens_params.py. A field the API adds
-# later is not refused here: it passes through, and the API is the judge.
+# types/message_count_tokens_params.py and types/beta/message_count_tokens_params.py. Only these are forwarded
+# from the top level: a client's own bookkeeping (Gemini CLI adds ``wait_for_previous`` to every call) must never
+# reach the API, which refuses fields it does not know. A field newer than this table goes in ``extra_body``.
 COUNT_FIELDS: Final = frozenset(
     {
         "model",
@@ -56,6 +57,12 @@ GENERATION_FIELDS: Final = frozenset(
         "top_p",
     }
 )
+# Fields newer than COUNT_FIELDS, merged into the body as they are (the name Anthropic's SDKs give it).
+EXTRA_BODY: Final = "extra_body"
+# Set from the validated arguments only, so that extra_body cannot slip past their checks and normalisation.
+_NOT_EXTRA: Final = frozenset({"model", "messages", *HEADER_FIELDS})
+# How much of a client's field name an ignored_fields entry echoes.
+_MAX_FIELD_NAME: Final = 64
 _MAX_MODEL_ID: Final = 200
 MIN_THINKING_BUDGET: Final = 1024
 _BETA_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -102,8 +109,10 @@ class BodyFields:
 
 
 BODY_FIELDS: Final = tuple(field.name for field in fields(BodyFields))
-# Raw arguments never passed through as they are: taken from the signature, sent as headers, or dropped.
-_NOT_PASSED: Final = frozenset({"model", "messages", *HEADER_FIELDS, *BODY_FIELDS, *GENERATION_FIELDS})
+# Raw arguments forwarded from the top level as they are: the table's fields the tools do not declare.
+_PASSED: Final = COUNT_FIELDS - {"model", "messages", *BODY_FIELDS}
+# Raw arguments that are neither forwarded from the top level nor reported as ignored.
+_TAKEN: Final = frozenset({"model", "messages", EXTRA_BODY, *HEADER_FIELDS, *BODY_FIELDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +141,15 @@ def build_request(
     """Assemble the forwarded body and headers from validated tool arguments.
 
     ``body_fields`` are forwarded as they are. ``raw_arguments`` are the arguments as the client sent them:
-    a generation-only field (``temperature``) is reported in ``ignored_fields`` so an agent that pasted it
-    learns it was dropped; ``user_profile_id`` becomes its header; any other field the tool does not declare
-    (``speed``, ``output_format``, one the API adds later) is forwarded for the API to judge.
+    the count_tokens fields the tool does not declare (``speed``, ``output_format``) are forwarded,
+    ``user_profile_id`` becomes its header, ``extra_body``'s fields are merged into the body, and every other
+    field (``temperature``, a client's ``wait_for_previous``) is dropped and reported in ``ignored_fields``,
+    so an agent that sent it learns it was not counted. A ``null`` is the same as leaving a field out.
+
+    Raises:
+        TokenCounterError: a bad model id, thinking budget, beta name, user profile id or ``extra_body``.
     """
-    raw = raw_arguments or {}
+    raw = {key: value for key, value in (raw_arguments or {}).items() if value is not None}
     api_model = model_id(model)
     body: dict[str, Any] = {
         "model": api_model,
@@ -144,17 +157,45 @@ def build_request(
     }
     _check_thinking(body_fields.thinking)
     body.update(body_fields.present())
+    body.update((key, value) for key, value in raw.items() if key in _PASSED)
+    body.update(_extra_body(raw.get(EXTRA_BODY)))
     local = frozenset(used_locally)
-    passed = (item for item in raw.items() if item[0] not in _NOT_PASSED and item[0] not in local)
-    body.update((key, value) for key, value in passed if value is not None)
+    ignored = (key for key in raw if key not in _TAKEN and key not in _PASSED and key not in local)
     return CountRequest(
         model=api_model,
         body=body,
         betas=_betas(betas),
-        ignored_fields=tuple(sorted(key for key in raw if key in GENERATION_FIELDS and key not in local)),
+        ignored_fields=tuple(sorted({_field_name(key) for key in ignored})),
         user_profile_id=_user_profile_id(raw.get("user_profile_id")),
         inference_geo=geo if isinstance(geo := raw.get("inference_geo"), str) else None,
     )
+
+
+def _extra_body(value: object) -> dict[str, Any]:
+    """The fields of ``extra_body``, to merge into the body.
+
+    Raises:
+        TokenCounterError: not an object, or it sets a field that has its own argument.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TokenCounterError(
+            f"{EXTRA_BODY}: it must be an object of body fields to forward as they are, such as "
+            '{"new_field": "value"}; leave it out if there are none.'
+        )
+    extra = {str(key): item for key, item in cast(Mapping[object, Any], value).items()}
+    if clash := sorted(_NOT_EXTRA.intersection(extra)):
+        raise TokenCounterError(
+            f"{EXTRA_BODY}: {', '.join(clash)} cannot be set here; pass it as its own argument at the top level."
+        )
+    return extra
+
+
+def _field_name(name: str) -> str:
+    """A client's field name as ignored_fields echoes it: bounded and printable."""
+    printable = "".join(char if char.isprintable() else "?" for char in name[:_MAX_FIELD_NAME])
+    return printable + ("…" if len(name) > _MAX_FIELD_NAME else "")
 
 
 def model_id(model: str) -> str:

@@ -90,6 +90,15 @@ def roots_from_uris(uris: Iterable[str]) -> list[Path]:
     return roots
 
 
+def working_folder_root(cwd: Path, home: Path) -> list[Path]:
+    """``cwd`` as the one root when nothing else names one; none when it is ``/``, the home folder or a folder
+    above it, which would open every file of the user (or of the machine)."""
+    folder, home = cwd.resolve(), home.resolve()
+    if folder == Path(folder.anchor) or folder == home or folder in home.parents:
+        return []
+    return [folder]
+
+
 def collect(patterns: Sequence[str], roots: Sequence[Path], on_entry: Callable[[int], None] | None = None) -> Collected:
     """Read the files named by ``patterns`` (paths, folders or globs, relative to the first root).
 
@@ -102,8 +111,10 @@ def collect(patterns: Sequence[str], roots: Sequence[Path], on_entry: Callable[[
     """
     if not roots:
         raise PathRefused(
-            "No roots to read files from: the client listed no file:// roots and TOKEN_COUNTER_ALLOWED_DIRS "
-            "is not set. Add a root in the client, or set TOKEN_COUNTER_ALLOWED_DIRS."
+            "No roots to read files from: the client listed no file:// roots, TOKEN_COUNTER_ALLOWED_DIRS is not "
+            "set, and the server's working folder is / or the home folder (or above it), which is never read "
+            "whole. Set TOKEN_COUNTER_ALLOWED_DIRS to the folders to read, add a root in the client, or start the "
+            "server in a project folder."
         )
     collected = Collected()
     seen: set[Path] = set()

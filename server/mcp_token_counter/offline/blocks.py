@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from .images import image_source_cost
-from .jsonish import as_list, as_mapping, get_str
+from .jsonish import as_list, as_mapping, clipped, get_str
 from .pdf import fallback_pages_cost, pdf_cost
 from .profile import Profile
 from .result import Cost, percent, text_cost, total
@@ -68,7 +68,9 @@ def block_cost(block: object, ctx: BlockContext) -> Cost:
         return handler(obj, ctx)
     if _SERVER_RESULT.match(kind):
         return json_cost(obj, ctx) + Cost(notes=("Server-tool results estimated from their JSON.",))
-    return json_cost(obj, ctx) + Cost(notes=(f"Unknown block type {kind or '(none)'!r} counted from its JSON.",))
+    return json_cost(obj, ctx) + Cost(
+        notes=(f"Unknown block type {clipped(kind or '(none)')!r} counted from its JSON.",)
+    )
 
 
 def _text(text: str, ctx: BlockContext) -> Cost:
@@ -99,7 +101,7 @@ def _document_source(source: Mapping[str, object] | None, ctx: BlockContext) -> 
         return _text(data, ctx)
     if kind == "content":
         return content_cost(source.get("content"), ctx)
-    note = f"Document from a {kind} source: its content is unknown offline; priced as one PDF page."
+    note = f"Document from a {clipped(kind)} source: its content is unknown offline; priced as one PDF page."
     return fallback_pages_cost(1, ctx.profile.image_caps, note)
 
 

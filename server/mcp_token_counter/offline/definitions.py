@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from .jsonish import as_list, as_mapping, get_str, type_of
+from .jsonish import as_list, as_mapping, clipped, get_str, type_of
 from .profile import Profile
 from .result import Cost, percent, text_cost, total
 from .text import json_text, text_tokens
@@ -43,7 +43,7 @@ def tool_prompt_cost(tools: object, tool_choice: object, profile: Profile) -> Co
     tokens = profile.tool_prompt.get(choice)
     if tokens is None:
         tokens = max(profile.tool_prompt.values(), default=0)
-        return Cost(tokens, percent(tokens, PROMPT_MARGIN_PCT), notes=(f"Unknown tool_choice {choice!r}.",))
+        return Cost(tokens, percent(tokens, PROMPT_MARGIN_PCT), notes=(f"Unknown tool_choice {clipped(choice)!r}.",))
     return Cost(tokens, percent(tokens, PROMPT_MARGIN_PCT))
 
 
@@ -62,7 +62,7 @@ def _definition(tool: object, profile: Profile) -> Cost:
     dated = _DATED_TYPE.match(kind)
     documented = None if dated is None else profile.anthropic_tools.get(dated["kind"])
     if dated is None or documented is None:
-        return _from_json(obj, profile, f"No documented cost for tool type {kind!r}; counted from its JSON.")
+        return _from_json(obj, profile, f"No documented cost for tool type {clipped(kind)!r}; counted from its JSON.")
     if dated["kind"] == "computer_toolset" and obj.get("enable_zoom") is False:
         documented -= profile.anthropic_tools.get("computer_toolset_zoom", 0)
     return Cost(documented, percent(documented, ANTHROPIC_MARGIN_PCT))

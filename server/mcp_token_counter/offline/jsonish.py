@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import Final, cast
+
+# The most of a caller's value a note repeats.
+MAX_ECHO_CHARS: Final = 60
 
 
 def as_mapping(value: object) -> Mapping[str, object] | None:
@@ -20,6 +23,12 @@ def get_str(obj: Mapping[str, object], key: str) -> str | None:
     """``obj[key]`` when it is a string."""
     value = obj.get(key)
     return value if isinstance(value, str) else None
+
+
+def clipped(text: str) -> str:
+    """A caller's value as a note quotes it: at most ``MAX_ECHO_CHARS`` characters (a 1 MB block type was
+    echoed whole in every result's notes, and in the agent's context)."""
+    return text if len(text) <= MAX_ECHO_CHARS else text[:MAX_ECHO_CHARS] + "…"
 
 
 def type_of(value: object) -> str | None:

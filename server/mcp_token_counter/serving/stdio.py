@@ -48,6 +48,9 @@ GRACE_S: Final = 5.0
 _CHUNK_BYTES: Final = 1 << 20
 # Lines read ahead of the server; a client that sends faster waits on the pipe, as it would on the SDK's reader.
 _BUFFERED_LINES: Final = 16
+# Requests that stay open to carry notifications (protocol 2026-07-28) rather than calls awaiting an answer: the
+# end of input never waits for them.
+_STREAMS: Final = frozenset({"subscriptions/listen"})
 _SHUTTING_DOWN: Final = "The server is shutting down and takes no new calls; send it again once it is back."
 _UNREADABLE: Final = (
     "The message is not JSON this server can read ({reason}). A common cause is text that is not valid "
@@ -256,7 +259,8 @@ class Guard(_Wrapping):
                 await self._answer(item)
             elif isinstance(item.message, JSONRPCRequest):
                 if not self._stopping:
-                    self._track(item.message.id)
+                    if item.message.method not in _STREAMS:
+                        self._track(item.message.id)
                     return item
                 await self._refuse(item.message.id)
             else:
@@ -346,7 +350,7 @@ def _unreadable(error: Exception) -> tuple[RequestId | None, int, str] | None:
     if isinstance(line, str):
         try:
             frame: object = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than Python's recursion limit: unreadable too
             return None, PARSE_ERROR, reason
         code = PARSE_ERROR
     else:

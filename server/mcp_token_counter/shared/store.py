@@ -28,7 +28,7 @@ import anyio
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from ..clock import Clock
 from ..config import RedisSettings
@@ -39,6 +39,8 @@ from .breaker import DEFAULT_RETRY_AFTER_S, CircuitBreaker
 logger = logging.getLogger(__name__)
 
 PREFIX: Final = "mcp-token-counter:"
+# The most of a count's value ever read: a valid one is a few hundred bytes, a planted one may be anything.
+MAX_VALUE_BYTES: Final = 16_384
 _MICRO: Final = 1_000_000
 
 # KEYS: next free slot, cool-down end (microseconds on Redis's clock). ARGV: interval, longest acceptable wait
@@ -128,10 +130,13 @@ class SharedStore:
         """Close the connections."""
         await self._redis.aclose()
 
-    async def get_count(self, key: bytes) -> bytes | None:
-        """The stored value for a request key, or None (absent, or Redis unavailable)."""
-        value = await self._guarded(lambda: self._redis.get(_count_key(key)))
-        return value if isinstance(value, bytes) else None
+    async def get_count(self, key: bytes, *, max_bytes: int = MAX_VALUE_BYTES) -> bytes | None:
+        """The stored value for a request key, or None (absent, over ``max_bytes``, or Redis unavailable).
+
+        Only ``max_bytes + 1`` bytes are ever read, so a planted 5 MB value costs no more than a valid one.
+        """
+        value = await self._guarded(lambda: self._redis.getrange(_count_key(key), 0, max_bytes))
+        return value if isinstance(value, bytes) and 0 < len(value) <= max_bytes else None
 
     async def put_count(self, key: bytes, value: bytes, *, ttl_s: float) -> None:
         """Store a value for a request key for ``ttl_s`` (skipped when Redis is unavailable)."""
@@ -171,6 +176,11 @@ class SharedStore:
         with anyio.CancelScope(deadline=anyio.current_time() + self._timeout_s) as scope:
             try:
                 result = await operation()
+            except ResponseError as exc:
+                if not str(exc).startswith("WRONGTYPE"):
+                    await self._failed(exc)
+                    return None
+                # Redis answered: a key someone set to another type is bad data, a miss, never an outage.
             except (RedisError, OSError) as exc:  # a socket timeout is an OSError; wrong auth a RedisError
                 await self._failed(exc)
                 return None

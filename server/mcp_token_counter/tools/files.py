@@ -10,7 +10,7 @@ from mcp.types import CallToolResult, ListRootsResult, ToolAnnotations
 from pydantic import Field
 
 from ..core.state import AppState
-from ..files.collect import roots_from_uris
+from ..files.collect import roots_from_uris, working_folder_root
 from ..files.count import FileCount, FileQuery
 from ..files.count import count_files as count_local_files
 from .result import tool_result
@@ -55,6 +55,8 @@ async def count_files(
 
 
 def _roots(listed: ListRootsResult | None, allowed_dirs: tuple[str, ...]) -> list[Path]:
-    """The client's file roots when it has any, else the configured folders."""
+    """The client's file roots when it has any, else the configured folders, else the server's working folder
+    (Codex sends no roots and starts the server in the project) unless that would open every file."""
     from_client = roots_from_uris(str(root.uri) for root in listed.roots) if listed is not None else []
-    return from_client or [Path(d).expanduser().resolve() for d in allowed_dirs]
+    configured = [Path(d).expanduser().resolve() for d in allowed_dirs]
+    return from_client or configured or working_folder_root(Path.cwd(), Path.home())

@@ -4,6 +4,10 @@ pydantic adds a ``title`` to every property, a model's docstring as its ``descri
 ``additionalProperties: true`` (the JSON Schema default) on open objects, and spells optional arguments as
 ``anyOf [T, null]`` with ``default: null``. None of it tells a model anything the property names,
 ``required`` and the tool description do not.
+
+Input schemas are also kept portable: no type lists (``["array", "null"]``) and no empty ``{}`` schemas, which
+the Inspector warns about and Gemini rewrites. An optional argument is advertised as its type alone; the server
+still takes ``null`` for it, as leaving it out (``arguments.without_optional_nulls``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any, cast
 
 
 def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The input schema without titles, with optional arguments spelled short (``_without_null_branch``)."""
+    """The input schema without titles, with optional arguments as their type alone (``_without_null_branch``)."""
     return cast(dict[str, Any], _compact(_inline_defs(_without_model_docs(schema)), drop_null=True))
 
 
@@ -76,22 +80,19 @@ def _enum_untyped(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _without_null_branch(node: dict[str, Any]) -> dict[str, Any]:
-    """An optional argument, still accepting ``null`` (a client that validates before sending must not refuse
-    ``cache_control: null``) in the fewest tokens: an object or null is ``{}`` (any value; the field's name
-    says what it holds), one other type gets ``"type": [T, "null"]``, a union keeps its null branch."""
+    """An optional argument as the type it takes besides ``null``: one type alone, a union without its null
+    branch. The ``null`` a client sends anyway (mcp-use sends one for every argument left out) is dropped before
+    validation, so the schema need not say it."""
     branches = node.get("anyOf")
     if not isinstance(branches, list):
         return node
     kept = [b for b in cast(list[Any], branches) if b != {"type": "null"}]
-    if len(kept) != 1 or len(kept) == len(cast(list[Any], branches)):
+    if len(kept) == len(cast(list[Any], branches)):
         return node
     rest = {k: v for k, v in node.items() if k != "anyOf"}
-    only = cast(dict[str, Any], kept[0])
-    if only == {"type": "object"} or only == {"additionalProperties": True, "type": "object"}:
-        return rest
-    if isinstance(only.get("type"), str):
-        return {**only, "type": [only["type"], "null"], **rest}
-    return node
+    if len(kept) == 1:
+        return {**cast(dict[str, Any], kept[0]), **rest}
+    return {**rest, "anyOf": kept}
 
 
 def _type_lists(node: Any) -> Any:

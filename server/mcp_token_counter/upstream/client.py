@@ -135,6 +135,11 @@ class CountingClient:
         """Where counts come from (provider and base URL): part of every cache key."""
         return self._scope
 
+    @property
+    def credential_secret(self) -> str:
+        """The credential itself, for the cache's keyed scope (``core.cache.cache_scope``) only; never shown."""
+        return self._credential.secret.get_secret_value()
+
     def headers(self, betas: tuple[str, ...] = (), user_profile_id: str | None = None) -> dict[str, str]:
         """Auth, version and content headers; ``anthropic-beta`` and ``anthropic-user-profile-id`` when given."""
         secret = self._credential.secret.get_secret_value()
