@@ -3,6 +3,8 @@
 UV_VERSION := 0.13.9
 VENV := .venv
 UV := $(VENV)/bin/uv
+# The compiled offline engine's sources: a change rebuilds the editable install (uv's cache-keys say the same).
+ENGINE := setup.py server/mcp_token_counter/_engine.pyx
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
 
 .PHONY: setup setup-runtime browser run test lint bench bundle dist clean
@@ -14,13 +16,13 @@ $(UV):
 
 # The server and its runtime dependencies only (what `make run` needs).
 setup-runtime: $(VENV)/.runtime
-$(VENV)/.runtime: pyproject.toml uv.lock | $(UV)
+$(VENV)/.runtime: pyproject.toml uv.lock $(ENGINE) | $(UV)
 	$(SYNC) --no-dev
 	@touch $@
 
 # The runtime plus the dev and test tools (ruff, pyright, pytest, ...).
 setup: $(VENV)/.synced
-$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+$(VENV)/.synced: pyproject.toml uv.lock $(ENGINE) | $(UV)
 	$(SYNC)
 	@touch $@ $(VENV)/.runtime
 
