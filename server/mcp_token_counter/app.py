@@ -34,6 +34,7 @@ from .config import DEFAULT_SHUTDOWN_GRACE_S, Settings
 from .core.state import AppState, build_state
 from .errors import ConfigError
 from .logs import STARTUP_LOGGER
+from .offline_engine import describe as describe_engine
 from .metrics import Metrics
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
@@ -242,9 +243,15 @@ class SharedLifespan:
 
 def _log_source(settings: Settings) -> None:
     credential = settings.active_credential
+    # Whether the compiled extension imports, not the counter itself: no vocabulary is loaded at start-up.
+    engine = describe_engine()
     if credential is None:
-        startup_logger.info("No provider configured: counts are offline estimates")
+        startup_logger.info("No provider configured: counts are offline estimates; offline engine: %s", engine)
     else:
         startup_logger.info(
-            "Counting with %s via %s (%s)", credential.provider, display_url(settings.base_url), credential.variable
+            "Counting with %s via %s (%s); offline engine: %s",
+            credential.provider,
+            display_url(settings.base_url),
+            credential.variable,
+            engine,
         )

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable, Sequence
+from typing import Final
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from PIL import Image
 
 from mcp_token_counter.catalog import ModelSpec, builtin_catalog
+from mcp_token_counter.offline.ctok_fast import GuardedCounter, fast_counter
+from mcp_token_counter.offline_engine import FORCED, SETTING
 
 type ImageFactory = Callable[..., str]
 type PdfFactory = Callable[[Sequence[tuple[float, float, str]]], str]
@@ -131,3 +134,21 @@ def fragment() -> Callable[[str, str], int]:
         return ctok.token_count(text, version) - frame
 
     return count
+
+
+# The two offline engines every exactness test runs against: the compiled extension (built in the test venv;
+# test_engine.py fails if it is not) and the pure-Python path, forced as a user would force it.
+ENGINES: Final = {"compiled": {}, "python": {SETTING: FORCED}}
+
+
+def counter_on(engine: str, version: str) -> GuardedCounter:
+    """A fresh per-word counter of ``version`` on ``engine`` ("compiled" or "python"), checked to be on it."""
+    counter = fast_counter(version, environ=ENGINES[engine])
+    assert counter.fast.compiled == (engine == "compiled"), f"the {engine} engine is not the one counting"
+    return counter
+
+
+@pytest.fixture(params=list(ENGINES))
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each offline engine in turn."""
+    return request.param

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+import unicodedata
 from collections.abc import Callable
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
@@ -10,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter, fast_counter
+from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter
 from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
 from mcp_token_counter.offline.fast_count import FastCounter
 from mcp_token_counter.offline.plain_words import PlainWords
@@ -20,6 +22,9 @@ from mcp_token_counter.offline.segment_tiling import (
     check_word_boundaries,
     cut_pattern,
 )
+from mcp_token_counter.offline.word_stream import separators
+from mcp_token_counter.offline_engine import load_engine
+from tests.offline.conftest import ENGINES, counter_on
 
 EOW = "\ufdd1"
 VERSIONS = ("3.0", "4.7", "4.8")
@@ -48,10 +53,10 @@ def test_a_vocabulary_whose_pieces_cross_a_gap_is_refused(piece: str) -> None:
         check_word_boundaries(adjacent_pairs({"ab", piece}), " \t\n", EOW)
 
 
-def test_ctoks_vocabularies_keep_to_word_boundaries() -> None:
+def test_ctoks_vocabularies_keep_to_word_boundaries(engine: str) -> None:
     # What the per-word sum rests on, for the installed ctok: building a counter checks it.
     for version in VERSIONS:
-        assert fast_counter(version)("a b") == ctok.token_count("a b", version)
+        assert counter_on(engine, version)("a b") == ctok.token_count("a b", version)
 
 
 def _without_stream_norm(module: str, name: str) -> object:
@@ -75,12 +80,13 @@ def _misstreaming(module: str, name: str) -> object:
 @pytest.mark.parametrize("internal", [_without_stream_norm, _misstreaming])
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_moved_internal_falls_back_to_the_previous_fast_path(
-    internal: Callable[[str, str], object], version: str, caplog: pytest.LogCaptureFixture
+    internal: Callable[[str, str], object], version: str, engine: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
 
     def broken_fast(v: str) -> Counter:
-        return FastCounter(ctok_parts(internal), ctok_internal("main", "_model")(ctok_internal("main", "_family")(v)))
+        model = ctok_internal("main", "_model")(ctok_internal("main", "_family")(v))
+        return FastCounter(ctok_parts(internal), model, load_engine(ENGINES[engine]))
 
     counter = counter_for(version, (broken_fast, engine_counter))
     assert [r.levelno for r in caplog.records] == [logging.DEBUG]
@@ -97,3 +103,9 @@ def test_plain_words_case_memo_stays_bounded() -> None:
     for word in words:  # 105,456 distinct runs
         assert plain.write(word, space_before=True, space_after=True) is not None
     assert len(plain._cases) <= 1 << 16 | 1  # pyright: ignore[reportPrivateUsage]
+
+
+def test_the_separators_are_every_codepoint_of_category_z() -> None:
+    # Found through str.isspace for speed: the slow definition, codepoint by codepoint, must agree.
+    every = (chr(cp) for cp in range(sys.maxunicode + 1))
+    assert separators() == "".join(c for c in every if unicodedata.category(c)[0] == "Z")

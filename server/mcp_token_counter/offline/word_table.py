@@ -59,7 +59,7 @@ class WordTable:
         """``limits``: the keys, and the codepoints of keys, past which the memo starts afresh."""
         self._engine = engine
         self._scanner = scan
-        self._facts = facts
+        self.facts = facts
         self._limits = limits
         self._lock = threading.Lock()
         self.memo: Memo = self._fresh()
@@ -100,7 +100,7 @@ class WordTable:
         ``units_of``."""
         slots, _store, meta = self.memo
         rows = [report[_ROW * r : _ROW * r + _ROW] for r in range(meta[2])]
-        self._facts.learn("".join(body[start:end] for _, start, end, context in rows if context != GAP))
+        self.facts.learn("".join(body[start:end] for _, start, end, context in rows if context != GAP))
         self._engine.settle(self._scanner, codes, report, meta[2], slots)
         left = [(report[_ROW * r], *rows[r][1:]) for r in range(meta[2]) if report[_ROW * r] >= 0]
         if left:
