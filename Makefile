@@ -20,10 +20,11 @@ $(VENV)/.runtime: pyproject.toml uv.lock $(ENGINE) | $(UV)
 	$(SYNC) --no-dev
 	@touch $@
 
-# The runtime plus the dev and test tools (ruff, pyright, pytest, ...).
+# The runtime plus the dev and test tools (ruff, pyright, pytest, ...). The compiled offline engine must build
+# here: a failed compile fails the set-up instead of leaving the tests on the pure-Python path.
 setup: $(VENV)/.synced
 $(VENV)/.synced: pyproject.toml uv.lock $(ENGINE) | $(UV)
-	$(SYNC)
+	TOKEN_COUNTER_REQUIRE_EXTENSION=1 $(SYNC)
 	@touch $@ $(VENV)/.runtime
 
 run: setup-runtime

@@ -11,7 +11,7 @@ import os
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.node
 
 UV = Path(sys.executable).with_name("uv")
 BEARER = f"Bearer {DEFAULT_KEY}"
-SHIPPED_TOP_LEVEL = {"manifest.json", "pyproject.toml", "uv.lock", "README.md", "LICENSE", "server"}
+SHIPPED_TOP_LEVEL = {"manifest.json", "pyproject.toml", "setup.py", "uv.lock", "README.md", "LICENSE", "server"}
+# What a build leaves in server/: bytecode and the compiled engine built in place (never shipped in the bundle).
+BUILT: Final = (".pyc", ".so", ".pyd", ".c")
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +48,13 @@ def unpacked(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def repository_files(folder: str) -> set[str]:
-    """Files under ``folder`` that a build would see (no bytecode caches)."""
+    """Files under ``folder`` that a build would see (no bytecode caches, no compiled engine built in place)."""
     paths = (ROOT / folder).rglob("*")
-    return {p.relative_to(ROOT).as_posix() for p in paths if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(ROOT).as_posix()
+        for p in paths
+        if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(BUILT)
+    }
 
 
 def inspector_config(unpacked: Path, tmp_path: Path, user_config: dict[str, UserValue]) -> Path:
@@ -90,8 +96,8 @@ def test_manifest_passes_mcpb_validate(node_tools: NodeTools) -> None:
 
 
 def test_bundle_ships_only_the_project_files_uv_needs(bundle: Path) -> None:
-    """pyproject.toml, uv.lock, README.md and LICENSE (hatchling reads both), manifest.json and server/ (with the
-    icon): no caches, tests, venvs."""
+    """pyproject.toml, setup.py, uv.lock, README.md and LICENSE (setuptools reads both), manifest.json and server/
+    (with the icon): no caches, tests, venvs, nor the engine built in place."""
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
     assert {name.split("/")[0] for name in names} == SHIPPED_TOP_LEVEL

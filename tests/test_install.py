@@ -1,6 +1,7 @@
 """The package as users get it: the built wheel and sdist, run with ``uvx`` and installed with ``pipx``.
 
-The wheel and sdist are built with ``uv build`` (hatchling, as a release builds them). ``uvx`` is uv's
+The wheel and sdist are built with ``uv build`` (setuptools and Cython, as a release builds them: the wheel
+is platform-specific, with the compiled offline engine). ``uvx`` is uv's
 ``uv tool run``; it and pipx resolve the dependencies from PyPI into their own folders under ``tmp_path``. uv
 uses the test's own interpreter, with downloads of other Pythons switched off, as a host would.
 """
@@ -28,7 +29,7 @@ from tests.mcpb_host import ROOT
 UV: Final = shutil.which("uv", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}") or "uv"
 PIPX: Final = Path(sys.executable).with_name("pipx")
 TOOLS: Final = {"count_tokens", "check_context_fit", "count_files", "count_tool_definitions"}
-VERSION_LINE: Final = f"mcp-token-counter {mcp_token_counter.__version__}\n"
+VERSION_LINE: Final = f"mcp-token-counter {mcp_token_counter.__version__}\noffline engine: compiled (Cython)\n"
 INSTALL_TIMEOUT_S: Final = 600
 
 
@@ -89,8 +90,14 @@ def test_the_wheel_holds_the_package_its_data_and_the_licence(dist: Path) -> Non
         "mcp_token_counter/data/models.json",
         "mcp_token_counter/data/icon.png",
         "mcp_token_counter/cli/parser.py",
+        "mcp_token_counter/view/context.html",
+        "mcp_token_counter/_engine.pyi",
     } <= names
     assert {name.split("/")[0] for name in names} == {"mcp_token_counter", dist_info}
+    # The compiled offline engine, for this platform; its sources stay in the sdist.
+    assert [n for n in names if n.startswith("mcp_token_counter/_engine.") and n.endswith((".so", ".pyd"))]
+    assert not [n for n in names if n.endswith((".pyx", ".c"))]
+    assert not wheel(dist).name.endswith("-none-any.whl")
 
 
 def test_the_wheels_metadata_is_complete(dist: Path) -> None:
@@ -115,7 +122,9 @@ def test_the_sdist_holds_the_licence_readme_changelog_and_sources(dist: Path) ->
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert {"LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "server/mcp_token_counter/__init__.py"} <= names
+    assert {"setup.py", "server/mcp_token_counter/_engine.pyx", "examples/request.json"} <= names
     assert not any(name.startswith("tests/") for name in names)
+    assert not [name for name in names if name.endswith((".so", ".pyd", ".c", ".pyc"))]
 
 
 def test_uvx_runs_the_built_wheel_and_the_checkout(dist: Path, tmp_path: Path) -> None:

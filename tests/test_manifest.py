@@ -83,7 +83,8 @@ def test_entry_point_runs_as_a_script() -> None:
     """Hosts run the entry point as a file, not as ``python -m``."""
     entry_point = ROOT / load_manifest()["server"]["entry_point"]
     done = subprocess.run([sys.executable, entry_point, "--version"], capture_output=True, text=True, check=False)
-    assert (done.returncode, done.stdout) == (0, f"mcp-token-counter {mcp_token_counter.__version__}\n")
+    expected = f"mcp-token-counter {mcp_token_counter.__version__}\noffline engine: compiled (Cython)\n"
+    assert (done.returncode, done.stdout) == (0, expected)
 
 
 def test_every_user_config_field_is_used_and_secrets_are_masked() -> None:

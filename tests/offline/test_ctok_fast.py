@@ -12,6 +12,7 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.offline.conftest import ENGINES, counter_on
 
 from mcp_token_counter.catalog import builtin_catalog
 from mcp_token_counter.offline import ctok_fast
@@ -23,7 +24,6 @@ from mcp_token_counter.offline.ctok_fast import (
     engine_counter,
     public_counter,
 )
-from tests.offline.conftest import ENGINES, counter_on
 
 VERSIONS = sorted({spec.ctok_version for spec in builtin_catalog().models})
 LOGGER = "mcp_token_counter.offline.ctok_fast"

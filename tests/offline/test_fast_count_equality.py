@@ -12,9 +12,9 @@ from __future__ import annotations
 import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
+from tests.offline.conftest import ENGINES, counter_on
 
 from mcp_token_counter.offline import ctok_fast
-from tests.offline.conftest import ENGINES, counter_on
 
 VERSIONS = ("3.0", "4.7", "4.8")
 CORPUS_MB = 5.0

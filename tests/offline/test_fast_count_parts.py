@@ -11,6 +11,7 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.offline.conftest import ENGINES, counter_on
 
 from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter
 from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
@@ -24,7 +25,6 @@ from mcp_token_counter.offline.segment_tiling import (
 )
 from mcp_token_counter.offline.word_stream import separators
 from mcp_token_counter.offline_engine import load_engine
-from tests.offline.conftest import ENGINES, counter_on
 
 EOW = "\ufdd1"
 VERSIONS = ("3.0", "4.7", "4.8")

@@ -11,12 +11,12 @@ import subprocess
 import sys
 
 import pytest
+from tests.test_stdio import INITIALIZE
 
 from mcp_token_counter import _engine
 from mcp_token_counter.offline import word_scan
 from mcp_token_counter.offline.char_facts import KINDS, LOWER, SPECIAL, UNKNOWN, UNLOWERABLE, UPPER
 from mcp_token_counter.offline_engine import FORCED, SETTING, describe, forced_python, load_engine
-from tests.test_stdio import INITIALIZE
 
 COMPILED = "compiled (Cython)"
 
@@ -49,7 +49,7 @@ def test_a_value_not_understood_is_said_and_the_default_kept() -> None:
 def test_the_engine_numbers_what_python_numbers() -> None:
     # The scan's statuses and the writer's tables are read on both sides of the extension's edge.
     assert _engine.STATUSES == (word_scan.DONE, word_scan.PENDING, word_scan.FULL, word_scan.GAP)
-    assert _engine.KINDS == (*range(len(KINDS)), UNKNOWN)
+    assert (*range(len(KINDS)), UNKNOWN) == _engine.KINDS
     assert _engine.CASE_FACTS == (UPPER, LOWER, UNLOWERABLE, SPECIAL)
 
 

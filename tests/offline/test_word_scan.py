@@ -5,7 +5,6 @@ fallback fails, under threads, when the scan cannot be built, and for letters me
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
 from array import array

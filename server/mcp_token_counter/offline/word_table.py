@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 _FIRST_SLOTS: Final = 1 << 15
 _FIRST_STORE: Final = 1 << 17
 # Rows of the report a scan fills with the keys it leaves to Python: past that many, it stops as FULL and
-# runs again once they are filled. Bounded so that a large text's report costs no more than 2 MB.
+# runs again once they are filled. One report per table, made once (2 MB) and reused under the lock.
 _REPORT_ROWS: Final = 1 << 16
 _ROW: Final = 4  # a slot's and a report row's columns
 _UNIT: Final = 3
 
 
-def scanner(engine: ModuleType, parts: CtokParts, model: Any, tiler: CompiledTiler, facts: CharFacts) -> _engine.Scanner:
+def scanner(
+    engine: ModuleType, parts: CtokParts, model: Any, tiler: CompiledTiler, facts: CharFacts
+) -> _engine.Scanner:
     """What the scan reads besides the memo: which codepoints are space, the tiling with its floor prices
     (whitespace, ASCII and the markers priced ahead), and the rules of plain words."""
     spaces = space_chars(parts.classify, parts.space)
@@ -63,6 +65,7 @@ class WordTable:
         self._limits = limits
         self._lock = threading.Lock()
         self.memo: Memo = self._fresh()
+        self._report = array("q", bytes(8 * _ROW * _REPORT_ROWS))
 
     def sums(self, body: str, position: int, previous: int, units_of: UnitsOf) -> Sums:
         """The sums of ``body[position:]``, which starts at a gap after a word of unit ``previous``.
@@ -81,8 +84,7 @@ class WordTable:
                 raise
 
     def _scan(self, body: str, codes: memoryview, position: int, previous: int, units_of: UnitsOf) -> Sums:
-        # A key per word and per gap at most: room to report every one of them, up to _REPORT_ROWS.
-        report = array("q", bytes(8 * _ROW * min(len(codes) - position + 1, _REPORT_ROWS)))
+        report = self._report
         while True:
             slots, store, meta = self.memo
             meta[2] = 0
