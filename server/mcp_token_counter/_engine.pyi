@@ -6,6 +6,7 @@ from collections.abc import Buffer
 STATUSES: tuple[int, int, int, int]
 KINDS: tuple[int, int, int, int, int, int, int]
 CASE_FACTS: tuple[int, int, int, int]
+MAX_NODES: int
 
 class Tiling:
     def __init__(self, edges: Buffer, root: Buffer, floor: Buffer, /) -> None: ...

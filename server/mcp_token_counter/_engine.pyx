@@ -28,6 +28,13 @@ import array as _array
 # Past the largest codepoint, so that node * SPAN + codepoint names one edge.
 cdef int64_t SPAN = 0x110000
 cdef int64_t EMPTY = -1
+# An edge is one 64-bit row: its key (node * SPAN + codepoint) above the low VALUE_BITS, which hold the child
+# and its terminal flag (child << 1 | terminal). Half the size of a (key, value) pair: more of the table
+# stays in cache during the tiling's walk. So a trie holds fewer than 2 ** (VALUE_BITS - 1) nodes.
+cdef int VALUE_BITS = 22
+cdef uint64_t VALUE_MASK = (1 << 22) - 1
+cdef uint64_t EMPTY_ROW = 0xFFFFFFFFFFFFFFFFULL
+MAX_NODES = 1 << 21
 
 # word_scan's statuses and the context of a gap (a test checks they agree).
 cdef enum:
@@ -94,11 +101,12 @@ KINDS = (OTHER, LETTERS, DIGITS, PUNCT, HARD, HARD_PUNCT, UNKNOWN)
 CASE_FACTS = (UPPER, LOWER, UNLOWERABLE, SPECIAL)
 
 cdef array.array _INT64 = _array.array("q")
+cdef array.array _UINT64 = _array.array("Q")
 cdef array.array _INT32 = _array.array("i")
 
 
 cdef struct Trie:
-    const int64_t* edges  # rows (key, child << 1 | terminal)
+    const uint64_t* edges  # rows key << VALUE_BITS | child << 1 | terminal
     uint64_t mask
     const int32_t* root
     const uint8_t* floor
@@ -132,15 +140,15 @@ cdef inline uint64_t _slot(uint64_t key, uint64_t mask) noexcept nogil:
 
 cdef inline int64_t _child(const Trie* trie, int64_t node, uint32_t cp) noexcept nogil:
     """The packed child (node << 1 | terminal) of ``node`` along ``cp``, or -1."""
-    cdef int64_t key = node * SPAN + cp
-    cdef uint64_t at = _slot(<uint64_t>key, trie.mask)
-    cdef int64_t found
+    cdef uint64_t key = <uint64_t>(node * SPAN + cp)
+    cdef uint64_t at = _slot(key, trie.mask)
+    cdef uint64_t row
     while True:
-        found = trie.edges[2 * at]
-        if found == key:
-            return trie.edges[2 * at + 1]
-        if found == EMPTY:
+        row = trie.edges[at]
+        if row == EMPTY_ROW:
             return EMPTY
+        if row >> VALUE_BITS == key:
+            return <int64_t>(row & VALUE_MASK)
         at = (at + 1) & trie.mask
 
 
@@ -148,17 +156,19 @@ cdef class Tiling:
     """The reverse trie (edges, the root's children) and the floor price of each codepoint, as the kernels
     read them. ``floor`` stays Python's to fill: a codepoint not priced yet has 0."""
 
-    cdef const int64_t[::1] _edges
+    cdef const uint64_t[::1] _edges
     cdef const int32_t[::1] _root
     cdef const uint8_t[::1] _floor
     cdef Trie trie
 
-    def __init__(self, const int64_t[::1] edges, const int32_t[::1] root, const uint8_t[::1] floor):
-        if root.shape[0] != SPAN or floor.shape[0] != SPAN or edges.shape[0] < 2:
+    def __init__(self, const uint64_t[::1] edges, const int32_t[::1] root, const uint8_t[::1] floor):
+        if root.shape[0] != SPAN or floor.shape[0] != SPAN:
             raise ValueError("a trie's root and floor tables hold one entry per codepoint")
+        if edges.shape[0] < 1 or edges.shape[0] & (edges.shape[0] - 1):
+            raise ValueError("a trie's edge table holds a power of two of rows")
         self._edges, self._root, self._floor = edges, root, floor
         self.trie.edges = &edges[0]
-        self.trie.mask = edges.shape[0] // 2 - 1
+        self.trie.mask = edges.shape[0] - 1
         self.trie.root = &root[0]
         self.trie.floor = &floor[0]
 
@@ -244,10 +254,13 @@ def build_trie(const uint32_t[::1] codes, const int64_t[::1] lengths):
     """The reverse trie of the pieces ``codes`` holds end to end, ``lengths[i]`` codepoints each (not
     reversed: they are inserted last codepoint first).
 
-    Returns (edges, root) as ``array.array('q')`` and ``array.array('i')``. An edge row is
-    (node * 0x110000 + codepoint, child << 1 | child is terminal), so a step reads one row, in a table at
-    most half full; ``root`` holds the root's packed children by codepoint (-1 for none), since every
-    position of a text starts there. Node 0 is the root.
+    Returns (edges, root) as ``array.array('Q')`` and ``array.array('i')``. An edge row is
+    (node * 0x110000 + codepoint) << 22 | child << 1 | child is terminal, so a step reads one 8-byte row, in
+    a table at most half full; ``root`` holds the root's packed children by codepoint (-1 for none), since
+    every position of a text starts there. Node 0 is the root.
+
+    Raises:
+        ValueError: the pieces make ``MAX_NODES`` nodes or more (ctok's largest vocabulary makes 100,000).
     """
     cdef uint64_t size = 1024
     cdef int64_t* table = _edge_table(size)
@@ -284,24 +297,29 @@ def build_trie(const uint32_t[::1] codes, const int64_t[::1] lengths):
     if table == NULL:
         raise MemoryError()
     try:
+        if nodes >= MAX_NODES:
+            raise ValueError(f"the vocabulary makes {nodes} trie nodes; the compiled engine holds fewer than {MAX_NODES}")
         return _trie_arrays(table, size)
     finally:
         free(table)
 
 
 cdef tuple _trie_arrays(const int64_t* table, uint64_t size):
-    cdef array.array edges = array.clone(_INT64, <Py_ssize_t>(2 * size), zero=False)
+    """The build's (key, value) rows packed into one 64-bit row each, at the same slots; the root's table."""
+    cdef array.array edges = array.clone(_UINT64, <Py_ssize_t>size, zero=False)
     cdef array.array root = array.clone(_INT32, <Py_ssize_t>SPAN, zero=False)
-    cdef int64_t[::1] e = edges
+    cdef uint64_t[::1] e = edges
     cdef int32_t[::1] r = root
     cdef uint64_t i
     with nogil:
         for i in range(<uint64_t>SPAN):
             r[i] = EMPTY
         for i in range(size):
-            e[2 * i] = table[2 * i]
-            e[2 * i + 1] = table[2 * i + 1]
-            if 0 <= table[2 * i] < SPAN:
+            if table[2 * i] == EMPTY:
+                e[i] = EMPTY_ROW
+                continue
+            e[i] = (<uint64_t>table[2 * i]) << VALUE_BITS | <uint64_t>table[2 * i + 1]
+            if table[2 * i] < SPAN:
                 r[table[2 * i]] = <int32_t>table[2 * i + 1]
     return edges, root
 

@@ -157,3 +157,10 @@ def test_the_compiled_engine_needs_no_numpy() -> None:
     done = subprocess.run([sys.executable, "-c", WITH_EXTENSION], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_vocabulary_too_large_for_the_engine_is_refused_with_its_size() -> None:
+    # A row holds the child node in 21 bits: a trie of more nodes is refused, and the counter keeps to ctok's loop.
+    piece = "a" * _engine.MAX_NODES
+    with pytest.raises(ValueError, match="trie nodes"):
+        _engine.build_trie(*_joined([piece]))
