@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from array import array
 from collections.abc import Buffer, Sequence
 from types import ModuleType
 from typing import Any
@@ -15,7 +16,7 @@ from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
 from mcp_token_counter import _engine
 from mcp_token_counter.offline.batch_tiling import batch_tiler
-from mcp_token_counter.offline.compiled_tiler import CompiledTiler
+from mcp_token_counter.offline.compiled_tiler import CompiledTiler, utf32
 from mcp_token_counter.offline.ctok_fast import ctok_internal, fast_counter
 from mcp_token_counter.offline.ctok_internals import CtokParts, ctok_parts
 from mcp_token_counter.offline.segment_tiling import SegmentTiler, vocabulary_cuts
@@ -163,4 +164,4 @@ def test_a_vocabulary_too_large_for_the_engine_is_refused_with_its_size() -> Non
     # A row holds the child node in 21 bits: a trie of more nodes is refused, and the counter keeps to ctok's loop.
     piece = "a" * _engine.MAX_NODES
     with pytest.raises(ValueError, match="trie nodes"):
-        _engine.build_trie(*_joined([piece]))
+        _engine.build_trie(utf32(piece), array("q", [len(piece)]))
