@@ -721,11 +721,18 @@ cdef tuple _scan(Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t pos
     cdef int status = DONE, context
     cdef int64_t words = 0, gaps = 0, seams = 0, gap, unit
     cdef Py_ssize_t after_gap, end
+    # Where the first key not found starts (its gap), with the sums and the unit before it: the next scan
+    # resumes there, as everything before it is summed from units already known.
+    cdef Py_ssize_t resume = -1, start
+    cdef int64_t resume_previous = 0, resume_words = 0, resume_gaps = 0, resume_seams = 0, before
     with nogil:
         while position < n:
+            start, before = position, previous
             after_gap = _skip(codes, n, position, given.space, True)
             gap = _unit(memo, codes, position, after_gap, GAP, given, work)
             status = _status(status, gap)
+            if status != DONE and resume < 0:
+                resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps, seams
             gaps += gap >> 2
             if after_gap == n:
                 break
@@ -733,12 +740,16 @@ cdef tuple _scan(Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t pos
             context = _context(codes, n, after_gap, end)
             unit = _unit(memo, codes, after_gap, end, context, given, work)
             status = _status(status, unit)
+            if status != DONE and resume < 0:
+                resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps - (gap >> 2), seams
             unit = max(unit, 0)  # a pending word adds nothing to this scan's sums, which will not be used
             if previous & 2 and unit & 1 and after_gap - position == 1 and codes[position] == SPACE:
                 seams += 1
             words += unit >> 2
             previous, position = unit, end
-    return status, words, gaps, seams
+    if resume < 0:
+        return status, words, gaps, seams, n, previous
+    return status, resume_words, resume_gaps, resume_seams, resume, resume_previous
 
 
 def scan_words(
@@ -751,12 +762,15 @@ def scan_words(
     int64_t[::1] meta,
     int64_t[::1] report,
 ):
-    """(status, words' costs, gaps' costs, seams) of ``codes[position:]``, which starts at a gap.
+    """(status, words' costs, gaps' costs, seams, resume, its previous) of ``codes[position:]``, which starts
+    at a gap after a word of unit ``previous``.
 
-    ``previous`` is the unit of the word before ``position``. The memo is ``slots`` (rows of hash, key start
+    The sums are those of ``codes[position:resume]``: the whole text when the status is ``DONE``, else the
+    part before the first key the memo lacked or held as pending; once the reported keys are filled, a scan
+    from ``resume`` with its ``previous`` sums the rest. The memo is ``slots`` (rows of hash, key start
     in ``store``, key length << 3 | context, unit; a power of two of them), the key ``store`` of codepoints,
     and ``meta`` (keys held, store used, keys reported); ``report`` gets a row (slot, start, end, context)
-    per key left to Python. The sums are the text's only when the status is ``DONE``.
+    per key left to Python.
     """
     cdef Memo memo = _memo(slots, store, meta, report)
     cdef Work work = Work(NULL, NULL, 0)

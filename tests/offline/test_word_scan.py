@@ -147,7 +147,7 @@ class _Watched:
         self.rehashes = 0
         self.memo: Memo | None = None
 
-    def _scan_words(self, *args: Any) -> tuple[int, int, int, int]:
+    def _scan_words(self, *args: Any) -> tuple[int, int, int, int, int, int]:
         slots, store, meta = args[4:7]
         self.slots.append(len(slots) // 4)
         scanned = _engine.scan_words(*args)
@@ -378,9 +378,9 @@ def _broken_engine() -> ModuleType:
 def _miscounting_engine() -> ModuleType:
     """The real engine, whose scan counts one token too many on every text."""
 
-    def scan_words(*args: Any) -> tuple[int, int, int, int]:
-        status, words, gaps, seams = _engine.scan_words(*args)
-        return status, words + 1, gaps, seams
+    def scan_words(*args: Any) -> tuple[int, int, int, int, int, int]:
+        status, words, gaps, seams, resume, previous = _engine.scan_words(*args)
+        return status, words + 1, gaps, seams, resume, previous
 
     wrong = ModuleType("miscounting_engine")
     wrong.__dict__.update(vars(_engine))

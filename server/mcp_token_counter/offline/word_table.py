@@ -85,12 +85,15 @@ class WordTable:
 
     def _scan(self, body: str, codes: memoryview, position: int, previous: int, units_of: UnitsOf) -> Sums:
         report = self._report
+        words = gaps = seams = 0
         while True:
             slots, store, meta = self.memo
             meta[2] = 0
-            status, words, gaps, seams = self._engine.scan_words(
+            # Summed up to the first key it lacked; after the fill, the next scan resumes there.
+            status, *sums, position, previous = self._engine.scan_words(
                 self._scanner, codes, position, previous, slots, store, meta, report
             )
+            words, gaps, seams = words + sums[0], gaps + sums[1], seams + sums[2]
             if status == DONE:
                 return Sums(words, gaps, seams)
             self._fill(body, codes, report, units_of)
