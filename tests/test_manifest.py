@@ -101,7 +101,7 @@ def test_versions_agree() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "version" not in pyproject["project"]
     assert pyproject["project"]["dynamic"] == ["version"]
-    assert pyproject["tool"]["hatch"]["version"]["path"] == "server/mcp_token_counter/__init__.py"
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "mcp_token_counter.__version__"}
     server_json = load_server_json()
     versions = {
         "installed metadata": importlib.metadata.version("mcp-token-counter"),

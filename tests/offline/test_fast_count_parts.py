@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import unicodedata
 from collections.abc import Callable
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
+from bench.ctok_corpus import EDGE_CASES, equality_corpus
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.offline.conftest import ENGINES, counter_on
 
 from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter
 from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter
+from mcp_token_counter.offline.fast_count import FastCounter, fold_touches
 from mcp_token_counter.offline.plain_words import PlainWords
 from mcp_token_counter.offline.segment_tiling import (
     UnsupportedVocabulary,
@@ -109,3 +111,25 @@ def test_the_separators_are_every_codepoint_of_category_z() -> None:
     # Found through str.isspace for speed: the slow definition, codepoint by codepoint, must agree.
     every = (chr(cp) for cp in range(sys.maxunicode + 1))
     assert separators() == "".join(c for c in every if unicodedata.category(c)[0] == "Z")
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=60))
+def test_the_fold_is_ctoks_nfc_on_any_text(text: str) -> None:
+    # The fold skips ctok's nfc when one search finds nothing it could change: the two must always agree.
+    parts = ctok_parts()
+    counter = FastCounter(parts, ctok_internal("main", "_model")(ctok_internal("main", "_family")("4.8")), None)
+    assert counter._fold(text) == parts.nfc(text, fold_quotes=False)  # pyright: ignore[reportPrivateUsage]
+
+
+def test_the_fold_is_ctoks_nfc_on_the_corpus() -> None:
+    parts = ctok_parts()
+    counter = FastCounter(parts, ctok_internal("main", "_model")(ctok_internal("main", "_family")("4.8")), None)
+    texts = [*EDGE_CASES, *equality_corpus(0.5), "e\u0301", "\u0e4d\u0e32", "a\x00b", "x\u00a0y", "\r\n"]
+    assert [counter._fold(t) for t in texts] == [parts.nfc(t, fold_quotes=False) for t in texts]  # pyright: ignore[reportPrivateUsage]
+    skipped = [t for t in texts if counter._touched is not None and counter._touched(t) is None]  # pyright: ignore[reportPrivateUsage]
+    assert len(skipped) > len(texts) / 2  # the quick path is taken on most text
+
+
+@pytest.mark.parametrize("pattern", ["[^a]", "a|b", "[a[b]]", "x"])
+def test_a_fold_class_of_another_shape_leaves_every_text_to_nfc(pattern: str) -> None:
+    assert fold_touches((re.compile("[\x01-\x08]"), re.compile(pattern))) is None

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
+from collections.abc import Callable
 from functools import partial
 from itertools import repeat
 from operator import itemgetter
@@ -61,6 +63,21 @@ class Compiled(NamedTuple):
     table: WordTable | None
 
 
+def fold_touches(classes: tuple[re.Pattern[str], ...]) -> Callable[[str], re.Match[str] | None] | None:
+    """A search for any character ctok's ``nfc`` could change in a text already in NFC: its four character
+    classes, NUL (made a space) and the first character of Thai SARA AM decomposed (composed); ``None`` when
+    a class is not a plain ``[...]`` set, so that ``nfc`` itself runs on every text."""
+    sets: list[str] = []
+    for found in classes:
+        body = found.pattern[1:-1]
+        if not (found.pattern.startswith("[") and found.pattern.endswith("]")) or body.startswith("^"):
+            return None
+        if "[" in body or found.flags & ~re.UNICODE:
+            return None
+        sets.append(body)
+    return re.compile("[" + "".join(sets) + "\x00\u0e4d]").search
+
+
 class FastCounter:
     """``ctok.token_count(text, version)`` for one version's model.
 
@@ -83,6 +100,7 @@ class FastCounter:
         self._segments = segment_batches(self._tiler)
         self._opens = re.compile(f"[{parts.shift}{parts.caps}]*{parts.bow}").match
         self._folds = [(chr(k), v) for k, v in parts.quote_fold.items()] if model.fold_quotes else []
+        self._touched = fold_touches(parts.fold_res)
         self._escapes = [(chr(k), v) for k, v in parts.marker_escapes.items()]
         self._words: dict[WordKey, int] = {}
         self._streams: dict[str, int] = {}
@@ -228,8 +246,15 @@ class FastCounter:
         return cost
 
     def _fold(self, text: str) -> str:
-        """ctok's ``nfc``, its quote fold (a slow ``str.translate`` with a dict) done as ``str.replace``."""
-        norm = self._parts.nfc(text, fold_quotes=False)
+        """ctok's ``nfc``, its quote fold (a slow ``str.translate`` with a dict) done as ``str.replace``.
+
+        ``nfc`` is four regular-expression passes, NFC and two replacements: a text already in NFC with no
+        character any of them touches (most text) is left as it is after one pass instead.
+        """
+        if self._touched is not None and self._touched(text) is None and unicodedata.is_normalized("NFC", text):
+            norm = text
+        else:
+            norm = self._parts.nfc(text, fold_quotes=False)
         for quote, plain in self._folds:
             norm = norm.replace(quote, plain)
         return norm
