@@ -371,6 +371,32 @@ def tile_costs(Tiling tiling, const uint32_t[::1] codes, const int64_t[::1] star
     return out.tolist()
 
 
+def adjacent_pairs(const uint32_t[::1] codes, const int64_t[::1] lengths):
+    """Every two adjacent characters inside a piece (pieces end to end in ``codes``, ``lengths[i]`` each), as
+    2-character strings: ``segment_tiling.adjacent_pairs`` without a slice per position, deduplicated in C."""
+    cdef uint64_t size = _table_size(codes.shape[0] + 1)
+    cdef uint64_t* seen = <uint64_t*>malloc(size * sizeof(uint64_t))
+    cdef Py_ssize_t piece, i, begin = 0
+    cdef uint64_t key, at
+    if seen == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for at in range(size):
+                seen[at] = EMPTY_ROW
+            for piece in range(lengths.shape[0]):
+                for i in range(begin + 1, begin + lengths[piece]):
+                    key = <uint64_t>codes[i - 1] * SPAN + codes[i]
+                    at = _slot(key, size - 1)
+                    while seen[at] != EMPTY_ROW and seen[at] != key:
+                        at = (at + 1) & (size - 1)
+                    seen[at] = key
+                begin += lengths[piece]
+        return {chr(seen[at] // SPAN) + chr(seen[at] % SPAN) for at in range(size) if seen[at] != EMPTY_ROW}
+    finally:
+        free(seen)
+
+
 def unpriced(const uint8_t[::1] floor, const uint32_t[::1] codes):
     """The distinct codepoints of ``codes`` whose floor price is still 0, in no particular order."""
     seen = set()

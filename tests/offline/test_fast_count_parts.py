@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.offline.conftest import ENGINES, counter_on
 
+from mcp_token_counter.offline.compiled_tiler import compiled_pairs
 from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter
 from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
 from mcp_token_counter.offline.fast_count import FastCounter, fold_touches
@@ -133,3 +134,10 @@ def test_the_fold_is_ctoks_nfc_on_the_corpus() -> None:
 @pytest.mark.parametrize("pattern", ["[^a]", "a|b", "[a[b]]", "x"])
 def test_a_fold_class_of_another_shape_leaves_every_text_to_nfc(pattern: str) -> None:
     assert fold_touches((re.compile("[\x01-\x08]"), re.compile(pattern))) is None
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_compiled_pairs_are_the_python_ones(version: str) -> None:
+    vocab = ctok_internal("main", "_model")(ctok_internal("main", "_family")(version)).vocab
+    assert compiled_pairs(vocab) == adjacent_pairs(vocab)
+    assert compiled_pairs(_VOCAB | {"𐐀b", "a"}) == adjacent_pairs(_VOCAB | {"𐐀b", "a"})

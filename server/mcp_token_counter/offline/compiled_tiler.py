@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Buffer, Iterable, Sequence
+from functools import cache
 from itertools import accumulate
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -30,11 +31,25 @@ def joined(texts: Sequence[str]) -> tuple[memoryview, array[int]]:
 _tries: dict[tuple[int, frozenset[str]], tuple[array[int], array[int]]] = {}
 
 
+def compiled_pairs(vocab: frozenset[str]) -> set[str]:
+    """``segment_tiling.adjacent_pairs`` of ``vocab`` through the compiled engine (a tenth of a second less on
+    the first count with ctok's largest vocabulary)."""
+    from .. import _engine
+
+    return _engine.adjacent_pairs(*_pieces(vocab))
+
+
+@cache
+def _pieces(vocab: frozenset[str]) -> tuple[memoryview, array[int]]:
+    """The vocabulary's pieces end to end as codepoints, and each one's length: what the engine builds from."""
+    pieces = list(vocab)
+    return utf32("".join(pieces)), array("q", map(len, pieces))
+
+
 def _trie(engine: ModuleType, vocab: frozenset[str]) -> tuple[array[int], array[int]]:
     key = (id(engine), vocab)
     if key not in _tries:
-        pieces = list(vocab)
-        _tries[key] = engine.build_trie(utf32("".join(pieces)), array("q", map(len, pieces)))
+        _tries[key] = engine.build_trie(*_pieces(vocab))
     return _tries[key]
 
 

@@ -29,8 +29,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 from .batch_tiling import BatchTiler, batch_tiler, segment_batches
+from .compiled_tiler import compiled_pairs
 from .ctok_internals import CtokParts
-from .segment_tiling import MEMO_LIMIT, SegmentTiler, vocabulary_cuts
+from .segment_tiling import MEMO_LIMIT, SegmentTiler, adjacent_pairs, vocabulary_cuts
 from .word_scan import GAP, Missing, Sums, word_table
 from .word_stream import WordKey, WordWriter, space_chars, word_splitter
 
@@ -91,7 +92,8 @@ class FastCounter:
         self._model = model
         self._overhead: int = model.message_overhead
         spaces = space_chars(parts.classify, parts.space)
-        cuts = vocabulary_cuts(model.vocab, spaces, parts.eow, "".join(sorted(parts.markers)))
+        pairs_of = adjacent_pairs if engine is None else compiled_pairs
+        cuts = vocabulary_cuts(model.vocab, spaces, parts.eow, "".join(sorted(parts.markers)), pairs_of)
         self._split = word_splitter(spaces)
         self._first = re.compile(f"([{re.escape(spaces)}]*)([^{re.escape(spaces)}]+)").match
         self._single = frozenset([" ", *(" " + c for c in spaces if c != " ")]).__contains__
