@@ -26,7 +26,7 @@ from mcp_token_counter.offline.segment_tiling import (
     check_word_boundaries,
     cut_pattern,
 )
-from mcp_token_counter.offline.word_stream import separators
+from mcp_token_counter.offline.word_stream import scanned_separators, separators
 from mcp_token_counter.offline_engine import load_engine
 
 EOW = "\ufdd1"
@@ -109,9 +109,12 @@ def test_plain_words_case_memo_stays_bounded() -> None:
 
 
 def test_the_separators_are_every_codepoint_of_category_z() -> None:
-    # Found through str.isspace for speed: the slow definition, codepoint by codepoint, must agree.
+    # Known per Unicode version, else found through str.isspace: the slow definition, codepoint by codepoint,
+    # must agree with both on the running Python.
     every = (chr(cp) for cp in range(sys.maxunicode + 1))
-    assert separators() == "".join(c for c in every if unicodedata.category(c)[0] == "Z")
+    expected = "".join(c for c in every if unicodedata.category(c)[0] == "Z")
+    assert scanned_separators() == expected
+    assert separators() == expected
 
 
 @given(st.text(alphabet=st.characters(codec=None), max_size=60))
