@@ -250,6 +250,38 @@ cdef int64_t* _regrown(int64_t* old, uint64_t old_size, uint64_t size) noexcept 
     return edges
 
 
+cdef struct Build:
+    int64_t* table  # rows (key, child << 1 | terminal) while the trie is built
+    uint64_t size
+    int64_t nodes
+
+
+cdef bint _insert_piece(Build* build, const uint32_t* codes, Py_ssize_t length) noexcept nogil:
+    """Insert the piece ``codes[:length]`` last codepoint first, doubling the table to keep it at most half
+    full; False when there was no memory for that."""
+    cdef int64_t node = 0, key
+    cdef uint64_t at = 0
+    cdef Py_ssize_t i
+    for i in range(length - 1, -1, -1):
+        if 2 * (build.nodes + 1) > <int64_t>build.size:
+            build.table = _regrown(build.table, build.size, 2 * build.size)
+            build.size *= 2
+            if build.table == NULL:
+                return False
+        key = node * SPAN + codes[i]
+        at = _slot(<uint64_t>key, build.size - 1)
+        while build.table[2 * at] != EMPTY and build.table[2 * at] != key:
+            at = (at + 1) & (build.size - 1)
+        if build.table[2 * at] == EMPTY:
+            build.table[2 * at] = key
+            build.table[2 * at + 1] = build.nodes << 1
+            build.nodes += 1
+        node = build.table[2 * at + 1] >> 1
+    if length > 0:
+        build.table[2 * at + 1] |= 1  # the edge into the piece's last node: that node is terminal
+    return True
+
+
 def build_trie(const uint32_t[::1] codes, const int64_t[::1] lengths):
     """The reverse trie of the pieces ``codes`` holds end to end, ``lengths[i]`` codepoints each (not
     reversed: they are inserted last codepoint first).
@@ -262,46 +294,22 @@ def build_trie(const uint32_t[::1] codes, const int64_t[::1] lengths):
     Raises:
         ValueError: the pieces make ``MAX_NODES`` nodes or more (ctok's largest vocabulary makes 100,000).
     """
-    cdef uint64_t size = 1024
-    cdef int64_t* table = _edge_table(size)
-    cdef int64_t nodes = 1
-    cdef Py_ssize_t piece, i, begin = 0
-    cdef int64_t node, key
-    cdef uint64_t at
-    if table == NULL:
-        raise MemoryError()
+    cdef Build build = Build(_edge_table(1024), 1024, 1)
+    cdef Py_ssize_t piece, begin = 0
+    cdef bint built = build.table != NULL
     with nogil:
         for piece in range(lengths.shape[0]):
-            node = 0
-            at = 0
-            for i in range(begin + lengths[piece] - 1, begin - 1, -1):
-                if 2 * (nodes + 1) > <int64_t>size:
-                    table = _regrown(table, size, 2 * size)
-                    size *= 2
-                    if table == NULL:
-                        break
-                key = node * SPAN + codes[i]
-                at = _slot(<uint64_t>key, size - 1)
-                while table[2 * at] != EMPTY and table[2 * at] != key:
-                    at = (at + 1) & (size - 1)
-                if table[2 * at] == EMPTY:
-                    table[2 * at] = key
-                    table[2 * at + 1] = nodes << 1
-                    nodes += 1
-                node = table[2 * at + 1] >> 1
-            if table == NULL:
-                break
-            if lengths[piece] > 0:
-                table[2 * at + 1] |= 1  # the edge into the piece's last node: that node is terminal
+            built = built and _insert_piece(&build, &codes[begin] if lengths[piece] else NULL, lengths[piece])
             begin += lengths[piece]
-    if table == NULL:
+    if not built:
+        free(build.table)
         raise MemoryError()
     try:
-        if nodes >= MAX_NODES:
-            raise ValueError(f"the vocabulary makes {nodes} trie nodes; the compiled engine holds fewer than {MAX_NODES}")
-        return _trie_arrays(table, size)
+        if build.nodes >= MAX_NODES:
+            raise ValueError(f"the vocabulary makes {build.nodes} trie nodes; the engine holds fewer than {MAX_NODES}")
+        return _trie_arrays(build.table, build.size)
     finally:
-        free(table)
+        free(build.table)
 
 
 cdef tuple _trie_arrays(const int64_t* table, uint64_t size):

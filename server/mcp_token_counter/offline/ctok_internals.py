@@ -115,11 +115,13 @@ def ctok_parts(internal: Internal = ctok_attribute) -> CtokParts:
         marker_escapes=_table(internal("constants", "LITERAL_MARKER_ESCAPE_TABLE"), "LITERAL_MARKER_ESCAPE_TABLE"),
         quote_fold=_table(internal("constants", "QUOTE_FOLD"), "QUOTE_FOLD"),
         seam_re=_pattern(internal("constants", "SEAM_RE"), "SEAM_RE"),
-        fold_res=tuple(
-            _pattern(internal("constants", name), name)
-            for name in ("SURROGATE", "STRIP_CONTROL", "STRIP_PRIVATE", "FUNNY_SPACE")
-        ),
+        fold_res=_fold_classes(internal),
     )
+
+
+def _fold_classes(internal: Internal) -> tuple[re.Pattern[str], ...]:
+    names = ("SURROGATE", "STRIP_CONTROL", "STRIP_PRIVATE", "FUNNY_SPACE")
+    return tuple(_pattern(internal("constants", name), name) for name in names)
 
 
 def _function(internal: Internal, module: str, name: str) -> Callable[..., Any]:
