@@ -25,7 +25,8 @@ pytestmark = pytest.mark.node
 UV = Path(sys.executable).with_name("uv")
 BEARER = f"Bearer {DEFAULT_KEY}"
 SHIPPED_TOP_LEVEL = {"manifest.json", "pyproject.toml", "setup.py", "uv.lock", "README.md", "LICENSE", "server"}
-# What a build leaves in server/: bytecode and the compiled engine built in place (never shipped in the bundle).
+# What a build leaves in server/: bytecode and the compiled engine built in place, and setuptools' egg-info
+# folder (never shipped in the bundle).
 BUILT: Final = (".pyc", ".so", ".pyd", ".c")
 
 
@@ -53,7 +54,10 @@ def repository_files(folder: str) -> set[str]:
     return {
         p.relative_to(ROOT).as_posix()
         for p in paths
-        if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(BUILT)
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and not p.name.endswith(BUILT)
+        and not any(part.endswith(".egg-info") for part in p.parts)
     }
 
 
