@@ -22,6 +22,8 @@ _FAILURES = (CCompilerError, CompileError, ExecError, PlatformError, OSError)
 class OptionalBuildExt(build_ext):
     """``build_ext`` that warns instead of failing when the engine cannot be compiled."""
 
+    _failed: frozenset[str] = frozenset()
+
     def run(self) -> None:
         try:
             super().run()
@@ -32,7 +34,26 @@ class OptionalBuildExt(build_ext):
         try:
             super().build_extension(ext)
         except _FAILURES as error:
+            self._failed |= {ext.name}
             self._skip(error)
+
+    def copy_extensions_to_source(self) -> None:
+        # An in-place build (the editable install) copies each built module into the package: not one that failed.
+        kept = self.extensions
+        self.extensions = [ext for ext in kept if ext.name not in self._failed]
+        try:
+            super().copy_extensions_to_source()
+        finally:
+            self.extensions = kept
+
+    def get_outputs(self) -> list[str]:
+        # What the wheel and the editable install list as built: not a module that failed to compile.
+        kept = self.extensions
+        self.extensions = [ext for ext in kept if ext.name not in self._failed]
+        try:
+            return super().get_outputs()
+        finally:
+            self.extensions = kept
 
     def _skip(self, error: Exception) -> None:
         if _REQUIRED:

@@ -191,3 +191,32 @@ def test_pipx_installs_the_built_wheel_with_a_working_cli(dist: Path, tmp_path: 
     )
     assert counted.returncode == 0, counted.stderr
     assert json.loads(counted.stdout)["input_tokens"] > 0
+
+
+def test_without_a_c_compiler_the_install_succeeds_on_the_python_engine(tmp_path: Path) -> None:
+    """A checkout (or sdist) installed where no C compiler works: the engine's build fails with a warning, the
+    editable install (what `make run` makes) still succeeds, and the CLI names the pure-Python engine."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "CHANGELOG.md"):
+        shutil.copy(ROOT / name, source / name)
+    built = shutil.ignore_patterns("*.so", "*.pyd", "*.c", "__pycache__", "*.egg-info")
+    shutil.copytree(ROOT / "server", source / "server", ignore=built)
+    env = uv_env(tmp_path) | {"CC": "/bin/false"}
+    venv = tmp_path / "venv"
+    subprocess.run([UV, "venv", "--quiet", str(venv)], env=env, capture_output=True, timeout=120, check=True)
+    python = venv / "bin" / "python"
+    done = subprocess.run(
+        [UV, "pip", "install", "--python", str(python), "-e", str(source)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    version = subprocess.run(
+        [venv / "bin" / "mcp-token-counter", "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    expected = f"mcp-token-counter {mcp_token_counter.__version__}\noffline engine: pure Python (extension not built)\n"
+    assert (version.returncode, version.stdout) == (0, expected), version.stderr
