@@ -3,6 +3,8 @@
 UV_VERSION := 0.13.9
 VENV := .venv
 UV := $(VENV)/bin/uv
+# The compiled offline engine's sources: a change rebuilds the editable install (uv's cache-keys say the same).
+ENGINE := setup.py server/mcp_token_counter/_engine.pyx
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
 
 .PHONY: setup setup-runtime browser run test lint bench bundle bundle-stage dist clean
@@ -14,14 +16,15 @@ $(UV):
 
 # The server and its runtime dependencies only (what `make run` needs).
 setup-runtime: $(VENV)/.runtime
-$(VENV)/.runtime: pyproject.toml uv.lock | $(UV)
+$(VENV)/.runtime: pyproject.toml uv.lock $(ENGINE) | $(UV)
 	$(SYNC) --no-dev
 	@touch $@
 
-# The runtime plus the dev and test tools (ruff, pyright, pytest, ...).
+# The runtime plus the dev and test tools (ruff, pyright, pytest, ...). The compiled offline engine must build
+# here: a failed compile fails the set-up instead of leaving the tests on the pure-Python path.
 setup: $(VENV)/.synced
-$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(SYNC)
+$(VENV)/.synced: pyproject.toml uv.lock $(ENGINE) | $(UV)
+	TOKEN_COUNTER_REQUIRE_EXTENSION=1 $(SYNC)
 	@touch $@ $(VENV)/.runtime
 
 run: setup-runtime

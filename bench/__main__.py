@@ -171,10 +171,11 @@ def print_table(report: dict[str, Any]) -> None:
         f"after, cold {off['after_s']} s ({off['after_vs_ctok']}x ctok, {off['after_mb_s']} MB/s, "
         f"{off['after_vs_before']}x before), warm {off['after_warm_s']} s; by CPU time "
         f"{off['after_vs_ctok_cpu']}x ctok, {off['after_vs_before_cpu']}x before, "
-        f"{off['after_vs_uncompiled_cpu']}x the per-word counter without numba "
-        f"({off['uncompiled_vs_ctok_cpu']}x ctok)\n"
+        f"{off['after_vs_python_cpu']}x the pure-Python engine "
+        f"({off['python_vs_ctok_cpu']}x ctok)\n"
         f"offline estimate of it as a conversation: cold {off['estimate_cold_s']} s ({off['cold_vs_ctok']}x ctok), "
-        f"warm {off['estimate_warm_s']} s\n"
+        f"warm {off['estimate_warm_s']} s; pure-Python engine cold {off['estimate_cold_python_s']} s "
+        f"({off['cold_python_vs_ctok']}x ctok)\n"
     )
     counted = report["offline_memory"]
     out.write(

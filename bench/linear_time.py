@@ -9,8 +9,8 @@ word, priced with the frame) and after a word (summed per word). For each, in on
 case), both timed by this process's CPU clock; the counts must be equal. The issue's target is a ratio of
 at most 2 on every case.
 
-Engines: ``python``, the pure-Python path (the compiled kernels left out), and ``numba``, the compiled
-path once loaded (skipped where numba is not installed). To measure the code before a change, run this
+Engines: ``python``, the pure-Python path (forced by ``TOKEN_COUNTER_OFFLINE_ENGINE``), and ``compiled``, the
+Cython engine (skipped where the extension is not built). To measure the code before a change, run this
 file with ``PYTHONPATH`` pointing at the older tree's ``server/``.
 """
 
@@ -20,40 +20,21 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, NoReturn
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its public functions are annotated
 
 from bench.linear_cases import CASES
-from mcp_token_counter.offline.ctok_fast import ctok_internal
-from mcp_token_counter.offline.ctok_internals import ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter
+from mcp_token_counter.offline.ctok_fast import fast_counter
+from mcp_token_counter.offline_engine import FORCED, SETTING
 
 WHERE = ("alone", "after a word")
+ENGINES: dict[str, dict[str, str]] = {"python": {SETTING: FORCED}, "compiled": {}}
 
 
-def _left_out() -> NoReturn:
-    raise ImportError("compiled kernels left out: the pure-Python engine")
-
-
-def _model(version: str) -> Any:
-    return ctok_internal("main", "_model")(ctok_internal("main", "_family")(version))
-
-
-def python_engine(version: str) -> FastCounter:
-    """A fresh counter on the pure-Python path."""
-    counter = FastCounter(ctok_parts(), _model(version), kernels=_left_out, scan=_left_out)
-    counter.wait_compiled()
-    return counter
-
-
-def numba_engine(version: str) -> FastCounter | None:
-    """A fresh counter on the compiled path, or None where it does not load."""
-    counter = FastCounter(ctok_parts(), _model(version))
-    return counter if counter.wait_compiled() else None
-
-
-ENGINES: dict[str, Callable[[str], FastCounter | None]] = {"python": python_engine, "numba": numba_engine}
+def engine_counter(name: str, version: str) -> Callable[[str], int] | None:
+    """A fresh counter on engine ``name`` ("python" or "compiled"), or None where that engine cannot load."""
+    counter = fast_counter(version, environ=ENGINES[name])
+    return counter if counter.fast.compiled == (name == "compiled") else None
 
 
 def _cpu[T](run: Callable[[], T]) -> tuple[T, float]:
@@ -74,7 +55,7 @@ def measure(case: str, where: str, chars: int, engines: list[str], version: str)
     expected, ctok_s = _cpu(lambda: ctok.token_count(text, version))
     row = [f"{case:<12} {where:<13} ctok {ctok_s:6.2f} s"]
     for name in engines:
-        counter = ENGINES[name](version)
+        counter = engine_counter(name, version)
         if counter is None:
             row.append(f"{name} n/a")
             continue

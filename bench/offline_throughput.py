@@ -7,11 +7,12 @@ table, cut into message blocks. Timed in one run, on the same blocks:
 
 * ``ctok``: ``ctok.token_count`` on each block, the baseline;
 * ``before``: the previous fast path (``ctok_fast.engine_counter``: ctok's tiling without rendering);
-* ``uncompiled``: the per-word counter with ctok's own tiling loop for unseen words, as it runs without
-  numba (the counter of the release before the compiled tiling), empty memo;
-* ``after``: the per-word counter (``ctok_fast.fast_counter``, unseen words tiled by the numba kernels)
-  with an empty memo, i.e. cold first counts, then again warm;
-* ``estimate_request`` over the blocks as one conversation, cold (every cache emptied) and warm.
+* ``python``: the per-word counter on the pure-Python engine (``TOKEN_COUNTER_OFFLINE_ENGINE=python``, as
+  where the extension was not built: ctok's own tiling loop for unseen words), empty memo;
+* ``after``: the per-word counter on the compiled engine (the ``_engine`` extension: the scan, the word
+  writer and the tiling in C) with an empty memo, i.e. cold first counts, then again warm;
+* ``estimate_request`` over the blocks as one conversation, cold (every cache emptied) and warm, on the
+  compiled engine, and cold on the pure-Python one.
 
 Every counter's vocabulary is loaded before any timing, and ``after``'s counts are checked equal to ctok's.
 """
@@ -19,6 +20,7 @@ Every counter's vocabulary is loaded before any timing, and ``after``'s counts a
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,20 +30,21 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its 
 from bench.real_text import real_blocks
 from mcp_token_counter.catalog import builtin_catalog
 from mcp_token_counter.offline import clear_text_cache, estimate_request, text_cache_info
-from mcp_token_counter.offline.batch_tiling import Kernels
-from mcp_token_counter.offline.ctok_fast import ctok_internal, engine_counter, fast_counter, wait_compiled
-from mcp_token_counter.offline.ctok_internals import ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter
+from mcp_token_counter.offline.ctok_fast import GuardedCounter, compiled_in_use, engine_counter, fast_counter
+from mcp_token_counter.offline_engine import FORCED, SETTING
 
 
-def _no_numba() -> Kernels:
-    raise ImportError("numba left out for the comparison")
+def python_counter(version: str) -> GuardedCounter:
+    """The per-word counter on the pure-Python engine, as where the extension was not built."""
+    return fast_counter(version, environ={SETTING: FORCED})
 
 
-def uncompiled_counter(version: str) -> FastCounter:
-    """The per-word counter as it counts without numba: ctok's tiling loop for unseen words."""
-    model = ctok_internal("main", "_model")(ctok_internal("main", "_family")(version))
-    return FastCounter(ctok_parts(), model, _no_numba)
+def compiled_counter(version: str) -> GuardedCounter:
+    """The per-word counter on the compiled engine."""
+    counter = fast_counter(version, environ={})
+    if not counter.fast.compiled:
+        raise AssertionError("the compiled engine is not in use: was the extension built (make setup)?")
+    return counter
 
 
 def _timed[T](run: Callable[[], T]) -> tuple[T, float]:
@@ -61,17 +64,14 @@ def _cpu[T](run: Callable[[], T]) -> tuple[T, float, float]:
 def _counts(blocks: list[str], version: str) -> dict[str, float]:
     before = engine_counter(version)
     before("warm up")
-    fast_counter(version)("warm up")  # loads what every fresh counter shares; its memo is not reused below
-    uncompiled = uncompiled_counter(version)
-    uncompiled.wait_compiled()  # sure to fail: its loader only records that numba is left out
-    after = fast_counter(version)
-    if not after.fast.wait_compiled():
-        raise AssertionError("the compiled path did not load: is numba installed?")
+    compiled_counter(version)("warm up")  # loads what every fresh counter shares; its memo is not reused below
+    python = python_counter(version)
+    after = compiled_counter(version)
     expected, ctok_s, ctok_cpu = _cpu(lambda: [ctok.token_count(b, version) for b in blocks])
     _, before_s, before_cpu = _cpu(lambda: [before(b) for b in blocks])
-    uncounted, uncompiled_s, uncompiled_cpu = _cpu(lambda: [uncompiled(b) for b in blocks])
+    by_python, python_s, python_cpu = _cpu(lambda: [python(b) for b in blocks])
     counted, after_s, after_cpu = _cpu(lambda: [after(b) for b in blocks])
-    if counted != expected or uncounted != expected:
+    if counted != expected or by_python != expected:
         raise AssertionError("the fast counter differs from ctok.token_count on the bench text")
     _, warm_s = _timed(lambda: [after(b) for b in blocks])
     mb = sum(map(len, blocks)) / 1_000_000
@@ -91,10 +91,11 @@ def _counts(blocks: list[str], version: str) -> dict[str, float]:
         "after_vs_ctok_cpu": round(ctok_cpu / after_cpu, 2),
         "after_vs_before_cpu": round(before_cpu / after_cpu, 2),
         "after_mb_per_cpu_s": round(mb / after_cpu, 3),
-        "uncompiled_s": round(uncompiled_s, 3),
-        "uncompiled_cpu_s": round(uncompiled_cpu, 3),
-        "uncompiled_vs_ctok_cpu": round(ctok_cpu / uncompiled_cpu, 2),
-        "after_vs_uncompiled_cpu": round(uncompiled_cpu / after_cpu, 2),
+        "python_s": round(python_s, 3),
+        "python_vs_ctok": round(ctok_s / python_s, 2),
+        "python_cpu_s": round(python_cpu, 3),
+        "python_vs_ctok_cpu": round(ctok_cpu / python_cpu, 2),
+        "after_vs_python_cpu": round(python_cpu / after_cpu, 2),
     }
 
 
@@ -104,13 +105,25 @@ def _estimates(blocks: list[str], version: str, ctok_s: float) -> dict[str, floa
     body: dict[str, Any] = {"messages": [{"role": roles[i % 2], "content": b} for i, b in enumerate(blocks)]}
     estimate_request({"messages": [{"role": "user", "content": "warm up"}]}, spec)
     clear_text_cache()
-    wait_compiled(version)  # a fresh counter, its compiled path loaded: what a server has after its first count
+    if not compiled_in_use(version):  # a fresh counter: what a server has after its first count
+        raise AssertionError("the compiled engine is not in use: was the extension built (make setup)?")
     _, cold_s = _timed(lambda: estimate_request(body, spec))
     _, warm_s = _timed(lambda: estimate_request(body, spec))
+    os.environ[SETTING] = FORCED  # read when the process-wide counter is built, as a server reads it
+    try:
+        clear_text_cache()
+        if compiled_in_use(version):
+            raise AssertionError(f"{SETTING}={FORCED} did not force the pure-Python engine")
+        _, python_cold_s = _timed(lambda: estimate_request(body, spec))
+    finally:
+        del os.environ[SETTING]
+        clear_text_cache()
     return {
         "estimate_cold_s": round(cold_s, 3),
         "estimate_warm_s": round(warm_s, 4),
         "cold_vs_ctok": round(ctok_s / cold_s, 2),
+        "estimate_cold_python_s": round(python_cold_s, 3),
+        "cold_python_vs_ctok": round(ctok_s / python_cold_s, 2),
     }
 
 

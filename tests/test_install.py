@@ -1,6 +1,7 @@
 """The package as users get it: the built wheel and sdist, run with ``uvx`` and installed with ``pipx``.
 
-The wheel and sdist are built with ``uv build`` (hatchling, as a release builds them). ``uvx`` is uv's
+The wheel and sdist are built with ``uv build`` (setuptools and Cython, as a release builds them: the wheel
+is platform-specific, with the compiled offline engine). ``uvx`` is uv's
 ``uv tool run``; it and pipx resolve the dependencies from PyPI into their own folders under ``tmp_path``. uv
 uses the test's own interpreter, with downloads of other Pythons switched off, as a host would.
 """
@@ -28,7 +29,7 @@ from tests.mcpb_host import ROOT
 UV: Final = shutil.which("uv", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}") or "uv"
 PIPX: Final = Path(sys.executable).with_name("pipx")
 TOOLS: Final = {"count_tokens", "check_context_fit", "count_files", "count_tool_definitions", "check_prompt_cache"}
-VERSION_LINE: Final = f"mcp-token-counter {mcp_token_counter.__version__}\n"
+VERSION_LINE: Final = f"mcp-token-counter {mcp_token_counter.__version__}\noffline engine: compiled (Cython)\n"
 INSTALL_TIMEOUT_S: Final = 600
 
 
@@ -89,8 +90,14 @@ def test_the_wheel_holds_the_package_its_data_and_the_licence(dist: Path) -> Non
         "mcp_token_counter/data/models.json",
         "mcp_token_counter/data/icon.png",
         "mcp_token_counter/cli/parser.py",
+        "mcp_token_counter/view/context.html",
+        "mcp_token_counter/_engine.pyi",
     } <= names
     assert {name.split("/")[0] for name in names} == {"mcp_token_counter", dist_info}
+    # The compiled offline engine, for this platform; its sources stay in the sdist.
+    assert [n for n in names if n.startswith("mcp_token_counter/_engine.") and n.endswith((".so", ".pyd"))]
+    assert not [n for n in names if n.endswith((".pyx", ".c"))]
+    assert not wheel(dist).name.endswith("-none-any.whl")
 
 
 def test_the_wheels_metadata_is_complete(dist: Path) -> None:
@@ -115,7 +122,9 @@ def test_the_sdist_holds_the_licence_readme_changelog_and_sources(dist: Path) ->
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert {"LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "server/mcp_token_counter/__init__.py"} <= names
+    assert {"setup.py", "server/mcp_token_counter/_engine.pyx", "examples/request.json"} <= names
     assert not any(name.startswith("tests/") for name in names)
+    assert not [name for name in names if name.endswith((".so", ".pyd", ".c", ".pyc"))]
 
 
 def test_uvx_runs_the_built_wheel_and_the_checkout(dist: Path, tmp_path: Path) -> None:
@@ -182,3 +191,32 @@ def test_pipx_installs_the_built_wheel_with_a_working_cli(dist: Path, tmp_path: 
     )
     assert counted.returncode == 0, counted.stderr
     assert json.loads(counted.stdout)["input_tokens"] > 0
+
+
+def test_without_a_c_compiler_the_install_succeeds_on_the_python_engine(tmp_path: Path) -> None:
+    """A checkout (or sdist) installed where no C compiler works: the engine's build fails with a warning, the
+    editable install (what `make run` makes) still succeeds, and the CLI names the pure-Python engine."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "CHANGELOG.md"):
+        shutil.copy(ROOT / name, source / name)
+    built = shutil.ignore_patterns("*.so", "*.pyd", "*.c", "__pycache__", "*.egg-info")
+    shutil.copytree(ROOT / "server", source / "server", ignore=built)
+    env = uv_env(tmp_path) | {"CC": "/bin/false"}
+    venv = tmp_path / "venv"
+    subprocess.run([UV, "venv", "--quiet", str(venv)], env=env, capture_output=True, timeout=120, check=True)
+    python = venv / "bin" / "python"
+    done = subprocess.run(
+        [UV, "pip", "install", "--python", str(python), "-e", str(source)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    version = subprocess.run(
+        [venv / "bin" / "mcp-token-counter", "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    expected = f"mcp-token-counter {mcp_token_counter.__version__}\noffline engine: pure Python (extension not built)\n"
+    assert (version.returncode, version.stdout) == (0, expected), version.stderr

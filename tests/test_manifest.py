@@ -84,7 +84,8 @@ def test_entry_point_runs_as_a_script() -> None:
     """Hosts run the entry point as a file, not as ``python -m``."""
     entry_point = BUNDLE_PROJECT / load_manifest()["server"]["entry_point"]
     done = subprocess.run([sys.executable, entry_point, "--version"], capture_output=True, text=True, check=False)
-    assert (done.returncode, done.stdout) == (0, f"mcp-token-counter {mcp_token_counter.__version__}\n")
+    expected = f"mcp-token-counter {mcp_token_counter.__version__}\noffline engine: compiled (Cython)\n"
+    assert (done.returncode, done.stdout) == (0, expected)
 
 
 def test_every_user_config_field_is_used_and_secrets_are_masked() -> None:
@@ -101,7 +102,7 @@ def test_versions_agree() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "version" not in pyproject["project"]
     assert pyproject["project"]["dynamic"] == ["version"]
-    assert pyproject["tool"]["hatch"]["version"]["path"] == "server/mcp_token_counter/__init__.py"
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "mcp_token_counter.__version__"}
     server_json = load_server_json()
     bundle = tomllib.loads((BUNDLE_PROJECT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     (pin,) = bundle["dependencies"]

@@ -101,7 +101,10 @@ def test_start_up_logs_the_credential_variable_and_provider_in_one_line_at_the_d
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[0])["id"] == 1
-    expected = f"INFO mcp_token_counter.startup: Counting with anthropic via {standin.base_url} (ANTHROPIC_API_KEY)"
+    expected = (
+        f"INFO mcp_token_counter.startup: Counting with anthropic via {standin.base_url} (ANTHROPIC_API_KEY); "
+        "offline engine: compiled (Cython)"
+    )
     assert done.stderr.splitlines() == [expected]
     assert DEFAULT_KEY not in done.stderr
 

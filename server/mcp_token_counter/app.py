@@ -43,6 +43,7 @@ from .core.state import AppState, build_state
 from .errors import ConfigError
 from .logs import STARTUP_LOGGER
 from .metrics import Metrics
+from .offline_engine import describe as describe_engine
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
@@ -334,9 +335,15 @@ class SharedLifespan:
 
 def _log_source(settings: Settings) -> None:
     credential = settings.active_credential
+    # Whether the compiled extension imports, not the counter itself: no vocabulary is loaded at start-up.
+    engine = describe_engine()
     if credential is None:
-        startup_logger.info("No provider configured: counts are offline estimates")
+        startup_logger.info("No provider configured: counts are offline estimates; offline engine: %s", engine)
     else:
         startup_logger.info(
-            "Counting with %s via %s (%s)", credential.provider, display_url(settings.base_url), credential.variable
+            "Counting with %s via %s (%s); offline engine: %s",
+            credential.provider,
+            display_url(settings.base_url),
+            credential.variable,
+            engine,
         )

@@ -5,51 +5,18 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Final
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from PIL import Image
 
 from mcp_token_counter.catalog import ModelSpec, builtin_catalog
-from mcp_token_counter.offline.ctok_fast import ctok_internal
-from mcp_token_counter.offline.ctok_internals import ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter
+from mcp_token_counter.offline.ctok_fast import GuardedCounter, fast_counter
+from mcp_token_counter.offline_engine import FORCED, SETTING
 
 type ImageFactory = Callable[..., str]
-type EngineFactory = Callable[[str], FastCounter]
 type PdfFactory = Callable[[Sequence[tuple[float, float, str]]], str]
-
-
-def _left_out() -> NoReturn:
-    raise ImportError("the compiled kernels are left out: this counter is the pure-Python engine")
-
-
-def python_engine(version: str) -> FastCounter:
-    """A fresh counter on the pure-Python path: its compiled loader is handed kernels that fail to import."""
-    counter = FastCounter(ctok_parts(), _model(version), kernels=_left_out, scan=_left_out)
-    assert not counter.wait_compiled()
-    return counter
-
-
-def numba_engine(version: str) -> FastCounter:
-    """A fresh counter with its compiled path loaded (numba is installed where the tests run)."""
-    counter = FastCounter(ctok_parts(), _model(version))
-    assert counter.wait_compiled()
-    return counter
-
-
-def _model(version: str) -> object:
-    return ctok_internal("main", "_model")(ctok_internal("main", "_family")(version))
-
-
-ENGINES: dict[str, EngineFactory] = {"python": python_engine, "numba": numba_engine}
-
-
-@pytest.fixture(params=sorted(ENGINES))
-def engine(request: pytest.FixtureRequest) -> EngineFactory:
-    """Each offline engine in turn: a factory of fresh counters of a ctok version, on that engine only."""
-    return ENGINES[request.param]
 
 
 def spec_of(model: str) -> ModelSpec:
@@ -167,3 +134,21 @@ def fragment() -> Callable[[str, str], int]:
         return ctok.token_count(text, version) - frame
 
     return count
+
+
+# The two offline engines every exactness test runs against: the compiled extension (built in the test venv;
+# test_engine.py fails if it is not) and the pure-Python path, forced as a user would force it.
+ENGINES: Final = {"compiled": {}, "python": {SETTING: FORCED}}
+
+
+def counter_on(engine: str, version: str) -> GuardedCounter:
+    """A fresh per-word counter of ``version`` on ``engine`` ("compiled" or "python"), checked to be on it."""
+    counter = fast_counter(version, environ=ENGINES[engine])
+    assert counter.fast.compiled == (engine == "compiled"), f"the {engine} engine is not the one counting"
+    return counter
+
+
+@pytest.fixture(params=list(ENGINES))
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each offline engine in turn."""
+    return request.param

@@ -5,20 +5,23 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from array import array
+from collections.abc import Buffer, Sequence
+from types import ModuleType
 from typing import Any
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
-import numpy as np
 import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
-from mcp_token_counter.offline.batch_tiling import Codes, Kernels, Trie, batch_tiler, load_kernels
-from mcp_token_counter.offline.compiled_tiler import CompiledTiler
-from mcp_token_counter.offline.ctok_fast import ctok_internal
+from mcp_token_counter import _engine
+from mcp_token_counter.offline.batch_tiling import batch_tiler
+from mcp_token_counter.offline.compiled_tiler import CompiledTiler, utf32
+from mcp_token_counter.offline.ctok_fast import ctok_internal, fast_counter
 from mcp_token_counter.offline.ctok_internals import CtokParts, ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter
 from mcp_token_counter.offline.segment_tiling import SegmentTiler, vocabulary_cuts
 from mcp_token_counter.offline.word_stream import space_chars
+from mcp_token_counter.offline_engine import FORCED, SETTING
 
 VERSIONS = ("3.0", "4.7", "4.8")
 LOGGER = "mcp_token_counter.offline.batch_tiling"
@@ -56,67 +59,109 @@ def test_compiled_costs_are_ctoks(version: str) -> None:
     parts, model = ctok_parts(), _model(version)
     streams = _streams(parts, model)
     assert len(streams) > 1000
-    compiled = CompiledTiler(parts, model, load_kernels())
+    compiled = CompiledTiler(parts, model, _engine)
     assert compiled(streams) == [_ctok_cost(parts, model, s) for s in streams]
 
 
 def test_the_compiled_tiler_is_the_default() -> None:
     parts, model = ctok_parts(), _model("3.0")
-    assert isinstance(batch_tiler(parts, model, _segment_tiler(parts, model)), CompiledTiler)
+    assert isinstance(batch_tiler(parts, model, _segment_tiler(parts, model), _engine), CompiledTiler)
 
 
 def test_an_empty_batch_costs_nothing() -> None:
     parts, model = ctok_parts(), _model("4.8")
-    assert CompiledTiler(parts, model, load_kernels())([]) == []
+    assert CompiledTiler(parts, model, _engine)([]) == []
 
 
-def _no_numba() -> Kernels:
-    raise ImportError("No module named 'numba'")
+def test_a_trie_holds_exactly_its_pieces() -> None:
+    # Pieces sharing suffixes, a one-character piece, a piece that is a suffix of another, and one past the BMP.
+    vocab = frozenset({"ab", "b", "cab", "xyzab", "𐐀b"})
+    parts, model = ctok_parts(), _model("3.0")
+    tiler = CompiledTiler(parts, model, _engine)
+    small = CompiledTiler(parts, type("Model", (), {"vocab": vocab})(), _engine)
+    small.floor[:] = bytes([1]) * len(small.floor)  # every lone character costs 1: the count is the tiles
+    texts = ["ab", "b", "cab", "xyzab", "𐐀b", "a", "zab", "bb", "abab", "yzab"]
+    assert _engine.tile_costs(small.tiling, *_joined(texts)) == [1, 1, 1, 1, 1, 1, 2, 2, 2, 3]
+    assert tiler(["ab"]) == [_ctok_cost(parts, model, "ab")]
 
 
-class _WrongKernels:
-    """Builds the real trie but prices every stream at zero."""
+def _joined(texts: list[str]) -> tuple[Buffer, Buffer]:
+    from mcp_token_counter.offline.compiled_tiler import joined
 
-    def build_trie(self, codes: Codes, starts: Codes, table_size: int, /) -> tuple[Codes, Codes]:
-        return load_kernels().build_trie(codes, starts, table_size)
+    return joined(texts)
 
-    def tile_costs(self, codes: Codes, starts: Codes, trie: Trie, /) -> Codes:  # noqa: ARG002
-        return np.zeros(len(starts) - 1, dtype=np.int64)
+
+def _wrong_engine() -> ModuleType:
+    """The real engine, but pricing every stream at zero."""
+
+    def tile_costs(_tiling: object, _codes: Buffer, starts: Sequence[int]) -> list[int]:
+        return [0] * (len(starts) - 1)
+
+    wrong = ModuleType("wrong_engine")
+    wrong.__dict__.update(vars(_engine))
+    setattr(wrong, "tile_costs", tile_costs)  # noqa: B010
+    return wrong
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_without_numba_counts_stay_ctoks(version: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, LOGGER)
-    count = FastCounter(ctok_parts(), _model(version), _no_numba)
+def test_the_forced_python_path_counts_as_ctok(version: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "mcp_token_counter.offline_engine")
+    count = fast_counter(version, environ={SETTING: FORCED})
+    assert not count.fast.compiled
     texts = [*EDGE_CASES, *equality_corpus(0.02)]
     assert [count(t) for t in texts] == [ctok.token_count(t, version) for t in texts]
-    assert "compiled tiling unavailable" in caplog.text
+    assert caplog.messages == [f"offline engine: pure Python (forced by {SETTING})"]
 
 
-def test_kernels_that_disagree_with_ctok_are_not_used(caplog: pytest.LogCaptureFixture) -> None:
+def test_an_engine_that_disagrees_with_ctok_is_not_used(caplog: pytest.LogCaptureFixture) -> None:
     parts, model = ctok_parts(), _model("3.0")
-    tiler = batch_tiler(parts, model, _segment_tiler(parts, model), _WrongKernels)
+    tiler = batch_tiler(parts, model, _segment_tiler(parts, model), _wrong_engine())
     assert not isinstance(tiler, CompiledTiler)
     assert tiler(["東京の天気"]) == [_ctok_cost(parts, model, "東京の天気")]
-    assert "differs from ctok's" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.name == LOGGER] == [
+        "compiled tiling differs from ctok's on a probe; tiling with ctok's loop"
+    ]
 
 
-# Where numba has no wheel (Intel macOS) neither it nor numpy is installed: the offline counter must not
-# need either to import or to count.
-WITHOUT_NUMPY = """
+# Where no wheel was built and no compiler was found, the extension is missing: the offline counter must
+# count all the same, say so, and need no numpy either way.
+WITHOUT_EXTENSION = """
 import sys
 sys.modules["numpy"] = None
-sys.modules["numba"] = None
+sys.modules["mcp_token_counter._engine"] = None
 import ctok
-from mcp_token_counter.offline.ctok_fast import token_count
+from mcp_token_counter.offline.ctok_fast import compiled_in_use, token_count
+from mcp_token_counter.offline_engine import describe
 texts = ["Hello, World! It's NASA's API.", "def f(x):\\n    return {'k': x}\\n", "東京の天気 👨‍👩‍👧"]
 assert [token_count(t, "3.0") for t in texts] == [ctok.token_count(t, "3.0") for t in texts]
-assert "numpy" not in {name for name, module in sys.modules.items() if module is not None}
-print("counted")
+assert not compiled_in_use("3.0")
+print(describe({}))
+"""
+
+WITH_EXTENSION = """
+import sys
+import ctok
+from mcp_token_counter.offline.ctok_fast import compiled_in_use, token_count
+assert token_count("Hello, World!", "3.0") == ctok.token_count("Hello, World!", "3.0")
+assert compiled_in_use("3.0")
+print(sorted({"numpy", "numba", "llvmlite"} & set(sys.modules)))
 """
 
 
-def test_counting_needs_neither_numba_nor_numpy() -> None:
-    done = subprocess.run([sys.executable, "-c", WITHOUT_NUMPY], capture_output=True, text=True, timeout=120)
+def test_without_the_extension_counts_stay_ctoks() -> None:
+    done = subprocess.run([sys.executable, "-c", WITHOUT_EXTENSION], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "counted"
+    assert done.stdout.strip() == "pure Python (extension not built)"
+
+
+def test_the_compiled_engine_needs_no_numpy() -> None:
+    done = subprocess.run([sys.executable, "-c", WITH_EXTENSION], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_vocabulary_too_large_for_the_engine_is_refused_with_its_size() -> None:
+    # A row holds the child node in 21 bits: a trie of more nodes is refused, and the counter keeps to ctok's loop.
+    piece = "a" * _engine.MAX_NODES
+    with pytest.raises(ValueError, match="trie nodes"):
+        _engine.build_trie(utf32(piece), array("q", [len(piece)]))

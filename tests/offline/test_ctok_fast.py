@@ -12,10 +12,18 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.offline.conftest import ENGINES, counter_on
 
 from mcp_token_counter.catalog import builtin_catalog
 from mcp_token_counter.offline import ctok_fast
-from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter, public_counter
+from mcp_token_counter.offline.ctok_fast import (
+    Counter,
+    GuardedCounter,
+    counter_for,
+    ctok_internal,
+    engine_counter,
+    public_counter,
+)
 
 VERSIONS = sorted({spec.ctok_version for spec in builtin_catalog().models})
 LOGGER = "mcp_token_counter.offline.ctok_fast"
@@ -60,11 +68,23 @@ CORPUS = [
 ]
 
 
+# One counter per engine and version for the whole module: its memo warms as the texts go by.
+_ON: dict[tuple[str, str], GuardedCounter] = {}
+
+
+def _on(engine: str, version: str) -> GuardedCounter:
+    if (engine, version) not in _ON:
+        _ON[engine, version] = counter_on(engine, version)
+    return _ON[engine, version]
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("text", CORPUS)
 def test_the_fast_count_is_ctoks_count(text: str, version: str) -> None:
-    assert engine_counter(version)(text) == ctok.token_count(text, version)
-    assert ctok_fast.token_count(text, version) == ctok.token_count(text, version)
+    expected = ctok.token_count(text, version)
+    assert engine_counter(version)(text) == expected
+    assert ctok_fast.token_count(text, version) == expected
+    assert [_on(engine, version)(text) for engine in ENGINES] == [expected] * len(ENGINES)
 
 
 def test_the_catalog_uses_every_ctok_family() -> None:
@@ -82,7 +102,9 @@ _TEXT = st.lists(st.one_of(st.characters(), _SPECIAL), max_size=80).map("".join)
 @settings(max_examples=300, deadline=None)
 @given(text=_TEXT, version=st.sampled_from(VERSIONS))
 def test_the_fast_count_is_ctoks_count_on_any_text(text: str, version: str) -> None:
-    assert ctok_fast.token_count(text, version) == ctok.token_count(text, version)
+    expected = ctok.token_count(text, version)
+    assert ctok_fast.token_count(text, version) == expected
+    assert [_on(engine, version)(text) for engine in ENGINES] == [expected] * len(ENGINES)
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
+import sys
+import unicodedata
 from collections.abc import Callable
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
+from bench.ctok_corpus import EDGE_CASES, equality_corpus
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.offline.conftest import ENGINES, counter_on
 
-from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter, fast_counter
+from mcp_token_counter.offline.compiled_tiler import compiled_pairs
+from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter
 from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter
+from mcp_token_counter.offline.fast_count import FastCounter, fold_touches
 from mcp_token_counter.offline.plain_words import PlainWords
 from mcp_token_counter.offline.segment_tiling import (
     UnsupportedVocabulary,
@@ -20,6 +26,8 @@ from mcp_token_counter.offline.segment_tiling import (
     check_word_boundaries,
     cut_pattern,
 )
+from mcp_token_counter.offline.word_stream import scanned_separators, separators
+from mcp_token_counter.offline_engine import load_engine
 
 EOW = "\ufdd1"
 VERSIONS = ("3.0", "4.7", "4.8")
@@ -48,10 +56,10 @@ def test_a_vocabulary_whose_pieces_cross_a_gap_is_refused(piece: str) -> None:
         check_word_boundaries(adjacent_pairs({"ab", piece}), " \t\n", EOW)
 
 
-def test_ctoks_vocabularies_keep_to_word_boundaries() -> None:
+def test_ctoks_vocabularies_keep_to_word_boundaries(engine: str) -> None:
     # What the per-word sum rests on, for the installed ctok: building a counter checks it.
     for version in VERSIONS:
-        assert fast_counter(version)("a b") == ctok.token_count("a b", version)
+        assert counter_on(engine, version)("a b") == ctok.token_count("a b", version)
 
 
 def _without_stream_norm(module: str, name: str) -> object:
@@ -75,12 +83,13 @@ def _misstreaming(module: str, name: str) -> object:
 @pytest.mark.parametrize("internal", [_without_stream_norm, _misstreaming])
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_moved_internal_falls_back_to_the_previous_fast_path(
-    internal: Callable[[str, str], object], version: str, caplog: pytest.LogCaptureFixture
+    internal: Callable[[str, str], object], version: str, engine: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
 
     def broken_fast(v: str) -> Counter:
-        return FastCounter(ctok_parts(internal), ctok_internal("main", "_model")(ctok_internal("main", "_family")(v)))
+        model = ctok_internal("main", "_model")(ctok_internal("main", "_family")(v))
+        return FastCounter(ctok_parts(internal), model, load_engine(ENGINES[engine]))
 
     counter = counter_for(version, (broken_fast, engine_counter))
     assert [r.levelno for r in caplog.records] == [logging.DEBUG]
@@ -97,3 +106,41 @@ def test_plain_words_case_memo_stays_bounded() -> None:
     for word in words:  # 105,456 distinct runs
         assert plain.write(word, space_before=True, space_after=True) is not None
     assert len(plain._cases) <= 1 << 16 | 1  # pyright: ignore[reportPrivateUsage]
+
+
+def test_the_separators_are_every_codepoint_of_category_z() -> None:
+    # Known per Unicode version, else found through str.isspace: the slow definition, codepoint by codepoint,
+    # must agree with both on the running Python.
+    every = (chr(cp) for cp in range(sys.maxunicode + 1))
+    expected = "".join(c for c in every if unicodedata.category(c)[0] == "Z")
+    assert scanned_separators() == expected
+    assert separators() == expected
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=60))
+def test_the_fold_is_ctoks_nfc_on_any_text(text: str) -> None:
+    # The fold skips ctok's nfc when one search finds nothing it could change: the two must always agree.
+    parts = ctok_parts()
+    counter = FastCounter(parts, ctok_internal("main", "_model")(ctok_internal("main", "_family")("4.8")), None)
+    assert counter._fold(text) == parts.nfc(text, fold_quotes=False)  # pyright: ignore[reportPrivateUsage]
+
+
+def test_the_fold_is_ctoks_nfc_on_the_corpus() -> None:
+    parts = ctok_parts()
+    counter = FastCounter(parts, ctok_internal("main", "_model")(ctok_internal("main", "_family")("4.8")), None)
+    texts = [*EDGE_CASES, *equality_corpus(0.5), "e\u0301", "\u0e4d\u0e32", "a\x00b", "x\u00a0y", "\r\n"]
+    assert [counter._fold(t) for t in texts] == [parts.nfc(t, fold_quotes=False) for t in texts]  # pyright: ignore[reportPrivateUsage]
+    skipped = [t for t in texts if counter._touched is not None and counter._touched(t) is None]  # pyright: ignore[reportPrivateUsage]
+    assert len(skipped) > len(texts) / 2  # the quick path is taken on most text
+
+
+@pytest.mark.parametrize("pattern", ["[^a]", "a|b", "[a[b]]", "x"])
+def test_a_fold_class_of_another_shape_leaves_every_text_to_nfc(pattern: str) -> None:
+    assert fold_touches((re.compile("[\x01-\x08]"), re.compile(pattern))) is None
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_compiled_pairs_are_the_python_ones(version: str) -> None:
+    vocab = ctok_internal("main", "_model")(ctok_internal("main", "_family")(version)).vocab
+    assert compiled_pairs(vocab) == adjacent_pairs(vocab)
+    assert compiled_pairs(_VOCAB | {"𐐀b", "a"}) == adjacent_pairs(_VOCAB | {"𐐀b", "a"})

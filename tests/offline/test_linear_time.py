@@ -22,11 +22,10 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from bench.linear_cases import CASES
 from bench.linear_time import text_of
-from tests.offline.conftest import EngineFactory, python_engine
+from tests.offline.conftest import counter_on
 
 from mcp_token_counter.offline.ctok_fast import ctok_internal
 from mcp_token_counter.offline.ctok_internals import ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter
 from mcp_token_counter.offline.segment_tiling import SegmentTiler, vocabulary_cuts
 from mcp_token_counter.offline.word_stream import space_chars
 
@@ -44,9 +43,9 @@ def _cpu[T](run: Callable[[], T]) -> tuple[T, float]:
 
 @pytest.mark.parametrize("where", ["alone", "after a word"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_a_long_run_counts_as_ctok_in_at_most_twice_its_time(engine: EngineFactory, case: str, where: str) -> None:
+def test_a_long_run_counts_as_ctok_in_at_most_twice_its_time(engine: str, case: str, where: str) -> None:
     text = text_of(case, where, CHARS)  # after a word: summed per word rather than priced as the text's head
-    counter = engine(VERSION)
+    counter = counter_on(engine, VERSION)
     expected, ctok_s = _cpu(lambda: ctok.token_count(text, VERSION))
     count, ours_s = _cpu(lambda: counter(text))
     assert count == expected
@@ -94,7 +93,7 @@ def test_tiling_a_long_segment_looks_up_its_characters_a_bounded_number_of_times
         assert _WatchedVocab.looked_up <= 2 * len(stream) + 300 * 128
 
 
-def _kept_after(counter: FastCounter, texts: list[str]) -> int:
+def _kept_after(counter: Callable[[str], int], texts: list[str]) -> int:
     """Bytes still allocated after counting ``texts`` (the first once before measuring), counts checked."""
     counter(texts[0])  # the first count's one-off allocations (ctok's caches, the compiled path's buffers)
     tracemalloc.start()
@@ -109,14 +108,14 @@ def _kept_after(counter: FastCounter, texts: list[str]) -> int:
     return kept
 
 
-def test_a_huge_first_word_is_counted_without_being_remembered(engine: EngineFactory) -> None:
+def test_a_huge_first_word_is_counted_without_being_remembered(engine: str) -> None:
     # Every memo holds at most MEMO_LIMIT keys; keys of a megabyte each made that gigabytes on a server fed
     # distinct large pastes. A text that is one huge word leaves (almost) nothing behind.
-    kept = _kept_after(engine(VERSION), [text_of("letters", "alone", HUGE + n) for n in range(11)])
+    kept = _kept_after(counter_on(engine, VERSION), [text_of("letters", "alone", HUGE + n) for n in range(11)])
     assert kept < 10 * HUGE // 4, f"{kept:,} bytes kept after counting {10 * HUGE:,} characters"
 
 
 def test_huge_later_words_are_counted_without_being_remembered_in_python() -> None:
     # The compiled memo keeps its keys in its own store, bounded by word_scan.STORE_LIMIT codepoints.
-    kept = _kept_after(python_engine(VERSION), [text_of("letters", "after a word", HUGE + n) for n in range(11)])
+    kept = _kept_after(counter_on("python", VERSION), [text_of("letters", "after a word", HUGE + n) for n in range(11)])
     assert kept < 10 * HUGE // 4, f"{kept:,} bytes kept after counting {10 * HUGE:,} characters"

@@ -1,39 +1,37 @@
-"""The compiled word scan (word_table over compiled_scan and compiled_words) counts as the Python sum
-does and as ``ctok.token_count``: word by word, as its memo grows and starts afresh, when the Python
-fallback fails, under threads, without numba for the scan, and for letters met for the first time.
+"""The compiled word scan (word_table over the ``_engine`` extension's writer and scan) counts as the Python
+sum does and as ``ctok.token_count``: word by word, as its memo grows and starts afresh, when the Python
+fallback fails, under threads, when the scan cannot be built, and for letters met for the first time.
 """
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
+from array import array
 from collections.abc import Callable
 from itertools import pairwise
+from types import ModuleType
 from typing import Any, cast
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
-import numpy as np
 import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
+from mcp_token_counter import _engine
 from mcp_token_counter.offline import word_scan
-from mcp_token_counter.offline.batch_tiling import Codes, load_kernels
-from mcp_token_counter.offline.char_facts import CharFacts
+from mcp_token_counter.offline.char_facts import UNKNOWN, CharFacts
 from mcp_token_counter.offline.compiled_tiler import CompiledTiler
-from mcp_token_counter.offline.compiled_words import UNKNOWN, Rules, plain_stream
 from mcp_token_counter.offline.ctok_fast import ctok_internal
 from mcp_token_counter.offline.ctok_internals import Internal, ctok_attribute, ctok_parts
 from mcp_token_counter.offline.fast_count import FastCounter
 from mcp_token_counter.offline.plain_words import PlainWords
-from mcp_token_counter.offline.word_scan import Given, Memo, ScanKernels, load_scan_kernels
+from mcp_token_counter.offline.word_scan import Memo
 from mcp_token_counter.offline.word_stream import space_chars, word_splitter
-from mcp_token_counter.offline.word_table import given
+from mcp_token_counter.offline.word_table import scanner
 
 VERSIONS = ("3.0", "4.7", "4.8")
 LOGGER = "mcp_token_counter.offline.word_scan"
 CONTEXTS = range(4)  # (a space before) << 1 | (a single space after)
-type Write = Callable[[Codes, tuple[np.int64, np.int64, np.int64], Rules, Codes], int]
 # Words the compiled writer must take on itself, or the comparisons below could pass by writing nothing.
 PLAIN = ("Hello", "world", "don't", "NASA's", "x'S", "'tis", "café", "ΕΛΛΑΔΑ", "Москва", "foo.bar()", "1,234")
 # Words whose case ctok writes by a rule of its own, left to Python.
@@ -50,14 +48,10 @@ def _model(version: str) -> Any:
     return ctok_internal("main", "_model")(ctok_internal("main", "_family")(version))
 
 
-def _no_scan() -> ScanKernels:
-    raise ImportError("No module named 'numba'")
-
-
 def _python_counter(version: str) -> FastCounter:
     """The counter that sums its words in Python: the reference the compiled scan must match."""
-    counter = FastCounter(ctok_parts(), _model(version), scan=_no_scan)
-    assert not counter.wait_compiled()
+    counter = FastCounter(ctok_parts(), _model(version), None)
+    assert not counter.compiled
     return counter
 
 
@@ -66,19 +60,13 @@ class _Writers:
 
     def __init__(self, version: str) -> None:
         parts, model = ctok_parts(), _model(version)
-        tiler = CompiledTiler(parts, model, load_kernels())
+        tiler = CompiledTiler(parts, model, _engine)
         self.plain = PlainWords(parts, model)
-        self.facts = CharFacts(parts, self.plain.kind, tiler.price)
-        self._rules = given(parts, model, tiler, self.facts)[2]
-        self._write = cast(Write, plain_stream)
+        self.facts = CharFacts(parts, self.plain.kind, tiler.price, _engine.identity_table())
+        self._scanner = scanner(_engine, parts, model, tiler, self.facts)
 
     def compiled(self, word: str, context: int) -> str | None:
-        # The kernels' own argument types (writable codes, int64 spans), so no other version is compiled.
-        codes = np.frombuffer(bytearray(word.encode("utf-32-le", "surrogatepass")), dtype=np.uint32)
-        out = np.empty(4 * len(word) + 8, dtype=np.uint32)
-        span = (np.int64(0), np.int64(len(codes)), np.int64(context))
-        length = self._write(codes, span, self._rules, out)
-        return None if length < 0 else "".join(map(chr, out[:length].tolist()))
+        return _engine.plain_stream(self._scanner, word, context)
 
     def python(self, word: str, context: int) -> str | None:
         return self.plain.write(word, space_before=bool(context & 2), space_after=bool(context & 1))
@@ -146,53 +134,51 @@ def test_the_compiled_writer_cases_every_letter_as_plain_words(version: str) -> 
 
 
 class _Watched:
-    """The compiled scan kernels, noting the memo and the rules each scan is given."""
+    """The compiled engine, noting the memo each scan is given and how often the memo is rehashed."""
 
     def __init__(self) -> None:
-        self._kernels = load_scan_kernels()
+        self.module = ModuleType("watched_engine")
+        self.module.__dict__.update(vars(_engine))
+        setattr(self.module, "scan_words", self._scan_words)  # noqa: B010
+        setattr(self.module, "rehash", self._rehash)  # noqa: B010
         self.slots: list[int] = []
         self.held: list[int] = []
         self.used: list[int] = []
         self.rehashes = 0
         self.memo: Memo | None = None
-        self.given: Given | None = None
 
-    def scan_words(
-        self, codes: Codes, position: int, previous: int, memo: Memo, report: Codes, given: Given, /
-    ) -> tuple[int, int, int, int]:
-        self.slots.append(len(memo[0]))
-        self.given = given
-        scanned = self._kernels.scan_words(codes, position, previous, memo, report, given)
-        self.held.append(int(memo[2][0]))
-        self.used.append(int(memo[2][1]))
-        self.memo = memo
+    def _scan_words(self, *args: Any) -> tuple[int, int, int, int, int, int]:
+        slots, store, meta = args[4:7]
+        self.slots.append(len(slots) // 4)
+        scanned = _engine.scan_words(*args)
+        self.held.append(meta[0])
+        self.used.append(meta[1])
+        self.memo = (slots, store, meta)
         return scanned
 
-    def settle(self, codes: Codes, report: Codes, memo: Memo, given: Given, /) -> None:
-        self._kernels.settle(codes, report, memo, given)
-
-    def rehash(self, old: Codes, new: Codes, /) -> None:
+    def _rehash(self, old: array[int], new: array[int], /) -> None:
         self.rehashes += 1
-        self._kernels.rehash(old, new)
+        _engine.rehash(old, new)
 
     def forget(self) -> None:
         self.slots.clear()
         self.held.clear()
         self.used.clear()
 
-    def kinds(self) -> Codes:
-        """The kind of each codepoint, as the compiled writer reads it."""
-        assert self.given is not None
-        return self.given[2][0]
-
 
 def _compiled_counter(version: str, internal: Internal = ctok_attribute) -> tuple[FastCounter, _Watched]:
     """A fresh counter summing its words through the compiled scan, and what that scan was given."""
     watched = _Watched()
-    counter = FastCounter(ctok_parts(internal), _model(version), scan=lambda: watched)
-    assert counter.wait_compiled()
-    watched.forget()  # the loader's probes
+    counter = FastCounter(ctok_parts(internal), _model(version), watched.module)
+    assert counter.compiled
+    watched.forget()  # the probes
     return counter, watched
+
+
+def _kinds(counter: FastCounter) -> bytearray:
+    """The kind of each codepoint, as the compiled writer reads it."""
+    assert counter.table is not None
+    return counter.table.facts.kinds
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -317,20 +303,11 @@ def test_the_memo_spreads_keys_that_differ_only_in_high_bits() -> None:
     assert compiled.content(text) == python.content(text)
     assert watched.memo is not None
     slots = watched.memo[0]
-    held = slots[slots[:, 1] >= 0]
-    mask = len(slots) - 1
-    home = held[:, 0] & mask
-    where = np.nonzero(slots[:, 1] >= 0)[0]
-    displacement = (where - home) & mask
-    assert float(displacement.mean()) < 2.0
-
-
-def test_the_loader_compiles_the_memos_growth_too() -> None:
-    # Growing the memo must not compile anything on a count, under the table's lock, where a numba failure
-    # would fail the count rather than leave the Python path in place.
-    watched = _Watched()
-    counter = FastCounter(ctok_parts(), _model("3.0"), scan=lambda: watched)
-    assert counter.wait_compiled()
+    mask = len(slots) // 4 - 1
+    # How far each held key sits from the slot its hash names.
+    displacement = [(at - slots[4 * at]) & mask for at in range(mask + 1) if slots[4 * at + 1] >= 0]
+    assert len(displacement) > 30_000  # some letters are spaces (U+2000), so fewer distinct keys than words
+    assert sum(displacement) / len(displacement) < 2.0
     assert watched.rehashes >= 1
 
 
@@ -386,13 +363,45 @@ def test_threads_sharing_one_fresh_counter_count_as_ctok() -> None:
     assert watched.slots
 
 
+def _broken_engine() -> ModuleType:
+    """The real engine, whose scanner cannot be built (say, a table of the wrong size)."""
+
+    def refuse(*_args: object) -> None:
+        raise ValueError("the per-codepoint tables hold one entry per codepoint")
+
+    broken = ModuleType("broken_engine")
+    broken.__dict__.update(vars(_engine))
+    setattr(broken, "Scanner", refuse)  # noqa: B010
+    return broken
+
+
+def _miscounting_engine() -> ModuleType:
+    """The real engine, whose scan counts one token too many on every text."""
+
+    def scan_words(*args: Any) -> tuple[int, int, int, int, int, int]:
+        status, words, gaps, seams, resume, previous = _engine.scan_words(*args)
+        return status, words + 1, gaps, seams, resume, previous
+
+    wrong = ModuleType("miscounting_engine")
+    wrong.__dict__.update(vars(_engine))
+    setattr(wrong, "scan_words", scan_words)  # noqa: B010
+    return wrong
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_without_the_compiled_scan_words_are_summed_in_python(version: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, LOGGER)
-    python = _python_counter(version)
-    logged = [r for r in caplog.records if r.name == LOGGER and r.levelno == logging.INFO]
+    counter = FastCounter(ctok_parts(), _model(version), _broken_engine())
+    assert not counter.compiled
+    logged = [r for r in caplog.records if r.name == LOGGER]
     assert ["compiled word scan unavailable" in r.getMessage() for r in logged] == [True]
-    assert [python(t) for t in EDGE_CASES] == [ctok.token_count(t, version) for t in EDGE_CASES]
+    assert [counter(t) for t in EDGE_CASES] == [ctok.token_count(t, version) for t in EDGE_CASES]
+
+
+def test_a_scan_that_disagrees_with_python_on_a_probe_is_not_used(caplog: pytest.LogCaptureFixture) -> None:
+    counter = FastCounter(ctok_parts(), _model("3.0"), _miscounting_engine())
+    assert not counter.compiled
+    assert caplog.messages == ["the compiled word scan counts differently from the Python path; not using it"]
+    assert [counter(t) for t in EDGE_CASES] == [ctok.token_count(t, "3.0") for t in EDGE_CASES]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -400,10 +409,11 @@ def test_letters_met_for_the_first_time_are_learned_and_counted_right(version: s
     compiled, watched = _compiled_counter(version)
     assert compiled("x a") == ctok.token_count("x a", version)
     new = "ᏣᎳᎩႠႡႢႣⴀⴁꮳ"  # Cherokee and Georgian, capitals and small letters
-    assert [c for c in new if watched.kinds()[ord(c)] != UNKNOWN] == []
+    assert [c for c in new if _kinds(compiled)[ord(c)] != UNKNOWN] == []
     text = "x ᏣᎳᎩ ႠႡႢႣ Ⴀⴁ ꮳᏣ ᏣᎳᎩ's ႠႡႢႣ, (ⴀⴁ)"
     expected = ctok.token_count(text, version)
     assert compiled(text) == expected
-    assert [c for c in new if watched.kinds()[ord(c)] == UNKNOWN] == []
+    assert [c for c in new if _kinds(compiled)[ord(c)] == UNKNOWN] == []
+    assert watched.slots
     assert compiled(text) == expected
     assert compiled(text.replace("x ", "y ")) == ctok.token_count(text.replace("x ", "y "), version)

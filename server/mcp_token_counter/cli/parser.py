@@ -87,8 +87,24 @@ def _allowed_hosts(_ctx: click.Context, _param: click.Parameter, values: Sequenc
         raise click.BadParameter(str(exc)) from exc
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from ..offline_engine import describe  # imports the small compiled extension only, never a vocabulary
+
+    click.echo(f"{PROG} {__version__}\noffline engine: {describe()}")
+    ctx.exit()
+
+
 @click.group(invoke_without_command=True, context_settings=CONTEXT, epilog=EXAMPLES)
-@click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and which offline engine is active, and exit.",
+)
 @global_options
 @click.option(
     "--transport",

@@ -1,48 +1,50 @@
-"""What the compiled word writer (``compiled_words``) knows of each character, learned as characters come.
+"""What the compiled word writer knows of each character, learned as characters come.
 
-Imported by ``word_table``, inside ``word_scan``'s guard, since numpy comes with numba. Classifying every
-codepoint up front would cost seconds; instead each table starts with ASCII and the markers, and a word
-with a character not learned yet goes to Python once, which teaches the tables its characters.
+Classifying every codepoint up front would cost seconds; instead each table starts with ASCII and the
+markers, and a word with a character not learned yet goes to Python once, which teaches the tables its
+characters. The tables are flat buffers the compiled engine reads in place.
 """
 
 from __future__ import annotations
 
 import sys
 import unicodedata
+from array import array
 from collections.abc import Callable
 from typing import Final
 
-import numpy as np
-
-from .batch_tiling import Codes
 from .ctok_internals import CtokParts
 
-# compiled_words' numbering of the kinds plain_words names by letter (x other, w letters, d ASCII digits,
+# The engine's numbering of the kinds plain_words names by letter (x other, w letters, d ASCII digits,
 # p punctuation, h and q hard characters without and with border markers), then not learned yet.
-_KINDS: Final = "xwdphq"
-_UNKNOWN: Final = len(_KINDS)
-# compiled_words' case facts.
-_UPPER, _LOWER, _UNLOWERABLE, _SPECIAL = 1, 2, 4, 8
+KINDS: Final = "xwdphq"
+UNKNOWN: Final = len(KINDS)
+# The engine's case facts: ctok's capital, small letter, a letter or mark that cannot be lowered, and a
+# case ctok writes by a rule of its own.
+UPPER, LOWER, UNLOWERABLE, SPECIAL = 1, 2, 4, 8
 # The characters ctok's ``mark_case`` writes by a rule of their own.
 _SPECIAL_CASES: Final = frozenset("ẞİ")
 
 
 class CharFacts:
-    """Per codepoint: its kind, its case facts and its lowered form, as ``compiled_words`` reads them."""
+    """Per codepoint: its kind, its case facts and its lowered form, as the compiled writer reads them."""
 
-    def __init__(self, parts: CtokParts, kind: Callable[[str], str], price: Callable[[str], None]) -> None:
+    def __init__(
+        self, parts: CtokParts, kind: Callable[[str], str], price: Callable[[str], None], lower: array[int]
+    ) -> None:
+        """``lower``: each codepoint's own value (the engine's ``identity_table``), filled as letters come."""
         self._parts = parts
         self._kind = kind
         self._price = price
-        self.kinds: Codes = np.full(sys.maxunicode + 1, _UNKNOWN, dtype=np.uint8)
-        self.flags: Codes = np.zeros(sys.maxunicode + 1, dtype=np.uint8)
-        self.lower: Codes = np.arange(sys.maxunicode + 1, dtype=np.int32)
+        self.kinds = bytearray([UNKNOWN]) * (sys.maxunicode + 1)
+        self.flags = bytearray(sys.maxunicode + 1)
+        self.lower = lower
         self.learn("".join(map(chr, range(128))))
 
     def learn(self, text: str) -> None:
         """Learn the characters of ``text`` not learned yet, and have them and their lowered forms priced."""
         kinds = self.kinds
-        new = [c for c in set(text) if kinds[ord(c)] == _UNKNOWN]
+        new = [c for c in set(text) if kinds[ord(c)] == UNKNOWN]
         for c in new:
             self._learn(c)
         if new:
@@ -57,6 +59,6 @@ class CharFacts:
         # lowered form of its own; one in a run blocks ⟨caps⟩.
         unlowerable = cased_kind and not lower and (not upper or lowered == c)
         special = c in _SPECIAL_CASES or len(lowered) != 1
-        self.flags[cp] = _UPPER * upper | _LOWER * lower | _UNLOWERABLE * unlowerable | _SPECIAL * special
+        self.flags[cp] = UPPER * upper | LOWER * lower | UNLOWERABLE * unlowerable | SPECIAL * special
         self.lower[cp] = cp if special else ord(lowered)
-        self.kinds[cp] = _KINDS.index(self._kind(c))
+        self.kinds[cp] = KINDS.index(self._kind(c))

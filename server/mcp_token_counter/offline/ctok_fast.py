@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its public functions are annotated
 
+from ..offline_engine import load_engine
 from .ctok_internals import ctok_parts
 from .fast_count import FastCounter
 from .word_stream import StreamMismatch
@@ -119,15 +121,21 @@ class GuardedCounter:
             return self._public(text)
 
 
-def fast_counter(version: str, internal: Internal = ctok_internal) -> GuardedCounter:
+def fast_counter(
+    version: str, internal: Internal = ctok_internal, environ: Mapping[str, str] = os.environ
+) -> GuardedCounter:
     """Count with ``FastCounter``, falling back to ``ctok.token_count`` for a text it cannot split.
+
+    The compiled engine is used unless ``TOKEN_COUNTER_OFFLINE_ENGINE`` in ``environ`` forces the Python
+    path or the extension was not built (``offline_engine.load_engine``).
 
     Raises:
         ImportError, AttributeError, TypeError, ValueError: a ctok internal is missing or not what it
             was, or the vocabulary breaks the per-word sum's precondition.
         NotImplementedError: ``version`` is not a ctok version.
     """
-    fast = FastCounter(ctok_parts(), internal("main", "_model")(internal("main", "_family")(version)))
+    model = internal("main", "_model")(internal("main", "_family")(version))
+    fast = FastCounter(ctok_parts(), model, load_engine(environ))
     return GuardedCounter(fast, public_counter(version))
 
 
@@ -178,13 +186,10 @@ def loaded(version: str) -> Counter:
         return _counters[version]
 
 
-def wait_compiled(version: str, timeout: float | None = None) -> bool:
-    """Load ``version``'s counter and wait for its compiled path; whether the compiled word scan is in use.
-
-    Counting never needs this (see ``compiled_path``); benches and tests use it to time or test that path.
-    """
+def compiled_in_use(version: str) -> bool:
+    """Load ``version``'s counter; whether the compiled engine sums its words (benches and tests ask)."""
     counter = loaded(version)
-    return isinstance(counter, GuardedCounter) and counter.fast.wait_compiled(timeout)
+    return isinstance(counter, GuardedCounter) and counter.fast.compiled
 
 
 def forget_words() -> None:

@@ -71,6 +71,8 @@ class CtokParts:
     marker_escapes: Mapping[int, str]
     quote_fold: Mapping[int, str]
     seam_re: re.Pattern[str]
+    fold_res: tuple[re.Pattern[str], ...]
+    """The character classes ``nfc`` removes or replaces (surrogates, controls, private use, odd spaces)."""
 
     def seam(self, joined: str) -> str:
         """ctok's last stream step: a single space between ⟨eow⟩ and the next ⟨bow⟩ is the seam."""
@@ -113,7 +115,13 @@ def ctok_parts(internal: Internal = ctok_attribute) -> CtokParts:
         marker_escapes=_table(internal("constants", "LITERAL_MARKER_ESCAPE_TABLE"), "LITERAL_MARKER_ESCAPE_TABLE"),
         quote_fold=_table(internal("constants", "QUOTE_FOLD"), "QUOTE_FOLD"),
         seam_re=_pattern(internal("constants", "SEAM_RE"), "SEAM_RE"),
+        fold_res=_fold_classes(internal),
     )
+
+
+def _fold_classes(internal: Internal) -> tuple[re.Pattern[str], ...]:
+    names = ("SURROGATE", "STRIP_CONTROL", "STRIP_PRIVATE", "FUNNY_SPACE")
+    return tuple(_pattern(internal("constants", name), name) for name in names)
 
 
 def _function(internal: Internal, module: str, name: str) -> Callable[..., Any]:

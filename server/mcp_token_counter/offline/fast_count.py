@@ -5,9 +5,9 @@
             streams tiled in one batch (batch_tiling), gaps and the head by segment_tiling
          -> the sum, less the seam spaces ctok's stream drops, plus the frame
 
-That is the Python path. Once numba has loaded (compiled_path, in the background), the words after the
-first are summed by the compiled scan instead (word_table), which writes and tiles most unseen words
-itself and hands the rest back here (``_missing_units``).
+That is the Python path. With the compiled engine (the ``_engine`` extension, loaded when the counter is
+built), the words after the first are summed by its scan instead (word_table), which writes and tiles most
+unseen words itself and hands the rest back here (``_missing_units``).
 
 No vocabulary piece starts with ⟨eow⟩ or mixes whitespace with anything else (checked on the vocabulary
 when the counter is built), so no tile crosses the edge of a gap, and the tiling of the whole stream is
@@ -18,19 +18,27 @@ counted and their cost taken off. Every character of the stream and every tiling
 
 from __future__ import annotations
 
+import logging
 import re
+import unicodedata
 from collections.abc import Callable
 from functools import partial
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, Final, cast
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
-from .batch_tiling import BatchTiler, Kernels, batch_tiler, load_kernels, segment_batches
-from .compiled_path import PROBE_TEXTS, Compiled, CompiledLoader
+from .batch_tiling import BatchTiler, batch_tiler, segment_batches
+from .compiled_tiler import compiled_pairs
 from .ctok_internals import CtokParts
-from .segment_tiling import MEMO_KEY_LIMIT, MEMO_LIMIT, SegmentTiler, kept, vocabulary_cuts
-from .word_scan import GAP, Missing, ScanKernels, Sums, load_scan_kernels, word_table
+from .segment_tiling import MEMO_KEY_LIMIT, MEMO_LIMIT, SegmentTiler, adjacent_pairs, kept, vocabulary_cuts
+from .word_scan import GAP, Missing, Sums, word_table
 from .word_stream import WordKey, WordWriter, space_chars, word_splitter
+
+if TYPE_CHECKING:
+    from .word_table import WordTable
+
+logger = logging.getLogger(__name__)
 
 _FIRST_TWO: Final = itemgetter(slice(0, 2))
 # A word's memo entry packs its tiling cost with two seam flags: cost << 2 | ends in ⟨eow⟩ << 1 | opens
@@ -40,6 +48,36 @@ _OPENS: Final = 1
 
 type HeadKey = tuple[str, str, bool, bool]
 
+# Texts on which the compiled scan must count as the Python path does before it is used: seams, case,
+# contractions, punctuation borders, runs of spaces, letters beyond ASCII, and words left to ctok.
+PROBE_TEXTS: Final = (
+    "Hello, World! It's NASA's \u201cAPI\u201d (v2.0) -- don't 'quote' me;  x\ty\n\n  [1, 2]",
+    "Übergröße ÉTÉ İstanbul STRAẞE ΛΌΓΟΣ λόγος Москва Ⅻ ⓐ",
+    "def f(x):\n    return {'k': x['k'] * 2}  # ok\n 東京の天気 👨\u200d👩\u200d👧 e\u0301 ١٢٣",
+)
+
+
+class Compiled(NamedTuple):
+    """The compiled tiler of unseen streams, and the compiled word scan when it agreed with Python."""
+
+    batch: BatchTiler
+    table: WordTable | None
+
+
+def fold_touches(classes: tuple[re.Pattern[str], ...]) -> Callable[[str], re.Match[str] | None] | None:
+    """A search for any character ctok's ``nfc`` could change in a text already in NFC: its four character
+    classes, NUL (made a space) and the first character of Thai SARA AM decomposed (composed); ``None`` when
+    a class is not a plain ``[...]`` set, so that ``nfc`` itself runs on every text."""
+    sets: list[str] = []
+    for found in classes:
+        body = found.pattern[1:-1]
+        if not (found.pattern.startswith("[") and found.pattern.endswith("]")) or body.startswith("^"):
+            return None
+        if "[" in body or found.flags & ~re.UNICODE:
+            return None
+        sets.append(body)
+    return re.compile("[" + "".join(sets) + "\x00\u0e4d]").search
+
 
 class FastCounter:
     """``ctok.token_count(text, version)`` for one version's model.
@@ -48,18 +86,14 @@ class FastCounter:
         UnsupportedVocabulary: on construction, when the vocabulary breaks the sum's precondition.
     """
 
-    def __init__(
-        self,
-        parts: CtokParts,
-        model: Any,
-        kernels: Callable[[], Kernels] = load_kernels,
-        scan: Callable[[], ScanKernels] = load_scan_kernels,
-    ) -> None:
+    def __init__(self, parts: CtokParts, model: Any, engine: ModuleType | None) -> None:
+        """``engine``: the compiled extension (``offline_engine.load_engine``), or ``None`` for the Python path."""
         self._parts = parts
         self._model = model
         self._overhead: int = model.message_overhead
         spaces = space_chars(parts.classify, parts.space)
-        cuts = vocabulary_cuts(model.vocab, spaces, parts.eow, "".join(sorted(parts.markers)))
+        pairs_of = adjacent_pairs if engine is None else compiled_pairs
+        cuts = vocabulary_cuts(model.vocab, spaces, parts.eow, "".join(sorted(parts.markers)), pairs_of)
         self._split = word_splitter(spaces)
         self._first = re.compile(f"([{re.escape(spaces)}]*)([^{re.escape(spaces)}]+)").match
         self._single = frozenset([" ", *(" " + c for c in spaces if c != " ")]).__contains__
@@ -68,33 +102,48 @@ class FastCounter:
         self._segments = segment_batches(self._tiler)
         self._opens = re.compile(f"[{parts.shift}{parts.caps}]*{parts.bow}").match
         self._folds = [(chr(k), v) for k, v in parts.quote_fold.items()] if model.fold_quotes else []
+        self._touched = fold_touches(parts.fold_res)
         self._escapes = [(chr(k), v) for k, v in parts.marker_escapes.items()]
         self._words: dict[WordKey, int] = {}
         self._streams: dict[str, int] = {}
         self._heads: dict[HeadKey, int] = {}
         self._gaps: dict[str, int] = {}
         self._tails: dict[int, int] = {}
-        # Last: its thread counts the probes through this counter.
-        self._loader = CompiledLoader(partial(self._build, kernels, scan), self._agrees)
+        self._compiled = self._build(engine) if engine is not None else None
 
     def __call__(self, text: str) -> int:
         return self._overhead + self.content(text)
 
     def content(self, text: str) -> int:
         """What ``ctok.engine.tile`` returns as the cost: the content's tokens without the frame."""
-        return self._content(text, self._loader.current(len(text)))
+        return self._content(text, self._compiled)
 
-    def wait_compiled(self, timeout: float | None = None) -> bool:
-        """Wait for the compiled path to load; whether the compiled word scan is now in use."""
-        compiled = self._loader.wait(timeout)
-        return compiled is not None and compiled.table is not None
+    @property
+    def compiled(self) -> bool:
+        """Whether the compiled engine sums this counter's words (else the Python path does)."""
+        return self._compiled is not None and self._compiled.table is not None
 
-    def _build(self, kernels: Callable[[], Kernels], scan: Callable[[], ScanKernels]) -> Compiled:
-        batch = batch_tiler(self._parts, self._model, self._tiler, kernels)
-        return Compiled(batch, word_table(self._parts, self._model, batch, self._writer.plain.kind, scan))
+    @property
+    def table(self) -> WordTable | None:
+        """The compiled memo and scan, when in use."""
+        return None if self._compiled is None else self._compiled.table
 
-    def _agrees(self, compiled: Compiled) -> bool:
-        return all(self._content(t, compiled) == self._content(t, None) for t in PROBE_TEXTS)
+    def _build(self, engine: ModuleType) -> Compiled | None:
+        """The compiled path, checked against the Python path on the probes; ``None`` when it cannot be used."""
+        batch = batch_tiler(self._parts, self._model, self._tiler, engine)
+        compiled = Compiled(batch, word_table(engine, self._parts, self._model, batch, self._writer.plain.kind))
+        if compiled.table is None:
+            return compiled
+        try:
+            agrees = all(self._content(t, compiled) == self._content(t, None) for t in PROBE_TEXTS)
+        # Whatever goes wrong here must leave the exact Python path counting, never fail a count.
+        except Exception:
+            logger.exception("the compiled word scan failed on a probe text; summing words in Python")
+            return Compiled(batch, None)
+        if not agrees:
+            logger.warning("the compiled word scan counts differently from the Python path; not using it")
+            return Compiled(batch, None)
+        return compiled
 
     def _content(self, text: str, compiled: Compiled | None) -> int:
         norm = self._fold(text)
@@ -194,8 +243,15 @@ class FastCounter:
         return cost
 
     def _fold(self, text: str) -> str:
-        """ctok's ``nfc``, its quote fold (a slow ``str.translate`` with a dict) done as ``str.replace``."""
-        norm = self._parts.nfc(text, fold_quotes=False)
+        """ctok's ``nfc``, its quote fold (a slow ``str.translate`` with a dict) done as ``str.replace``.
+
+        ``nfc`` is four regular-expression passes, NFC and two replacements: a text already in NFC with no
+        character any of them touches (most text) is left as it is after one pass instead.
+        """
+        if self._touched is not None and self._touched(text) is None and unicodedata.is_normalized("NFC", text):
+            norm = text
+        else:
+            norm = self._parts.nfc(text, fold_quotes=False)
         for quote, plain in self._folds:
             norm = norm.replace(quote, plain)
         return norm

@@ -11,7 +11,7 @@ words with their markers, are tiled once each by ctok's own ``min_vocab_tile`` a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, Final, cast
 
@@ -74,13 +74,21 @@ def cut_pattern(pairs: set[str], watched: str) -> re.Pattern[str]:
 
 
 @cache
-def vocabulary_cuts(vocab: frozenset[str], spaces: str, eow: str, watched: str) -> re.Pattern[str]:
+def vocabulary_cuts(
+    vocab: frozenset[str],
+    spaces: str,
+    eow: str,
+    watched: str,
+    pairs_of: Callable[[frozenset[str]], set[str]] = adjacent_pairs,
+) -> re.Pattern[str]:
     """``cut_pattern`` of ``vocab``, once ``check_word_boundaries`` passed; built once per vocabulary.
+
+    ``pairs_of`` is ``adjacent_pairs`` or an equal that is quicker (the compiled engine's).
 
     Raises:
         UnsupportedVocabulary: see ``check_word_boundaries``.
     """
-    pairs = adjacent_pairs(vocab)
+    pairs = pairs_of(vocab)
     check_word_boundaries(pairs, spaces, eow)
     return cut_pattern(pairs, watched + _WATCHED)
 
