@@ -113,7 +113,7 @@ def test_the_audit_prices_real_servers_offline_and_reports_failures_as_rows(
         "mcp__time__convert_time",
     }
     assert "mcp__git__git_status" in {tool["name"] for tool in found["git"]["tools"]}
-    own = ["count_tokens", "check_context_fit", "count_files", "count_tool_definitions"]
+    own = ["count_tokens", "check_context_fit", "count_files", "count_tool_definitions", "check_prompt_cache"]
     assert [tool["name"] for tool in found["paged"]["tools"]] == [f"mcp__paged__paged_{i}" for i in range(5)]
     for name in ("counter", "counter-http", "counter-sse"):
         assert {tool["name"] for tool in found[name]["tools"]} == {f"mcp__{name}__{t}" for t in own}
