@@ -36,8 +36,12 @@ def mcp_use_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / ("Scripts" if os.name == "nt" else "bin") / "python"
 
 
-def run_agent(python: Path, log: Path, env: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """What the wrapper handed the model for each tool; mcp-use passes ``env`` on to the server."""
+Exchange = tuple[dict[str, str], list[dict[str, Any]]]
+
+
+def run_agent(python: Path, log: Path, env: dict[str, str]) -> Exchange:
+    """What the wrapper handed the model for each tool, and every JSON-RPC message between mcp-use and the server
+    (mcp-use passes ``env`` on to the server)."""
     done = subprocess.run(
         [str(python), str(AGENT), str(log), str(SERVER)],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MCP_USE_ANONYMIZED_TELEMETRY": "false", **env},
@@ -47,43 +51,38 @@ def run_agent(python: Path, log: Path, env: dict[str, str]) -> dict[str, dict[st
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
-
-
-def tool_calls(log: Path) -> dict[str, dict[str, Any]]:
-    """The arguments of each tools/call that reached the server, by tool name."""
     messages = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    calls = [m["params"] for m in messages if m.get("method") == "tools/call"]
-    return {call["name"]: call["arguments"] for call in calls}
+    return json.loads(done.stdout.splitlines()[-1]), messages
 
 
-def counted(result: dict[str, Any]) -> dict[str, Any]:
-    """The structured count the wrapper passed on as text, asserting it is not an error."""
-    assert not result["error"], result["content"]
-    body = json.loads(result["content"])
-    assert isinstance(body, dict)
-    return body  # pyright: ignore[reportUnknownVariableType]
+def tool_calls(messages: list[dict[str, Any]]) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Per tool: the arguments that reached the server and its answer (a result, or a JSON-RPC error)."""
+    answers: dict[int, dict[str, Any]] = {m["id"]: m.get("result") or m["error"] for m in messages if "method" not in m}
+    calls = [m for m in messages if m.get("method") == "tools/call"]
+    return {c["params"]["name"]: (c["params"]["arguments"], answers[c["id"]]) for c in calls}
 
 
 @pytest.fixture
-def agent_run(mcp_use_python: Path, standin: Standin, tmp_path: Path) -> tuple[dict[str, dict[str, Any]], Path]:
-    log = tmp_path / "to-server.jsonl"
-    return run_agent(mcp_use_python, log, env_for(standin)), log
+def exchange(mcp_use_python: Path, standin: Standin, tmp_path: Path) -> Exchange:
+    return run_agent(mcp_use_python, tmp_path / "stdio.jsonl", env_for(standin))
 
 
-def test_the_wrapper_sends_every_optional_argument_as_null(agent_run: tuple[dict[str, Any], Path]) -> None:
-    """What makes this test mean something: mcp-use really sends the nulls the server must take as absent."""
-    calls = tool_calls(agent_run[1])
+def test_the_wrapper_sends_every_optional_argument_as_null(exchange: Exchange) -> None:
+    """What makes the other test mean something: mcp-use really sends nulls the server must take as absent."""
+    calls = tool_calls(exchange[1])
     assert sorted(calls) == sorted(TOOLS)
-    for arguments in calls.values():
+    for arguments, _ in calls.values():
         assert {k: v for k, v in arguments.items() if v is not None} == HELLO
         assert arguments["breakdown"] is None
 
 
 @pytest.mark.parametrize("name", TOOLS)
-def test_each_call_returns_the_apis_count(agent_run: tuple[dict[str, Any], Path], standin: Standin, name: str) -> None:
-    body = counted(agent_run[0][name])
+def test_each_call_returns_the_apis_count(exchange: Exchange, standin: Standin, name: str) -> None:
+    texts, messages = exchange
+    _, result = tool_calls(messages)[name]
+    assert result.get("isError") is not True, result
     records = standin.log.to(COUNT_PATH)
     assert [sent(record) for record in records] == [HELLO]  # no null reached the API; the second call was cached
-    assert body["input_tokens"] == answered(records[0])["input_tokens"]
-    assert body["source"] == "api"
+    told = json.loads(texts[name])  # what the agent's model reads
+    assert told["input_tokens"] == answered(records[0])["input_tokens"], told
+    assert told["source"] == "api"

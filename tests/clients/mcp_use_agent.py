@@ -2,11 +2,12 @@
 
 ``python mcp_use_agent.py LOG SERVER`` starts ``SERVER`` over stdio through mcp-use's own MCPClient, builds the
 tools with the LangChainAdapter that MCPAgent uses, and sends each tool call LangChain's agent loop sends (a
-ToolCall with only the required arguments). It prints one JSON object: per tool, the text the wrapper handed the
-model and whether the wrapper saw an error.
+ToolCall with only the required arguments). It prints one JSON object as its last line: per tool, the text the
+wrapper handed the model (mcp-use logs to stdout too).
 
 ``python mcp_use_agent.py relay LOG SERVER`` is the stdio command mcp-use starts: it appends every line mcp-use
-writes to LOG before passing it on to SERVER, so the test sees exactly what reached the server.
+writes and every line the server answers to LOG, so the test sees exactly what reached the server and what
+came back.
 """
 # pyright: reportMissingImports=false, reportUnknownVariableType=false, reportUnknownMemberType=false
 # pyright: reportUnknownArgumentType=false
@@ -17,7 +18,8 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any
+import threading
+from typing import IO, Any
 
 HELLO: dict[str, Any] = {
     "model": "claude-sonnet-4-6",
@@ -27,16 +29,26 @@ TOOLS = ("count_tokens", "check_context_fit")
 
 
 def relay(log: str, server: str) -> int:
-    """Pass stdin to ``server`` line by line, keeping a copy in ``log``; the server writes to our stdout."""
-    child = subprocess.Popen([server], stdin=subprocess.PIPE)
+    """Pass lines between mcp-use and ``server`` both ways, keeping a copy of each in ``log``."""
+    child = subprocess.Popen([server], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert child.stdin is not None
+    assert child.stdout is not None
+    lock = threading.Lock()
     with open(log, "ab") as kept:
-        for line in sys.stdin.buffer:
-            kept.write(line)
-            kept.flush()
-            child.stdin.write(line)
-            child.stdin.flush()
-    child.stdin.close()
+
+        def copy(source: IO[bytes], sink: IO[bytes]) -> None:
+            for line in source:
+                with lock:
+                    kept.write(line if line.endswith(b"\n") else line + b"\n")
+                    kept.flush()
+                sink.write(line)
+                sink.flush()
+
+        answers = threading.Thread(target=copy, args=(child.stdout, sys.stdout.buffer))
+        answers.start()
+        copy(sys.stdin.buffer, child.stdin)
+        child.stdin.close()
+        answers.join()
     return child.wait()
 
 
@@ -54,11 +66,13 @@ async def call_all(log: str, server: str) -> dict[str, Any]:
         await client.close_all_sessions()
 
 
-async def call(tool: Any, name: str) -> dict[str, Any]:
-    """One call as LangChain's ToolNode makes it; the wrapper returns a dict for an error, text otherwise."""
+async def call(tool: Any, name: str) -> str:
+    """The text the model would read after one call as LangChain's ToolNode makes it.
+
+    The wrapper turns an error result into a dict of its own, which LangChain serialises into that text.
+    """
     message = await tool.ainvoke({"type": "tool_call", "id": f"call-{name}", "name": name, "args": HELLO})
-    content = message.content
-    return {"error": not isinstance(content, str), "content": content if isinstance(content, str) else str(content)}
+    return str(message.content)
 
 
 def main(argv: list[str]) -> int:
