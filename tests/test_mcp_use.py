@@ -42,6 +42,7 @@ Exchange = tuple[dict[str, str], list[dict[str, Any]]]
 def run_agent(python: Path, log: Path, env: dict[str, str]) -> Exchange:
     """What the wrapper handed the model for each tool, and every JSON-RPC message between mcp-use and the server
     (mcp-use passes ``env`` on to the server)."""
+    # mcp-use would otherwise send usage events to PostHog and Scarf from the test.
     done = subprocess.run(
         [str(python), str(AGENT), str(log), str(SERVER)],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MCP_USE_ANONYMIZED_TELEMETRY": "false", **env},
