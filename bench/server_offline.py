@@ -61,7 +61,7 @@ async def engine_runs(engine: str, texts: list[str]) -> list[tuple[int, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--mb", type=float, default=0.9)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()

@@ -4,7 +4,8 @@ Agent frameworks send every optional argument the model left out as ``null``; ea
 
 mcp-use's LangChain tool wrapper (mcp-use 1.7.1) builds a pydantic model from the input schema and passes
 every field, so an argument the model did not set arrives as ``null``. mcp-use itself cannot be installed
-beside this project (it requires ``mcp<2`` and ``httpx``), so the SDK's client sends exactly those arguments.
+beside this project (it requires ``mcp<2`` and ``httpx``): here the SDK's client sends exactly those arguments to
+every tool, and tests/test_mcp_use.py runs the real mcp-use from a venv of its own.
 Gemini CLI adds ``wait_for_previous`` to every call: the stand-in records that it never reaches the API.
 """
 
