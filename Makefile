@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 ENGINE := setup.py server/mcp_token_counter/_engine.pyx
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
 
-.PHONY: setup setup-runtime browser run test lint bench bundle bundle-stage dist clean
+.PHONY: setup setup-runtime browser run test check lint bench bundle bundle-stage dist clean
 
 # uv itself lives in the project venv, so nothing is installed outside the repository.
 $(UV):
@@ -37,6 +37,14 @@ browser:
 # Every test: Python unit and integration tests, then the Node-based ecosystem checks.
 test: setup browser
 	.ci/test
+
+# The inner loop, within a minute: lint, types and the unit tier (the modules tests/conftest.py names in
+# UNIT_MODULES: no process, server or browser). `make test` runs all of it and the rest.
+check: setup
+	$(VENV)/bin/ruff check server tests bench scripts
+	$(VENV)/bin/ruff format --check server tests bench scripts
+	$(VENV)/bin/pyright
+	$(VENV)/bin/pytest -m unit -q -p no:cacheprovider
 
 lint: setup
 	$(VENV)/bin/ruff check server tests bench scripts

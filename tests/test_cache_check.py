@@ -2,8 +2,8 @@
 (whose log shows each prefix count) and offline.
 
 A breakpoint's prefix is the request cut off after its block, with a one-character user message when the cut
-leaves none (README, "Will this prompt be cached?"); the tests build those cuts by hand and price them with
-the stand-in's own formula, so no expected number comes from the code under test.
+leaves none (docs/cost-and-caching.md, "Will this prompt be cached?"); the tests build those cuts by hand and
+price them with the stand-in's own formula, so no expected number comes from the code under test.
 """
 
 import copy

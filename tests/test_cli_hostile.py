@@ -111,7 +111,8 @@ def test_audit_progress_on_a_terminal_takes_markup_in_names(tmp_path: Path) -> N
 
 
 def test_a_bad_model_id_or_thinking_budget_is_a_usage_error() -> None:
-    """The README's exit codes: 2 for a request that is not valid for the Messages API (it was 1)."""
+    """The CLI reference's exit codes (docs/cli.md): 2 for a request that is not valid for the Messages API (it
+    was 1)."""
     hello = [{"role": "user", "content": "Hello"}]
     bad_model = cli("count", "-", stdin=json.dumps({"model": "claude\x01", "messages": hello}))
     thinking = {"type": "enabled", "budget_tokens": 5}

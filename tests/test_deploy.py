@@ -1,5 +1,5 @@
-"""The deployment files: the Dockerfile passes hadolint (shipped in its wheel) and keeps the promises the README
-makes of it; compose's replicas are the proxy's upstreams."""
+"""The deployment files: the Dockerfile passes hadolint (shipped in its wheel) and keeps the promises the docs
+(docs/team.md) make of it; compose's replicas are the proxy's upstreams."""
 
 import json
 import re

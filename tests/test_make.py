@@ -7,6 +7,7 @@ import subprocess
 import tomllib
 from typing import Final
 
+from tests.conftest import UNIT_MODULES
 from tests.mcpb_host import ROOT
 
 MAKE: Final = shutil.which("make") or "/usr/bin/make"
@@ -74,3 +75,44 @@ def test_the_release_builds_all_three_artifacts_and_publishes_with_trusted_publi
     assert "id-token: write" in release
     assert "PYPI_API_TOKEN" not in release
     assert "password:" not in release
+
+
+def test_make_test_builds_the_documentation_site_strictly_after_pyright_and_before_pytest() -> None:
+    """Not --quiet: it drops the warnings --strict counts, and a broken link would pass."""
+    lines = [line for line in (ROOT / ".ci" / "test").read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    (build,) = [i for i, line in enumerate(lines) if "mkdocs build" in line]
+    assert "--strict" in lines[build].split()
+    assert not {"-q", "--quiet"} & set(lines[build].split())
+    assert lines.index(".venv/bin/pyright") < build < next(i for i, line in enumerate(lines) if "pytest" in line)
+
+
+def test_make_check_runs_lint_types_and_the_unit_tier_only() -> None:
+    commands = [line for line in dry_run("check") if line.startswith(".venv/bin/")]
+    assert [c.split()[0].removeprefix(".venv/bin/") for c in commands] == ["ruff", "ruff", "pyright", "pytest"]
+    assert "-m unit" in commands[-1]
+
+
+def test_every_module_of_the_unit_tier_exists() -> None:
+    """A misspelt name would drop a module from `make check` without a word."""
+    assert UNIT_MODULES
+    assert sorted(name for name in UNIT_MODULES if not (ROOT / "tests" / name).is_file()) == []
+
+
+def test_the_docs_workflow_builds_strictly_and_publishes_to_pages_on_each_release() -> None:
+    docs = (WORKFLOWS / "docs.yml").read_text(encoding="utf-8")
+    release = (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
+    tags = re.search(r"tags: \[.*\]", release)
+    assert tags is not None
+    assert tags.group(0) in docs, "the site is published on the release's own tag"
+    uv = re.search(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
+    assert uv is not None
+    assert f'"uv=={uv.group(1)}"' in docs
+    assert "uv sync --frozen --only-group docs" in docs
+    assert "mkdocs build --strict --site-dir site" in docs
+    assert "actions/upload-pages-artifact" in docs
+    assert "actions/deploy-pages" in docs
+    assert "pages: write" in docs
+    assert "id-token: write" in docs
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]
+    assert {"include-group": "docs"} in groups["dev"], "make test builds the site with the same mkdocs"
+    assert sorted(r.split(">")[0] for r in groups["docs"]) == ["mkdocs", "mkdocs-material"]

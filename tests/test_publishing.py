@@ -163,3 +163,12 @@ def test_compatibility_names_a_minimum_claude_desktop() -> None:
     assert re.fullmatch(r">=\d+\.\d+\.\d+", compatibility["claude_desktop"])
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert compatibility["runtimes"]["python"] == pyproject["requires-python"]
+
+
+def test_the_readme_stays_short_with_the_two_claude_hosts_inline() -> None:
+    """Issue 29: at most about 250 lines; the rest lives on the documentation site, which the README links to."""
+    text = readme()
+    assert len(text.splitlines()) <= 250
+    for heading in ("## Install", "### Claude Desktop", "### Claude Code", "## The tools", "## Documentation"):
+        assert f"\n{heading}\n" in text, heading
+    assert "https://mcp-token-counter.github.io/mcp-token-counter/hosts/" in text

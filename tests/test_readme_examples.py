@@ -1,7 +1,8 @@
-"""The README's CLI examples run as written from a fresh clone (after ``make run``), offline.
+"""The documented CLI examples run as written from a fresh clone (after ``make run``), offline.
 
-The commands are read from the README's CLI section, so an example that stops working, or an output shown that
-no longer matches, fails here.
+The commands are read from the site's pages where they now live (docs/cli.md, the CLI reference, and
+docs/cost-and-caching.md), so an example that stops working, or an output shown that no longer matches, fails
+here.
 """
 
 import subprocess
@@ -13,14 +14,17 @@ import pytest
 
 from tests.mcpb_host import ROOT
 
+CLI_PAGE: Final = ROOT / "docs" / "cli.md"
+CACHE_PAGE: Final = ROOT / "docs" / "cost-and-caching.md"
 SCRIPT: Final = Path(sys.executable).with_name("mcp-token-counter")
 COMMAND: Final = ".venv/bin/mcp-token-counter"
 
 
 def cli_section() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("### CLI\n")
-    return text[start : text.index("\n### ", start + 1)]
+    """The CLI reference's commands: the page's top, up to its first sub-section (the server's flags)."""
+    text = CLI_PAGE.read_text(encoding="utf-8")
+    start = text.index("# CLI reference\n")
+    return text[start : text.index("\n## ", start + 1)]
 
 
 def shown_session() -> tuple[str, str]:
@@ -49,7 +53,7 @@ def run(command: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_shown_session_prints_what_the_readme_shows() -> None:
+def test_the_shown_session_prints_what_the_page_shows() -> None:
     command, shown = shown_session()
     assert command.startswith(COMMAND)
     done = run(command)
@@ -65,11 +69,11 @@ def test_every_listed_example_runs(command: str) -> None:
     assert done.stdout.strip()
 
 
-def test_the_cache_worked_example_prints_what_the_readme_shows() -> None:
+def test_the_cache_worked_example_prints_what_the_page_shows() -> None:
     """The worked example of "Will this prompt be cached?": its output as shown, and exit code 3 (a breakpoint
     will not be cached), as the text under it says."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("### Will this prompt be cached?")
+    text = CACHE_PAGE.read_text(encoding="utf-8")
+    start = text.index("## Will this prompt be cached?")
     block = text[start:].split("```console\n", 1)[1].split("```", 1)[0]
     first, *output = block.splitlines()
     command = first.removeprefix("$ ")

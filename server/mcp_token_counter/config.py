@@ -330,7 +330,7 @@ class _Reliability(TypedDict):
 
 
 def _pressure_and_cache(env: Mapping[str, str], timeout_s: float) -> _Reliability:
-    """The reliability and serving limits (README, "Behaviour under failure" and "Limits")."""
+    """The reliability and serving limits (docs/limits.md, "Behaviour under failure" and "Limits")."""
     rpm = _non_negative_int(env, "TOKEN_COUNTER_RPM", 0)
     return _Reliability(
         # A deadline below the per-request timeout would cut every slow answer short; default to the larger.

@@ -1,7 +1,7 @@
 """Tool arguments as clients send them, before the SDK validates them against the tools' signatures.
 
 Agent frameworks fill in every optional argument the model left out as ``null`` (mcp-use's tool wrapper does,
-for one). The Messages API's own types allow ``null`` for an optional field, and the README promises the same,
+for one). The Messages API's own types allow ``null`` for an optional field, and docs/tools.md promises the same,
 so a ``null`` optional argument means "left out": it is dropped here and the signature's default applies.
 A ``null`` for a required argument stays, so validation still says the argument is required.
 """

@@ -25,7 +25,7 @@ def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """The output schema without titles, defaults, descriptions, ``required`` or null branches.
 
     ``required`` and field descriptions go because a model reads results rather than writes them, and the
-    values speak for themselves (the README documents each field); the SDK still validates each result
+    values speak for themselves (docs/tools.md documents each field); the SDK still validates each result
     against the full model before sending it. Null branches go because no result carries a null: a field
     that does not apply is left out (``results.wire_json``), so ``anyOf [T, null]`` is just ``T``.
     """
