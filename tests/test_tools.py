@@ -352,7 +352,7 @@ async def test_bad_configuration_is_reported_per_call_not_at_start(mode: Mode) -
     async with connected({"TOKEN_COUNTER_TIMEOUT": "soon"}, mode) as client:
         tools = await client.list_tools()
         result = await client.call_tool("count_tokens", HELLO)
-    assert len(tools.tools) == 4
+    assert len(tools.tools) == 5
     assert "TOKEN_COUNTER_TIMEOUT" in error_text(result)
 
 

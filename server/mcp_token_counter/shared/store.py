@@ -35,12 +35,11 @@ from ..config import RedisSettings
 from ..metrics import Metrics
 from ..redaction import display_url
 from .breaker import DEFAULT_RETRY_AFTER_S, CircuitBreaker
+from .keys import MAX_VALUE_BYTES
 
 logger = logging.getLogger(__name__)
 
 PREFIX: Final = "mcp-token-counter:"
-# The most of a count's value ever read: a valid one is a few hundred bytes, a planted one may be anything.
-MAX_VALUE_BYTES: Final = 16_384
 _MICRO: Final = 1_000_000
 
 # KEYS: next free slot, cool-down end (microseconds on Redis's clock). ARGV: interval, longest acceptable wait
