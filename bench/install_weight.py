@@ -4,14 +4,14 @@ the same run.
 
     python -m bench.install_weight                              # this checkout's wheel
     python -m bench.install_weight --wheel main=/tmp/main.whl --wheel weight=dist/x.whl
-    python -m bench.install_weight --without numba              # also each wheel with numba left out
+    python -m bench.install_weight --without pypdf              # also each wheel with pypdf left out
 
 Each subject gets a fresh venv on this interpreter, filled by ``uv pip install`` from an empty cache
 (``UV_CACHE_DIR`` in a new temporary folder), so every wheel is fetched. uv unpacks wheels as they arrive and
 keeps no archive, so the download figure is the resolved wheels fetched again by ``pip download --no-deps``
 and summed (a local wheel counts its own size). Installed MB is the venv on disk right after the install,
 before any start writes bytecode. ``--without PKG`` installs with an override that gives PKG a marker no
-platform meets, so PKG and whatever only it needed (numba: llvmlite, numpy) are left out: the projected figure
+platform meets, so PKG and whatever only it needed (pypdf: nothing more) are left out: the projected figure
 once the dependency is gone.
 
 Warm start is the server's own CPU (user + system) from spawn to its tools/list answer, and idle RSS is its
