@@ -10,6 +10,7 @@ import copy
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -238,18 +239,7 @@ def build_server(
     ``token_verifier`` make it an OAuth resource server over HTTP (``auth/``)."""
     protect_logs(settings.secrets)
     metrics = metrics if metrics is not None else Metrics()
-
-    async def open_state() -> tuple[AppState, Callable[[], Awaitable[None]]]:
-        http = make_on_demand_client(settings)
-        _log_source(settings)
-        state = build_state(settings, http, config_error=config_error, clock=clock, policy=policy, metrics=metrics)
-
-        async def close() -> None:
-            await state.aclose()
-            await http.aclose()
-
-        return state, close
-
+    open_state = partial(_open_state, settings, config_error=config_error, clock=clock, policy=policy, metrics=metrics)
     server = TokenCounterServer(
         "mcp-token-counter",
         title="Token Counter",
@@ -267,6 +257,26 @@ def build_server(
     )
     tools.register(server)
     return server
+
+
+async def _open_state(
+    settings: Settings,
+    *,
+    config_error: ConfigError | None,
+    clock: Clock | None,
+    policy: RetryPolicy | None,
+    metrics: Metrics,
+) -> tuple[AppState, Callable[[], Awaitable[None]]]:
+    """What every session of one server shares, and how to close it: built once, on the first session."""
+    http = make_on_demand_client(settings)
+    _log_source(settings)
+    state = build_state(settings, http, config_error=config_error, clock=clock, policy=policy, metrics=metrics)
+
+    async def close() -> None:
+        await state.aclose()
+        await http.aclose()
+
+    return state, close
 
 
 def shared_lifespan(shared: SharedLifespan) -> Callable[[MCPServer[AppState]], AbstractAsyncContextManager[AppState]]:
