@@ -247,6 +247,15 @@ def test_one_server_in_two_configs_is_connected_once(tmp_path: Path) -> None:
 
 def test_a_terminal_sees_progress_and_a_pipe_does_not(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"time": {"command": str(BIN / "mcp-server-time")}})
+    returncode, stdout, terminal = audit_on_a_terminal(config)
+    assert returncode == 0
+    assert b"listed time" in terminal
+    assert b"listed" not in stdout
+    assert json.loads(stdout)["servers"][0]["status"] == "ok"
+
+
+def audit_on_a_terminal(config: Path) -> tuple[int, bytes, bytes]:
+    """``audit --json`` with its stderr on a pseudo-terminal: the exit code, stdout, and what the terminal got."""
     leader, follower = pty.openpty()
     chunks: list[bytes] = []
 
@@ -263,7 +272,4 @@ def test_a_terminal_sees_progress_and_a_pipe_does_not(tmp_path: Path) -> None:
         stdout, _ = process.communicate(timeout=120)
     reader.join(10)
     os.close(leader)
-    assert process.returncode == 0
-    assert b"listed time" in b"".join(chunks)
-    assert b"listed" not in stdout
-    assert json.loads(stdout)["servers"][0]["status"] == "ok"
+    return process.returncode, stdout, b"".join(chunks)

@@ -1,16 +1,11 @@
 """Untrusted strings in the CLI's output: never read as rich markup, never reaching the terminal as control
 sequences. File names, config server names, a failing server's stderr and model ids are someone else's."""
 
-import contextlib
 import json
-import os
-import pty
-import subprocess
-import threading
 from pathlib import Path
 from typing import Final
 
-from tests.test_audit import BIN, SCRIPT, audit, write_config
+from tests.test_audit import BIN, audit, audit_on_a_terminal, write_config
 from tests.test_cli import cli
 
 ESC: Final = "\x1b"
@@ -90,23 +85,8 @@ def test_audit_shows_markup_and_escapes_in_names_and_reasons_as_text(tmp_path: P
 
 def test_audit_progress_on_a_terminal_takes_markup_in_names(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"[/x]": {"command": str(BIN / "mcp-server-time")}})
-    leader, follower = pty.openpty()
-    chunks: list[bytes] = []
-
-    def drain() -> None:
-        with contextlib.suppress(OSError):
-            while chunk := os.read(leader, 4096):
-                chunks.append(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    argv = [str(SCRIPT), "audit", "--config", str(config), "--json"]
-    with subprocess.Popen(argv, env={"PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE, stderr=follower) as process:
-        os.close(follower)
-        stdout, _ = process.communicate(timeout=120)
-    reader.join(10)
-    os.close(leader)
-    assert process.returncode == 0, b"".join(chunks)
+    returncode, stdout, terminal = audit_on_a_terminal(config)
+    assert returncode == 0, terminal
     assert json.loads(stdout)["servers"][0]["status"] == "ok"
 
 
