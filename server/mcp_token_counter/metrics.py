@@ -103,13 +103,38 @@ class Metrics:
         return metrics
 
     def _record(self) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+        from prometheus_client import CollectorRegistry, Counter, Gauge
 
         self.registry = r = CollectorRegistry(auto_describe=True)
+        self._record_calls(r)
+        self._record_upstream(r)
+        self.cache_hits = Counter("token_counter_cache_hits", "Count cache hits, by layer", ["layer"], registry=r)
+        self.cache_misses = Counter("token_counter_cache_misses", "Count cache misses, by layer", ["layer"], registry=r)
+        self.offline_estimates = Counter(
+            "token_counter_offline_estimates", "Offline estimates, by the reason no exact count was made", ["reason"],
+            registry=r,
+        )  # fmt: skip
+        self.redis_up = Gauge(
+            "token_counter_redis_up", "1 while the shared state in Redis is in use, 0 while it is bypassed", registry=r
+        )
+
+    def _record_calls(self, r: CollectorRegistry) -> None:
+        from prometheus_client import Counter, Gauge
+
         self.tool_calls = Counter(
             "token_counter_tool_calls", "Tool calls answered, by tool and outcome", ["tool", "outcome"], registry=r
         )
         self.in_flight = Gauge("token_counter_calls_in_flight", "Tool calls being answered now", registry=r)
+        self.auth_refusals = Counter(
+            "token_counter_auth_refusals",
+            "Requests to the MCP endpoints refused by OAuth, by status (401, 403, 503)",
+            ["status"],
+            registry=r,
+        )
+
+    def _record_upstream(self, r: CollectorRegistry) -> None:
+        from prometheus_client import Counter, Histogram
+
         self.upstream_requests = Counter(
             "token_counter_upstream_requests",
             "Requests to the counting API, by HTTP status (or timeout / connect for no answer)",
@@ -128,21 +153,6 @@ class Metrics:
             "Time requests waited for the rate budget or a cool-down before going upstream",
             buckets=_WAIT_BUCKETS,
             registry=r,
-        )
-        self.cache_hits = Counter("token_counter_cache_hits", "Count cache hits, by layer", ["layer"], registry=r)
-        self.cache_misses = Counter("token_counter_cache_misses", "Count cache misses, by layer", ["layer"], registry=r)
-        self.offline_estimates = Counter(
-            "token_counter_offline_estimates", "Offline estimates, by the reason no exact count was made", ["reason"],
-            registry=r,
-        )  # fmt: skip
-        self.auth_refusals = Counter(
-            "token_counter_auth_refusals",
-            "Requests to the MCP endpoints refused by OAuth, by status (401, 403, 503)",
-            ["status"],
-            registry=r,
-        )
-        self.redis_up = Gauge(
-            "token_counter_redis_up", "1 while the shared state in Redis is in use, 0 while it is bypassed", registry=r
         )
 
     def cache(self, layer: CacheLayer, *, hit: bool) -> None:
