@@ -383,6 +383,8 @@ async def test_each_call_leaves_one_access_log_line_without_content_or_token(
 ) -> None:
     token = provider.token(served.url, sub="carol")
     assert not (await _call(served.url, token)).is_error
+    # The line may be written after the response is sent: wait for it rather than read at once.
+    assert served.stderr.search(re.compile(r'mcp_token_counter\.access.*"subject": ?"carol"'), timeout=30) is not None
     lines = [json.loads(line.split(": ", 1)[1]) for line in served.stderr.text.splitlines()
              if "mcp_token_counter.access" in line]  # fmt: skip
     carol = [line for line in lines if line["subject"] == "carol"]
