@@ -32,7 +32,6 @@ from typing import Any, Final, cast
 import anyio
 from mcp.server import MCPServer
 from mcp.types import Tool
-from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from mcp_token_counter.app import build_server
@@ -69,7 +68,7 @@ class ToolReference:
     results: tuple[Field, ...] | None  # None: the tool advertises no output schema
 
 
-def on_page_markdown(markdown: str, /, *, page: Page, config: object, files: Files) -> str:
+def on_page_markdown(markdown: str, /, *, page: Page, **_: object) -> str:
     """Replace the markers of the tool reference page; other pages are left as they are."""
     if page.file.src_uri != PAGE:
         return markdown
@@ -107,9 +106,7 @@ def descriptions() -> dict[str, Any]:
 
 def reference(tool: Tool, full: Tool, texts: Mapping[str, Any]) -> ToolReference:
     own = cast(dict[str, Any], texts.get("tools", {}).get(tool.name, {}))
-    arguments = rows(
-        tool.input_schema, full.input_schema, Texts(own.get("arguments", {}), texts.get("arguments", {}))
-    )
+    arguments = rows(tool.input_schema, full.input_schema, Texts(own.get("arguments", {}), texts.get("arguments", {})))
     results = None
     if tool.output_schema is not None and full.output_schema is not None:
         results = rows(tool.output_schema, full.output_schema, Texts(own.get("results", {}), texts.get("results", {})))
@@ -273,8 +270,10 @@ def argument_table(arguments: Sequence[Field]) -> list[str]:
 
 def result_table(results: Sequence[Field] | None) -> list[str]:
     if results is None:
-        return ["This tool advertises no output schema (it keeps tools/list within its budget): its result's fields "
-                "are described below."]
+        return [
+            "This tool advertises no output schema (it keeps tools/list within its budget): its result's fields "
+            "are described below."
+        ]
     lines = ["| Result field | Type | Present | Description |", "|---|---|---|---|"]
     for row in results:
         present = "always" if row.required or row.default else "when it applies"
