@@ -72,22 +72,36 @@ def on_page_markdown(markdown: str, /, *, page: Page, **_: object) -> str:
     """Replace the markers of the tool reference page; other pages are left as they are."""
     if page.file.src_uri != PAGE:
         return markdown
-    references = tool_references()
+    texts = descriptions()
+    filled, problems = filled_in(markdown, tool_references(texts), texts)
+    for problem in problems:
+        log.warning(problem)
+    return filled
+
+
+def filled_in(
+    markdown: str, references: Mapping[str, ToolReference], texts: Mapping[str, Any]
+) -> tuple[str, list[str]]:
+    """The page with each marker replaced by its tool's block, and what is wrong: a tool without a marker, a
+    marker naming no tool, a field without a description, a description naming no field."""
     named = MARKER.findall(markdown)
-    for missing in [name for name in references if name not in named]:
-        log.warning("%s has no '<!-- tool-reference: %s -->' marker for the server's tool %s", PAGE, missing, missing)
-    for unknown in [name for name in named if name not in references]:
-        log.warning("%s marks a tool the server does not have: %s", PAGE, unknown)
-    for problem in description_problems(references, descriptions()):
-        log.warning("scripts/tool_reference.toml: %s", problem)
-    return MARKER.sub(lambda match: render(references[match[1]]) if match[1] in references else "", markdown)
+    problems = [f"{PAGE} has no '<!-- tool-reference: {n} -->' for the tool {n}" for n in references if n not in named]
+    problems += [f"{PAGE} marks a tool the server does not have: {name}" for name in named if name not in references]
+    problems += [f"scripts/tool_reference.toml: {problem}" for problem in description_problems(references, texts)]
+    filled = MARKER.sub(lambda match: render(references[match[1]]) if match[1] in references else "", markdown)
+    return filled, problems
+
+
+def tool_references(texts: Mapping[str, Any]) -> dict[str, ToolReference]:
+    """Every tool of the server, in tools/list order, with its argument and result rows described by ``texts``."""
+    wire, full = server_tools()
+    return {tool.name: reference(tool, full[tool.name], texts) for tool in wire}
 
 
 @cache
-def tool_references() -> dict[str, ToolReference]:
-    """Every tool of the server, in tools/list order, with its argument and result rows."""
-    wire, full = anyio.run(listed_tools)
-    return {tool.name: reference(tool, full[tool.name], descriptions()) for tool in wire}
+def server_tools() -> tuple[list[Tool], dict[str, Tool]]:
+    """Read once per build process (``mkdocs serve`` rebuilds reuse it: a changed server needs a restart)."""
+    return anyio.run(listed_tools)
 
 
 async def listed_tools() -> tuple[list[Tool], dict[str, Tool]]:

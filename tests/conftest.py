@@ -35,6 +35,7 @@ UNIT_MODULES: Final = frozenset(
         "test_request.py",
         "test_resources.py",
         "test_tool_budget.py",
+        "test_tool_reference.py",
         "test_upstream_client.py",
         "offline/test_ctok_fast.py",
         "offline/test_fast_count_parts.py",
