@@ -26,6 +26,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -273,12 +274,15 @@ def render(ref: ToolReference) -> str:
 
 
 def argument_table(arguments: Sequence[Field]) -> list[str]:
-    lines = ["| Argument | Type | Required | Default | Limits | Description |", "|---|---|---|---|---|---|"]
+    """Argument, type, required, default, limits, description; the default or limits column only when a row
+    of the tool has one."""
+    columns = (("Default", attrgetter("default")), ("Limits", attrgetter("limits")))
+    optional = [(title, value) for title, value in columns if any(map(value, arguments))]
+    titles = ["Argument", "Type", "Required", *(title for title, _ in optional), "Description"]
+    lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
     for row in arguments:
-        required = "yes" if row.required else "no"
-        lines.append(
-            f"| `{row.name}` | {row.type} | {required} | {row.default} | {row.limits} | {cell(row.described)} |"
-        )
+        cells = [f"`{row.name}`", row.type, "yes" if row.required else "no", *(value(row) for _, value in optional)]
+        lines.append("| " + " | ".join([*cells, cell(row.described)]) + " |")
     return lines
 
 
