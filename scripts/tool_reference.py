@@ -114,8 +114,8 @@ async def listed_tools() -> tuple[list[Tool], dict[str, Tool]]:
     return wire, {tool.name: tool for tool in full}
 
 
-@cache
 def descriptions() -> dict[str, Any]:
+    """Read at each build, so that ``mkdocs serve`` shows an edited description."""
     return tomllib.loads(DESCRIPTIONS.read_text(encoding="utf-8"))
 
 
