@@ -23,6 +23,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 # read no large corpus, so ruff, pyright and these stay within a minute. A module joins by being named here.
 UNIT_MODULES: Final = frozenset(
     {
+        "test_bench_charts.py",
         "test_body.py",
         "test_catalog.py",
         "test_config.py",
@@ -35,6 +36,7 @@ UNIT_MODULES: Final = frozenset(
         "test_request.py",
         "test_resources.py",
         "test_tool_budget.py",
+        "test_tool_reference.py",
         "test_upstream_client.py",
         "offline/test_ctok_fast.py",
         "offline/test_fast_count_parts.py",

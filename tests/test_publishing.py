@@ -15,6 +15,7 @@ from scripts.registry_entry import ReleaseMismatch, for_release
 
 from mcp_token_counter.app import INSTRUCTIONS
 from tests.mcpb_host import ROOT, load_manifest
+from tests.support import connected
 
 SCHEMA_PATH: Final = ROOT / "tests" / "schemas" / "server.schema.json"
 # sha256 of https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json (tests/schemas/README.md)
@@ -172,3 +173,14 @@ def test_the_readme_stays_short_with_the_two_claude_hosts_inline() -> None:
     for heading in ("## Install", "### Claude Desktop", "### Claude Code", "## The tools", "## Documentation"):
         assert f"\n{heading}\n" in text, heading
     assert "https://mcp-token-counter.github.io/mcp-token-counter/hosts/" in text
+
+
+@pytest.mark.anyio
+async def test_the_readme_tool_table_names_exactly_the_tools_the_server_lists() -> None:
+    """The README's short table is hand-written; its rows are the server's tools/list, in its order."""
+    async with connected({}) as client:
+        listed = [tool.name for tool in (await client.list_tools()).tools]
+    text = readme()
+    section = text[text.index("\n## The tools\n") :]
+    section = section[: section.index("\n## ", 1)]
+    assert re.findall(r"^\| `(\w+)` \|", section, re.MULTILINE) == listed
