@@ -80,3 +80,90 @@ def test_the_mcp_door_never_reaches_the_audit_which_starts_processes() -> None:
     reached = {name for path in _layer_modules("tools") for name in _package_imports(path)}
     assert "audit" not in reached
     assert "audit" not in MAY_IMPORT["tools"] | MAY_IMPORT["core"] | MAY_IMPORT["serving"]
+
+
+def _modules() -> dict[str, Path]:
+    """Every module of the package by dotted name (a package by its own name, for its ``__init__``)."""
+    modules: dict[str, Path] = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """The nodes run when the module is imported or its functions called: all but ``if TYPE_CHECKING:`` bodies,
+    which name a type for pyright and import nothing."""
+    nodes: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
+def _imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The package's modules that ``name`` imports, at module level or inside a function (lazily)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    targets: set[str] = set()
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            source = ".".join([*base, node.module] if node.module else base)
+            # ``from pkg import mod`` reaches mod; ``from pkg import name`` reaches pkg (or the module named).
+            targets.update(f"{source}.{a.name}" if f"{source}.{a.name}" in modules else source for a in node.names)
+        elif isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+    reached = {_owning_module(target, modules) for target in targets}
+    return {module for module in reached if module is not None and module != name}
+
+
+def _owning_module(target: str, modules: dict[str, Path]) -> str | None:
+    """The module ``target`` names: itself, or the module holding the name (``a.b.f`` → ``a.b``)."""
+    while target and target not in modules:
+        target = target.rpartition(".")[0]
+    return target or None
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` (its modules in order, the first repeated at the end), or None."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        if module in path:
+            return [*path[path.index(module) :], module]
+        if module in done:
+            return None
+        path.append(module)
+        for target in sorted(graph[module]):
+            if found := visit(target):
+                return found
+        path.pop()
+        done.add(module)
+        return None
+
+    for module in sorted(graph):
+        if found := visit(module):
+            return found
+    return None
+
+
+def test_no_module_imports_itself_round_a_cycle() -> None:
+    """No cycle among the package's modules, counting lazy (function-level) imports: each arrow points one way.
+    ``if TYPE_CHECKING:`` imports are left out, since they never run."""
+    modules = _modules()
+    graph = {name: _imported_modules(name, path, modules) for name, path in modules.items()}
+    cycle = _cycle(graph)
+    assert cycle is None, "import cycle: " + " → ".join(cycle)
+
+
+def test_the_cycle_finder_finds_a_lazy_cycle() -> None:
+    """The check above can fail: a function-level import back is a cycle."""
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycle(graph) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None

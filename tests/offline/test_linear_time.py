@@ -116,6 +116,6 @@ def test_a_huge_first_word_is_counted_without_being_remembered(engine: str) -> N
 
 
 def test_huge_later_words_are_counted_without_being_remembered_in_python() -> None:
-    # The compiled memo keeps its keys in its own store, bounded by word_scan.STORE_LIMIT codepoints.
+    # The compiled memo keeps its keys in its own store, bounded by word_table.STORE_LIMIT codepoints.
     kept = _kept_after(counter_on("python", VERSION), [text_of("letters", "after a word", HUGE + n) for n in range(11)])
     assert kept < 10 * HUGE // 4, f"{kept:,} bytes kept after counting {10 * HUGE:,} characters"

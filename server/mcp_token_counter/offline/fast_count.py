@@ -32,8 +32,9 @@ from .batch_tiling import BatchTiler, batch_tiler, segment_batches
 from .compiled_tiler import compiled_pairs
 from .ctok_internals import CtokParts
 from .segment_tiling import MEMO_KEY_LIMIT, MEMO_LIMIT, SegmentTiler, adjacent_pairs, kept, vocabulary_cuts
-from .word_scan import GAP, Missing, Sums, word_table
+from .word_scan import GAP, Missing, Sums
 from .word_stream import WordKey, WordWriter, space_chars, word_splitter
+from .word_table import word_table
 
 if TYPE_CHECKING:
     from .word_table import WordTable

@@ -1,4 +1,4 @@
-"""What the compiled word scan needs and gives: the memo's shape, the scan's statuses, and its guard.
+"""What the compiled word scan needs and gives: the memo's shape and the scan's statuses.
 
 ``word_table.WordTable`` keeps ``fast_count``'s per-word memo in flat buffers that the compiled engine sums
 in one pass over a text, so a text whose words were all seen costs no Python work per word. When the engine
@@ -8,24 +8,9 @@ exactly.
 
 from __future__ import annotations
 
-import logging
 from array import array
 from collections.abc import Callable
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-from .batch_tiling import BatchTiler
-from .ctok_internals import CtokParts
-from .segment_tiling import MEMO_LIMIT
-
-if TYPE_CHECKING:
-    from .word_table import WordTable
-
-logger = logging.getLogger(__name__)
-
-STORE_LIMIT = 1 << 24
-"""Past this many codepoints of keys (64 MB) the compiled memo starts afresh, however few keys it holds:
-a few huge distinct words must not keep their bytes forever."""
+from typing import NamedTuple
 
 type Memo = tuple[array[int], array[int], array[int]]
 """The slots (rows of hash, key start in the store, key length << 3 | context, unit), the key store of
@@ -60,26 +45,3 @@ class Sums(NamedTuple):
     words: int
     gaps: int
     seams: int
-
-
-def word_table(
-    engine: ModuleType | None, parts: CtokParts, model: Any, tiler: BatchTiler, kind: Callable[[str], str]
-) -> WordTable | None:
-    """The compiled memo and scan, or ``None`` without the engine or when ``tiler`` is not compiled.
-
-    ``kind`` is ``PlainWords.kind``.
-    """
-    from .char_facts import CharFacts
-    from .compiled_tiler import CompiledTiler
-    from .word_table import WordTable, scanner
-
-    if engine is None or not isinstance(tiler, CompiledTiler):
-        return None
-    try:
-        facts = CharFacts(parts, kind, tiler.price, engine.identity_table())
-        scan = scanner(engine, parts, model, tiler, facts)
-        return WordTable(engine, scan, facts, (MEMO_LIMIT, STORE_LIMIT))
-    # Whatever goes wrong building it must leave the exact per-word sum in Python, never fail the count.
-    except Exception as error:  # noqa: BLE001
-        logger.warning("compiled word scan unavailable (%r); summing words in Python", error)
-        return None
