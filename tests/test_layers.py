@@ -10,19 +10,19 @@ PACKAGE = Path(__file__).parents[1] / "server" / "mcp_token_counter"
 # (config, errors, catalog, clock, metrics, redaction).
 MAY_IMPORT: dict[str, set[str]] = {
     "offline": set(),
-    "upstream": {"shared"},
-    "core": {"upstream", "offline", "shared"},
-    "files": {"core", "upstream", "offline", "shared"},
-    "tools": {"core", "files", "upstream", "offline", "shared", "view"},
-    "audit": {"core", "upstream", "offline", "shared"},
+    "upstream": {"replicas"},
+    "core": {"upstream", "offline", "replicas"},
+    "files": {"core", "upstream", "offline", "replicas"},
+    "tools": {"core", "files", "upstream", "offline", "replicas", "view"},
+    "audit": {"core", "upstream", "offline", "replicas"},
     # The one command-line parser takes the server's flags too (serving.web's defaults and host check).
-    "cli": {"core", "files", "upstream", "offline", "shared", "audit", "view", "serving"},
+    "cli": {"core", "files", "upstream", "offline", "replicas", "audit", "view", "serving"},
     "view": {"core", "files"},
     "serving": set(),
-    "shared": set(),
+    "replicas": set(),
     # The OAuth resource server: the authorization server over upstream's HTTP, Redis for quotas, and
     # serving's notion of which paths are MCP endpoints.
-    "auth": {"upstream", "shared", "serving"},
+    "auth": {"upstream", "replicas", "serving"},
 }
 LAYERS = set(MAY_IMPORT)
 

@@ -56,7 +56,7 @@ from .upstream.retry import RetryPolicy
 from .validation import describe
 
 if TYPE_CHECKING:
-    from .shared.store import SharedStore
+    from .replicas.store import SharedStore
 
 logger = logging.getLogger(__name__)
 # Shown at the default log level (logs.configure_logging): the credential variable and provider in use.
