@@ -73,6 +73,41 @@ def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
 def test_the_layer_map_covers_every_folder() -> None:
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert folders == LAYERS
+    offline = PACKAGE / "offline"
+    assert {p.name for p in offline.iterdir() if p.is_dir() and (p / "__init__.py").exists()} == set(OFFLINE_MAY_IMPORT)
+    # Nothing side by side again: every offline module lives in the sub-package that names its job.
+    assert [p.name for p in offline.glob("*.py")] == ["__init__.py"]
+
+
+# offline/'s own layers: the request rules price a body's parts and send text to the text engine, which runs
+# on the compiled core when it loads.
+OFFLINE_MAY_IMPORT: dict[str, set[str]] = {"request": {"text"}, "text": {"compiled"}, "compiled": set()}
+
+
+def _offline_layers(path: Path) -> set[str]:
+    """The offline sub-packages ``path`` imports from (``text`` for ``from ..text.count import x``)."""
+    modules = _modules()
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    reached = _imported_modules(name, path, modules) | _type_imports(name, path, modules)
+    prefix = "mcp_token_counter.offline."
+    return {module.removeprefix(prefix).split(".")[0] for module in reached if module.startswith(prefix)}
+
+
+@pytest.mark.parametrize("layer", sorted(OFFLINE_MAY_IMPORT))
+def test_within_offline_the_arrows_point_down(layer: str) -> None:
+    for path in sorted((PACKAGE / "offline" / layer).rglob("*.py")):
+        reached = _offline_layers(path) - {layer}
+        allowed = OFFLINE_MAY_IMPORT[layer]
+        assert reached <= allowed, f"{path.relative_to(PACKAGE)} imports offline.{reached - allowed}"
+
+
+def test_the_rest_of_the_package_reaches_offline_through_the_request_rules_or_the_engine_choice() -> None:
+    """The core estimates through ``offline.request``; the start-up line and --version ask ``offline.compiled``
+    which engine is active. Nothing outside offline/ reaches into the text engine."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "offline" not in path.relative_to(PACKAGE).parts:
+            assert "text" not in _offline_layers(path), f"{path.relative_to(PACKAGE)} imports offline.text"
 
 
 def test_the_mcp_door_never_reaches_the_audit_which_starts_processes() -> None:
@@ -108,9 +143,13 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
 
 def _imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The package's modules that ``name`` imports, at module level or inside a function (lazily)."""
+    return _imported_from_tree(name, path, ast.parse(path.read_text(encoding="utf-8")), modules)
+
+
+def _imported_from_tree(name: str, path: Path, tree: ast.Module, modules: dict[str, Path]) -> set[str]:
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     targets: set[str] = set()
-    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _runtime_nodes(tree):
         if isinstance(node, ast.ImportFrom):
             base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
             source = ".".join([*base, node.module] if node.module else base)
@@ -120,6 +159,16 @@ def _imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[st
             targets.update(alias.name for alias in node.names)
     reached = {_owning_module(target, modules) for target in targets}
     return {module for module in reached if module is not None and module != name}
+
+
+def _type_imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The package's modules ``name`` imports under ``if TYPE_CHECKING:``: no cycle, but still an arrow."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    runtime = {id(node) for node in _runtime_nodes(tree)}
+    hidden = ast.Module(
+        body=[n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and id(n) not in runtime], type_ignores=[]
+    )
+    return _imported_from_tree(name, path, hidden, modules)
 
 
 def _owning_module(target: str, modules: dict[str, Path]) -> str | None:

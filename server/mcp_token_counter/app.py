@@ -44,7 +44,7 @@ from .core.state import AppState, build_state
 from .errors import ConfigError
 from .logs import STARTUP_LOGGER
 from .metrics import Metrics
-from .offline_engine import describe as describe_engine
+from .offline.compiled.engine import describe as describe_engine
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio

@@ -24,10 +24,10 @@ from bench.linear_cases import CASES
 from bench.linear_time import text_of
 from tests.offline.conftest import counter_on
 
-from mcp_token_counter.offline.ctok_fast import ctok_internal
-from mcp_token_counter.offline.ctok_internals import ctok_parts
-from mcp_token_counter.offline.segment_tiling import SegmentTiler, vocabulary_cuts
-from mcp_token_counter.offline.word_stream import space_chars
+from mcp_token_counter.offline.text.ctok_fast import ctok_internal
+from mcp_token_counter.offline.text.ctok_internals import ctok_parts
+from mcp_token_counter.offline.text.segment_tiling import SegmentTiler, vocabulary_cuts
+from mcp_token_counter.offline.text.word_stream import space_chars
 
 VERSION: Final = "3.0"  # the longest pieces (128 characters), so the widest window near a segment's ends
 CHARS: Final = 80_000

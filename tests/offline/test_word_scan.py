@@ -17,17 +17,17 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
-from mcp_token_counter import _engine
-from mcp_token_counter.offline import word_table
-from mcp_token_counter.offline.char_facts import UNKNOWN, CharFacts
-from mcp_token_counter.offline.compiled_tiler import CompiledTiler
-from mcp_token_counter.offline.ctok_fast import ctok_internal
-from mcp_token_counter.offline.ctok_internals import Internal, ctok_attribute, ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter
-from mcp_token_counter.offline.plain_words import PlainWords
-from mcp_token_counter.offline.word_scan import Memo
-from mcp_token_counter.offline.word_stream import space_chars, word_splitter
-from mcp_token_counter.offline.word_table import scanner
+from mcp_token_counter.offline.compiled import _engine
+from mcp_token_counter.offline.text import word_table
+from mcp_token_counter.offline.text.char_facts import UNKNOWN, CharFacts
+from mcp_token_counter.offline.text.compiled_tiler import CompiledTiler
+from mcp_token_counter.offline.text.ctok_fast import ctok_internal
+from mcp_token_counter.offline.text.ctok_internals import Internal, ctok_attribute, ctok_parts
+from mcp_token_counter.offline.text.fast_count import FastCounter
+from mcp_token_counter.offline.text.plain_words import PlainWords
+from mcp_token_counter.offline.text.word_scan import Memo
+from mcp_token_counter.offline.text.word_stream import space_chars, word_splitter
+from mcp_token_counter.offline.text.word_table import scanner
 
 VERSIONS = ("3.0", "4.7", "4.8")
 LOGGER = word_table.__name__

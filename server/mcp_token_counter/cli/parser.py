@@ -63,7 +63,7 @@ def _allowed_hosts(_ctx: click.Context, _param: click.Parameter, values: Sequenc
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from ..offline_engine import describe  # imports the small compiled extension only, never a vocabulary
+    from ..offline.compiled.engine import describe  # imports the small compiled extension only, never a vocabulary
 
     click.echo(f"{PROG} {__version__}\noffline engine: {describe()}")
     ctx.exit()

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its public functions are annotated
 
-from ..offline_engine import load_engine
+from ..compiled.engine import load_engine
 from .ctok_internals import ctok_parts
 from .fast_count import FastCounter
 from .word_stream import StreamMismatch

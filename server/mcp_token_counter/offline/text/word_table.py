@@ -22,7 +22,7 @@ from .word_scan import DONE, FULL, GAP, Memo, Missing, Sums, UnitsOf
 from .word_stream import space_chars
 
 if TYPE_CHECKING:
-    from .. import _engine
+    from ..compiled import _engine
 
 logger = logging.getLogger(__name__)
 
