@@ -88,7 +88,7 @@ class FastCounter:
     """
 
     def __init__(self, parts: CtokParts, model: Any, engine: ModuleType | None) -> None:
-        """``engine``: the compiled extension (``offline_engine.load_engine``), or ``None`` for the Python path."""
+        """``engine``: the compiled extension (``compiled.engine.load_engine``), or ``None`` for the Python path."""
         self._parts = parts
         self._model = model
         self._overhead: int = model.message_overhead
