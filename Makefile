@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 VENV := .venv
 UV := $(VENV)/bin/uv
 # The compiled offline engine's sources: a change rebuilds the editable install (uv's cache-keys say the same).
-ENGINE := setup.py server/mcp_token_counter/_engine.pyx
+ENGINE := setup.py server/mcp_token_counter/offline/compiled/_engine.pyx
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
 
 .PHONY: setup setup-runtime browser run test check lint bench bundle bundle-stage dist clean

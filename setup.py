@@ -1,4 +1,4 @@
-"""The compiled offline engine (``_engine.pyx``), an optional C extension; everything else about the
+"""The compiled offline engine (``offline/compiled/_engine.pyx``), an optional C extension; everything else about the
 package is in pyproject.toml.
 
 Optional: where it cannot be compiled (an sdist on a machine without a C compiler) the build still succeeds,
@@ -65,7 +65,7 @@ class OptionalBuildExt(build_ext):
 
 
 def _extensions() -> list[Extension]:
-    engine = Extension("mcp_token_counter._engine", ["server/mcp_token_counter/_engine.pyx"])
+    engine = Extension("mcp_token_counter.offline.compiled._engine", ["server/mcp_token_counter/offline/compiled/_engine.pyx"])
     try:
         from Cython.Build import cythonize
     except ImportError:

@@ -130,6 +130,28 @@ def _latency_rows(out: TextIO, samples: list[dict[str, Any]], added: dict[str, f
     )
 
 
+def _memory_rows(out: TextIO, mem: dict[str, Any]) -> None:
+    out.write(f"peak RSS for one {mem['payload_mb']} MB base64 payload over stdio (x = above idle per payload)\n")
+    for name, label in (("floor", "bare MCPServer tool"), ("ours", "count_tokens")):
+        row = mem[name]
+        out.write(
+            f"  {label:32} idle {row['idle_rss_mb']:6.1f} MB  peak {row['peak_rss_mb']:6.1f} MB  "
+            f"{row['peak_over_idle_per_payload']}x\n"
+        )
+    out.write(f"  ours / floor: {mem['ratio']}x\n")
+
+
+def _sweep_rows(out: TextIO, sweep: dict[str, Any]) -> None:
+    out.write(f"\nconcurrency sweep (stand-in +{SWEEP_LATENCY_MS:g} ms, {SWEEP_BOUND} in flight upstream)\n")
+    for ours, job, floor in zip(sweep["ours"], sweep["sdk_upstream"], sweep["sdk_floor"], strict=True):
+        out.write(
+            f"  {ours['concurrency']:>5} calls: {ours['answered']:>5} answered, ideal {ours['ideal_s']} s; "
+            f"ours {ours['wall_s']} s ({ours['ratio']}x ideal, server CPU {ours['server_cpu_s']} s); "
+            f"sdk+upstream {job['wall_s']} s ({job['ratio']}x, CPU {job['server_cpu_s']} s); "
+            f"sdk floor {floor['wall_s']} s ({floor['ratio']}x, CPU {floor['server_cpu_s']} s)\n"
+        )
+
+
 def print_table(report: dict[str, Any]) -> None:
     """A human summary of ``report``."""
     out = sys.stdout
@@ -139,15 +161,7 @@ def print_table(report: dict[str, Any]) -> None:
     out.write(
         f"\ncold start to first tools/list: ours {cold['ours_s']} s, bare {cold['bare_s']} s, ratio {cold['ratio']}x\n"
     )
-    mem = report["memory"]
-    out.write(f"peak RSS for one {mem['payload_mb']} MB base64 payload over stdio (x = above idle per payload)\n")
-    for name, label in (("floor", "bare MCPServer tool"), ("ours", "count_tokens")):
-        row = mem[name]
-        out.write(
-            f"  {label:32} idle {row['idle_rss_mb']:6.1f} MB  peak {row['peak_rss_mb']:6.1f} MB  "
-            f"{row['peak_over_idle_per_payload']}x\n"
-        )
-    out.write(f"  ours / floor: {mem['ratio']}x\n")
+    _memory_rows(out, report["memory"])
     out.write("\nper-call latency over streamable HTTP (ms)\n")
     _latency_rows(out, report["http_latency"], report["http_added"])
     hit = report["cache_hit"]
@@ -155,15 +169,7 @@ def print_table(report: dict[str, Any]) -> None:
         f"\ncache hit, server side: p50 {hit['p50_ms']} ms, p99 {hit['p99_ms']} ms, "
         f"upstream requests for {hit['n']} hits: {hit['upstream_requests_for_all_hits']}\n"
     )
-    out.write(f"\nconcurrency sweep (stand-in +{SWEEP_LATENCY_MS:g} ms, {SWEEP_BOUND} in flight upstream)\n")
-    sweep = report["sweep"]
-    for ours, job, floor in zip(sweep["ours"], sweep["sdk_upstream"], sweep["sdk_floor"], strict=True):
-        out.write(
-            f"  {ours['concurrency']:>5} calls: {ours['answered']:>5} answered, ideal {ours['ideal_s']} s; "
-            f"ours {ours['wall_s']} s ({ours['ratio']}x ideal, server CPU {ours['server_cpu_s']} s); "
-            f"sdk+upstream {job['wall_s']} s ({job['ratio']}x, CPU {job['server_cpu_s']} s); "
-            f"sdk floor {floor['wall_s']} s ({floor['ratio']}x, CPU {floor['server_cpu_s']} s)\n"
-        )
+    _sweep_rows(out, report["sweep"])
     off = report["offline_throughput"]
     out.write(
         f"\noffline counting on {off['megabytes']} MB of real text: ctok {off['ctok_s']} s "

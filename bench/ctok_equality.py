@@ -17,7 +17,7 @@ import time
 import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its public functions are annotated
 
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
-from mcp_token_counter.offline.ctok_fast import fast_counter
+from mcp_token_counter.offline.text.ctok_fast import fast_counter
 
 
 def differences(blocks: list[str], version: str) -> list[tuple[int, int, int]]:

@@ -24,8 +24,8 @@ from collections.abc import Callable
 import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its public functions are annotated
 
 from bench.linear_cases import CASES
-from mcp_token_counter.offline.ctok_fast import fast_counter
-from mcp_token_counter.offline_engine import FORCED, SETTING
+from mcp_token_counter.offline.compiled.engine import FORCED, SETTING
+from mcp_token_counter.offline.text.ctok_fast import fast_counter
 
 WHERE = ("alone", "after a word")
 ENGINES: dict[str, dict[str, str]] = {"python": {SETTING: FORCED}, "compiled": {}}

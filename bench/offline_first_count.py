@@ -18,7 +18,7 @@ import subprocess
 import sys
 from typing import Final
 
-from mcp_token_counter.offline_engine import FORCED, SETTING
+from mcp_token_counter.offline.compiled.engine import FORCED, SETTING
 
 MESSAGE: Final = "Hello! Could you count the tokens of this short message, please?"
 
@@ -34,7 +34,7 @@ OURS: Final = f"""
 import time
 start = time.perf_counter()
 from mcp_token_counter.catalog import builtin_catalog
-from mcp_token_counter.offline import estimate_request
+from mcp_token_counter.offline.request.estimate import estimate_request
 spec = builtin_catalog().lookup("claude-opus-4-6")
 estimate_request({{"messages": [{{"role": "user", "content": {MESSAGE!r}}}]}}, spec)
 print(time.perf_counter() - start)

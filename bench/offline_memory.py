@@ -19,7 +19,7 @@ from typing import Final
 
 from bench.offline_throughput import compiled_counter, python_counter
 from bench.real_text import real_blocks
-from mcp_token_counter.offline.ctok_fast import engine_counter
+from mcp_token_counter.offline.text.ctok_fast import engine_counter
 
 COUNTERS: Final[dict[str, Callable[[str], Callable[[str], int]]]] = {
     "before": engine_counter,

@@ -29,9 +29,10 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its 
 
 from bench.real_text import real_blocks
 from mcp_token_counter.catalog import builtin_catalog
-from mcp_token_counter.offline import clear_text_cache, estimate_request, text_cache_info
-from mcp_token_counter.offline.ctok_fast import GuardedCounter, compiled_in_use, engine_counter, fast_counter
-from mcp_token_counter.offline_engine import FORCED, SETTING
+from mcp_token_counter.offline.compiled.engine import FORCED, SETTING
+from mcp_token_counter.offline.request.estimate import estimate_request
+from mcp_token_counter.offline.text.count import clear_text_cache, text_cache_info
+from mcp_token_counter.offline.text.ctok_fast import GuardedCounter, compiled_in_use, engine_counter, fast_counter
 
 
 def python_counter(version: str) -> GuardedCounter:

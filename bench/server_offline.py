@@ -26,7 +26,7 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its 
 from mcp import Client, StdioServerParameters
 
 from bench.real_text import real_blocks
-from mcp_token_counter.offline_engine import FORCED, SETTING
+from mcp_token_counter.offline.compiled.engine import FORCED, SETTING
 
 MODEL: Final = "claude-opus-4-6"  # a v3 model: ctok "3.0"
 SCRIPT: Final = shutil.which("mcp-token-counter", path=str(Path(sys.executable).parent)) or "mcp-token-counter"

@@ -35,7 +35,7 @@ from mcp_token_counter.config import RedisSettings
 from mcp_token_counter.core.cache import CountCache
 from mcp_token_counter.core.counted import Counted
 from mcp_token_counter.metrics import Metrics
-from mcp_token_counter.shared.store import SharedStore
+from mcp_token_counter.replicas.store import SharedStore
 
 CONCURRENCY: Final = 16
 ROUNDS: Final = 5

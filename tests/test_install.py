@@ -91,11 +91,13 @@ def test_the_wheel_holds_the_package_its_data_and_the_licence(dist: Path) -> Non
         "mcp_token_counter/data/icon.png",
         "mcp_token_counter/cli/parser.py",
         "mcp_token_counter/view/context.html",
-        "mcp_token_counter/_engine.pyi",
+        "mcp_token_counter/offline/compiled/_engine.pyi",
     } <= names
     assert {name.split("/")[0] for name in names} == {"mcp_token_counter", dist_info}
     # The compiled offline engine, for this platform; its sources stay in the sdist.
-    assert [n for n in names if n.startswith("mcp_token_counter/_engine.") and n.endswith((".so", ".pyd"))]
+    assert [
+        n for n in names if n.startswith("mcp_token_counter/offline/compiled/_engine.") and n.endswith((".so", ".pyd"))
+    ]
     assert not [n for n in names if n.endswith((".pyx", ".c"))]
     assert not wheel(dist).name.endswith("-none-any.whl")
 
@@ -122,7 +124,7 @@ def test_the_sdist_holds_the_licence_readme_changelog_and_sources(dist: Path) ->
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert {"LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "server/mcp_token_counter/__init__.py"} <= names
-    assert {"setup.py", "server/mcp_token_counter/_engine.pyx", "examples/request.json"} <= names
+    assert {"setup.py", "server/mcp_token_counter/offline/compiled/_engine.pyx", "examples/request.json"} <= names
     assert not any(name.startswith("tests/") for name in names)
     assert not [name for name in names if name.endswith((".so", ".pyd", ".c", ".pyc"))]
 

@@ -10,7 +10,7 @@ import pytest
 from mcp.types import CallToolResult
 
 from mcp_token_counter.files import collect
-from mcp_token_counter.offline import ctok_fast
+from mcp_token_counter.offline.text import ctok_fast
 from tests.reliability import FakeClock, call_all, connected_with, counts, structured, user_says
 from tests.standin import RandomFaults, Stall, Standin, expected_count
 from tests.support import HELLO, env_for, sent

@@ -18,7 +18,8 @@ LATE_MODULES = (
     "pathspec",
     "pypdf",
     "numpy",
-    "mcp_token_counter.offline",
+    "mcp_token_counter.offline.request",
+    "mcp_token_counter.offline.text",
     "mcp_token_counter.cli.commands",
     # The OAuth resource server and PyJWT: HTTP with TOKEN_COUNTER_OAUTH_ISSUER only.
     "mcp_token_counter.auth",
@@ -63,12 +64,17 @@ def test_an_offline_count_imports_the_offline_stack_on_first_use() -> None:
         "{'model': 'claude-sonnet-4-6', 'messages': [{'role': 'user', 'content': 'hi'}]})\n"
         "        assert not result.is_error, result\n"
         "        from mcp_token_counter.catalog import builtin_catalog\n"
-        "        from mcp_token_counter.offline.ctok_fast import compiled_in_use\n"
+        "        from mcp_token_counter.offline.text.ctok_fast import compiled_in_use\n"
         "        spec = builtin_catalog().lookup('claude-sonnet-4-6')\n"
         "        assert spec is not None and compiled_in_use(spec.ctok_version)",
     ).replace('{"ANTHROPIC_API_KEY": "sk-test"}', "{}")
     # The compiled engine too: the first count loaded it, with no thread or JIT to wait for.
-    assert {"ctok", "mcp_token_counter._engine", "mcp_token_counter.offline"} <= loaded_after(script)
+    assert {
+        "ctok",
+        "mcp_token_counter.offline.compiled._engine",
+        "mcp_token_counter.offline.request",
+        "mcp_token_counter.offline.text",
+    } <= loaded_after(script)
 
 
 def test_the_cli_commands_never_load_the_mcp_server() -> None:

@@ -44,7 +44,7 @@ from .core.state import AppState, build_state
 from .errors import ConfigError
 from .logs import STARTUP_LOGGER
 from .metrics import Metrics
-from .offline_engine import describe as describe_engine
+from .offline.compiled.engine import describe as describe_engine
 from .redaction import display_url, protect_logs
 from .serving.inflight import InFlight
 from .serving.stdio import serve_stdio
@@ -56,7 +56,7 @@ from .upstream.retry import RetryPolicy
 from .validation import describe
 
 if TYPE_CHECKING:
-    from .shared.store import SharedStore
+    from .replicas.store import SharedStore
 
 logger = logging.getLogger(__name__)
 # Shown at the default log level (logs.configure_logging): the credential variable and provider in use.

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Final
 
 from . import __version__
 from .app import TokenCounterServer, build_server
-from .cli.parser import TRANSPORTS, ServeFlags
 from .clock import SystemClock
 from .config import OAuthSettings, Settings, load_settings
 from .errors import ConfigError
 from .logs import configure_logging
 from .metrics import NO_METRICS, Metrics
 from .serving import web
+from .serving.flags import TRANSPORTS, ServeFlags
 from .serving.web import HttpOptions, HttpTransport
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from mcp_token_counter.catalog import ModelSpec, builtin_catalog
-from mcp_token_counter.offline.ctok_fast import GuardedCounter, fast_counter
-from mcp_token_counter.offline_engine import FORCED, SETTING
+from mcp_token_counter.offline.compiled.engine import FORCED, SETTING
+from mcp_token_counter.offline.text.ctok_fast import GuardedCounter, fast_counter
 
 type ImageFactory = Callable[..., str]
 type PdfFactory = Callable[[Sequence[tuple[float, float, str]]], str]

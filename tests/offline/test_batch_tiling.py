@@ -14,17 +14,17 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
-from mcp_token_counter import _engine
-from mcp_token_counter.offline.batch_tiling import batch_tiler
-from mcp_token_counter.offline.compiled_tiler import CompiledTiler, utf32
-from mcp_token_counter.offline.ctok_fast import ctok_internal, fast_counter
-from mcp_token_counter.offline.ctok_internals import CtokParts, ctok_parts
-from mcp_token_counter.offline.segment_tiling import SegmentTiler, vocabulary_cuts
-from mcp_token_counter.offline.word_stream import space_chars
-from mcp_token_counter.offline_engine import FORCED, SETTING
+from mcp_token_counter.offline.compiled import _engine
+from mcp_token_counter.offline.compiled.engine import FORCED, SETTING
+from mcp_token_counter.offline.text.batch_tiling import batch_tiler
+from mcp_token_counter.offline.text.compiled_tiler import CompiledTiler, utf32
+from mcp_token_counter.offline.text.ctok_fast import ctok_internal, fast_counter
+from mcp_token_counter.offline.text.ctok_internals import CtokParts, ctok_parts
+from mcp_token_counter.offline.text.segment_tiling import SegmentTiler, vocabulary_cuts
+from mcp_token_counter.offline.text.word_stream import space_chars
 
 VERSIONS = ("3.0", "4.7", "4.8")
-LOGGER = "mcp_token_counter.offline.batch_tiling"
+LOGGER = "mcp_token_counter.offline.text.batch_tiling"
 
 
 def _model(version: str) -> Any:
@@ -86,7 +86,7 @@ def test_a_trie_holds_exactly_its_pieces() -> None:
 
 
 def _joined(texts: list[str]) -> tuple[Buffer, Buffer]:
-    from mcp_token_counter.offline.compiled_tiler import joined
+    from mcp_token_counter.offline.text.compiled_tiler import joined
 
     return joined(texts)
 
@@ -105,7 +105,7 @@ def _wrong_engine() -> ModuleType:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_forced_python_path_counts_as_ctok(version: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, "mcp_token_counter.offline_engine")
+    caplog.set_level(logging.INFO, "mcp_token_counter.offline.compiled.engine")
     count = fast_counter(version, environ={SETTING: FORCED})
     assert not count.fast.compiled
     texts = [*EDGE_CASES, *equality_corpus(0.02)]
@@ -128,10 +128,10 @@ def test_an_engine_that_disagrees_with_ctok_is_not_used(caplog: pytest.LogCaptur
 WITHOUT_EXTENSION = """
 import sys
 sys.modules["numpy"] = None
-sys.modules["mcp_token_counter._engine"] = None
+sys.modules["mcp_token_counter.offline.compiled._engine"] = None
 import ctok
-from mcp_token_counter.offline.ctok_fast import compiled_in_use, token_count
-from mcp_token_counter.offline_engine import describe
+from mcp_token_counter.offline.text.ctok_fast import compiled_in_use, token_count
+from mcp_token_counter.offline.compiled.engine import describe
 texts = ["Hello, World! It's NASA's API.", "def f(x):\\n    return {'k': x}\\n", "東京の天気 👨‍👩‍👧"]
 assert [token_count(t, "3.0") for t in texts] == [ctok.token_count(t, "3.0") for t in texts]
 assert not compiled_in_use("3.0")
@@ -141,7 +141,7 @@ print(describe({}))
 WITH_EXTENSION = """
 import sys
 import ctok
-from mcp_token_counter.offline.ctok_fast import compiled_in_use, token_count
+from mcp_token_counter.offline.text.ctok_fast import compiled_in_use, token_count
 assert token_count("Hello, World!", "3.0") == ctok.token_count("Hello, World!", "3.0")
 assert compiled_in_use("3.0")
 print(sorted({"numpy", "numba", "llvmlite"} & set(sys.modules)))

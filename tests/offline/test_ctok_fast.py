@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from tests.offline.conftest import ENGINES, counter_on
 
 from mcp_token_counter.catalog import builtin_catalog
-from mcp_token_counter.offline import ctok_fast
-from mcp_token_counter.offline.ctok_fast import (
+from mcp_token_counter.offline.text import ctok_fast
+from mcp_token_counter.offline.text.ctok_fast import (
     Counter,
     GuardedCounter,
     counter_for,
@@ -26,7 +26,7 @@ from mcp_token_counter.offline.ctok_fast import (
 )
 
 VERSIONS = sorted({spec.ctok_version for spec in builtin_catalog().models})
-LOGGER = "mcp_token_counter.offline.ctok_fast"
+LOGGER = "mcp_token_counter.offline.text.ctok_fast"
 
 CORPUS = [
     "",

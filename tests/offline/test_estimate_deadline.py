@@ -19,8 +19,8 @@ from tests.offline.conftest import spec_of
 from tests.support import connected, error_text
 
 from mcp_token_counter.core.estimate import LANE, LARGE_AT_ONCE, EstimateTimedOut, Estimator
-from mcp_token_counter.offline.profile import profile_for
-from mcp_token_counter.offline.text import text_tokens
+from mcp_token_counter.offline.request.profile import profile_for
+from mcp_token_counter.offline.text.count import text_tokens
 
 MODEL = "claude-sonnet-4-6"
 ENV = {"TOKEN_COUNTER_DEADLINE": "0.5"}

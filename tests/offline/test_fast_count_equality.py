@@ -14,7 +14,7 @@ import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 from tests.offline.conftest import ENGINES, counter_on
 
-from mcp_token_counter.offline import ctok_fast
+from mcp_token_counter.offline.text import ctok_fast
 
 VERSIONS = ("3.0", "4.7", "4.8")
 CORPUS_MB = 5.0

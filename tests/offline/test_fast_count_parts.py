@@ -15,24 +15,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.offline.conftest import ENGINES, counter_on
 
-from mcp_token_counter.offline.compiled_tiler import compiled_pairs
-from mcp_token_counter.offline.ctok_fast import Counter, counter_for, ctok_internal, engine_counter
-from mcp_token_counter.offline.ctok_internals import ctok_attribute, ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter, fold_touches
-from mcp_token_counter.offline.plain_words import PlainWords
-from mcp_token_counter.offline.segment_tiling import (
+from mcp_token_counter.offline.compiled.engine import load_engine
+from mcp_token_counter.offline.text.compiled_tiler import compiled_pairs
+from mcp_token_counter.offline.text.ctok_fast import Counter, counter_for, ctok_internal, engine_counter
+from mcp_token_counter.offline.text.ctok_internals import ctok_attribute, ctok_parts
+from mcp_token_counter.offline.text.fast_count import FastCounter, fold_touches
+from mcp_token_counter.offline.text.plain_words import PlainWords
+from mcp_token_counter.offline.text.segment_tiling import (
     UnsupportedVocabulary,
     adjacent_pairs,
     check_word_boundaries,
     cut_pattern,
 )
-from mcp_token_counter.offline.word_stream import scanned_separators, separators
-from mcp_token_counter.offline_engine import load_engine
+from mcp_token_counter.offline.text.word_stream import scanned_separators, separators
 
 EOW = "\ufdd1"
 VERSIONS = ("3.0", "4.7", "4.8")
 TEXTS = ("", "Hello, World!", " It's NASA's API -- don't.\n\n", "東京の天気 👨‍👩‍👧", "  x\ty  \n z")
-LOGGER = "mcp_token_counter.offline.ctok_fast"
+LOGGER = "mcp_token_counter.offline.text.ctok_fast"
 
 _VOCAB = frozenset({"ab", "bc", "abc", "  ", "x", EOW, "c" + EOW})
 

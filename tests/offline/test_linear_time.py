@@ -24,10 +24,10 @@ from bench.linear_cases import CASES
 from bench.linear_time import text_of
 from tests.offline.conftest import counter_on
 
-from mcp_token_counter.offline.ctok_fast import ctok_internal
-from mcp_token_counter.offline.ctok_internals import ctok_parts
-from mcp_token_counter.offline.segment_tiling import SegmentTiler, vocabulary_cuts
-from mcp_token_counter.offline.word_stream import space_chars
+from mcp_token_counter.offline.text.ctok_fast import ctok_internal
+from mcp_token_counter.offline.text.ctok_internals import ctok_parts
+from mcp_token_counter.offline.text.segment_tiling import SegmentTiler, vocabulary_cuts
+from mcp_token_counter.offline.text.word_stream import space_chars
 
 VERSION: Final = "3.0"  # the longest pieces (128 characters), so the widest window near a segment's ends
 CHARS: Final = 80_000
@@ -116,6 +116,6 @@ def test_a_huge_first_word_is_counted_without_being_remembered(engine: str) -> N
 
 
 def test_huge_later_words_are_counted_without_being_remembered_in_python() -> None:
-    # The compiled memo keeps its keys in its own store, bounded by word_scan.STORE_LIMIT codepoints.
+    # The compiled memo keeps its keys in its own store, bounded by word_table.STORE_LIMIT codepoints.
     kept = _kept_after(counter_on("python", VERSION), [text_of("letters", "after a word", HUGE + n) for n in range(11)])
     assert kept < 10 * HUGE // 4, f"{kept:,} bytes kept after counting {10 * HUGE:,} characters"

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from mcp_token_counter.catalog import ModelSpec
-from mcp_token_counter.offline import Estimate, estimate_request
+from mcp_token_counter.offline.request.estimate import estimate_request
+from mcp_token_counter.offline.request.result import Estimate
 
 GET_WEATHER: dict[str, Any] = {
     "name": "get_weather",

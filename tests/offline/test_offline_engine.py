@@ -13,10 +13,10 @@ import sys
 import pytest
 from tests.test_stdio import INITIALIZE
 
-from mcp_token_counter import _engine
-from mcp_token_counter.offline import word_scan
-from mcp_token_counter.offline.char_facts import KINDS, LOWER, SPECIAL, UNKNOWN, UNLOWERABLE, UPPER
-from mcp_token_counter.offline_engine import FORCED, SETTING, describe, forced_python, load_engine
+from mcp_token_counter.offline.compiled import _engine
+from mcp_token_counter.offline.compiled.engine import FORCED, SETTING, describe, forced_python, load_engine
+from mcp_token_counter.offline.text import word_scan
+from mcp_token_counter.offline.text.char_facts import KINDS, LOWER, SPECIAL, UNKNOWN, UNLOWERABLE, UPPER
 
 COMPILED = "compiled (Cython)"
 
@@ -32,7 +32,7 @@ def test_the_compiled_engine_is_built_and_active_here() -> None:
 
 
 def test_the_setting_forces_the_python_path(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, "mcp_token_counter.offline_engine")
+    caplog.set_level(logging.INFO, "mcp_token_counter.offline.compiled.engine")
     for value in (FORCED, "Python", " python "):
         assert load_engine({SETTING: value}) is None
         assert describe({SETTING: value}) == f"pure Python (forced by {SETTING})"
@@ -76,13 +76,14 @@ def test_version_names_the_engine() -> None:
 # The server over stdio, as a client starts it, where the extension was never built: one initialize, then EOF.
 STARTUP = """
 import sys
-sys.modules["mcp_token_counter._engine"] = None
+sys.modules["mcp_token_counter.offline.compiled._engine"] = None
 sys.argv = ["mcp-token-counter"]
 from mcp_token_counter.__main__ import main
 try:
     main()
 finally:
-    print(sorted({"ctok", "mcp_token_counter.offline"} & set(sys.modules)), file=sys.stderr)
+    stack = {"ctok", "mcp_token_counter.offline.request", "mcp_token_counter.offline.text"}
+    print(sorted(stack & set(sys.modules)), file=sys.stderr)
 """
 
 

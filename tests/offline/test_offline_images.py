@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from mcp_token_counter.catalog import ModelSpec
-from mcp_token_counter.offline import estimate_request
-from mcp_token_counter.offline import images as images_module
+from mcp_token_counter.offline.request import images as images_module
+from mcp_token_counter.offline.request.estimate import estimate_request
 
 # (width, height, standard tier, high-res tier): the vision page (2026-07), counting-api.md §15.2.
 DOCUMENTED = [
@@ -125,7 +125,7 @@ def test_method_names_the_image_formula(make_image: Callable[..., str], opus_4_6
 def test_import_loads_no_image_reader_nor_pypdf_nor_a_vocabulary() -> None:
     # A fresh interpreter: what the import itself pulls in is the thing under test.
     code = (
-        "import sys, mcp_token_counter.offline as o, mcp_token_counter.offline.text as t;"
+        "import sys, mcp_token_counter.offline.request.estimate as o, mcp_token_counter.offline.text.count as t;"
         "assert {'PIL', 'imagesize', 'pypdf'}.isdisjoint(sys.modules), 'eager import';"
         "assert t.frame_tokens.cache_info().currsize == 0, 'tokenizer used at import'"
     )

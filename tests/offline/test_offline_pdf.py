@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from mcp_token_counter.catalog import ModelSpec
-from mcp_token_counter.offline import estimate_request, pdf_cache_info
+from mcp_token_counter.offline.request.estimate import estimate_request
+from mcp_token_counter.offline.request.pdf import pdf_cache_info
 
 LETTER = (612.0, 792.0)
 A4 = (595.0, 842.0)

@@ -12,13 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcp_token_counter.catalog import ModelSpec, builtin_catalog
-from mcp_token_counter.offline import (
-    Estimate,
-    MalformedRequest,
-    clear_text_cache,
-    estimate_request,
-    text_cache_info,
-)
+from mcp_token_counter.offline.request.errors import MalformedRequest
+from mcp_token_counter.offline.request.estimate import estimate_request
+from mcp_token_counter.offline.request.result import Estimate
+from mcp_token_counter.offline.text.count import clear_text_cache, text_cache_info
 
 WEATHER: dict[str, Any] = {
     "name": "get_weather",

@@ -17,20 +17,20 @@ import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
-from mcp_token_counter import _engine
-from mcp_token_counter.offline import word_scan
-from mcp_token_counter.offline.char_facts import UNKNOWN, CharFacts
-from mcp_token_counter.offline.compiled_tiler import CompiledTiler
-from mcp_token_counter.offline.ctok_fast import ctok_internal
-from mcp_token_counter.offline.ctok_internals import Internal, ctok_attribute, ctok_parts
-from mcp_token_counter.offline.fast_count import FastCounter
-from mcp_token_counter.offline.plain_words import PlainWords
-from mcp_token_counter.offline.word_scan import Memo
-from mcp_token_counter.offline.word_stream import space_chars, word_splitter
-from mcp_token_counter.offline.word_table import scanner
+from mcp_token_counter.offline.compiled import _engine
+from mcp_token_counter.offline.text import word_table
+from mcp_token_counter.offline.text.char_facts import UNKNOWN, CharFacts
+from mcp_token_counter.offline.text.compiled_tiler import CompiledTiler
+from mcp_token_counter.offline.text.ctok_fast import ctok_internal
+from mcp_token_counter.offline.text.ctok_internals import Internal, ctok_attribute, ctok_parts
+from mcp_token_counter.offline.text.fast_count import FastCounter
+from mcp_token_counter.offline.text.plain_words import PlainWords
+from mcp_token_counter.offline.text.word_scan import Memo
+from mcp_token_counter.offline.text.word_stream import space_chars, word_splitter
+from mcp_token_counter.offline.text.word_table import scanner
 
 VERSIONS = ("3.0", "4.7", "4.8")
-LOGGER = "mcp_token_counter.offline.word_scan"
+LOGGER = word_table.__name__
 CONTEXTS = range(4)  # (a space before) << 1 | (a single space after)
 # Words the compiled writer must take on itself, or the comparisons below could pass by writing nothing.
 PLAIN = ("Hello", "world", "don't", "NASA's", "x'S", "'tis", "café", "ΕΛΛΑΔΑ", "Москва", "foo.bar()", "1,234")
@@ -262,7 +262,7 @@ def test_the_memo_grows_to_hold_a_large_text() -> None:
 
 def test_a_memo_past_its_limit_starts_afresh_and_counts_right(monkeypatch: pytest.MonkeyPatch) -> None:
     limit = 50
-    monkeypatch.setattr(word_scan, "MEMO_LIMIT", limit)
+    monkeypatch.setattr(word_table, "MEMO_LIMIT", limit)
     compiled, watched = _compiled_counter("3.0")
     python = _python_counter("3.0")
     texts = [line for block in [*EDGE_CASES, *equality_corpus(0.1)] for line in block.split("\n")][:600]
@@ -281,7 +281,7 @@ def test_a_memo_past_its_limit_starts_afresh_and_counts_right(monkeypatch: pytes
 def test_a_memo_past_its_store_limit_starts_afresh_and_counts_right(monkeypatch: pytest.MonkeyPatch) -> None:
     # A few huge distinct words are few keys but many codepoints: the store's size bounds the memo too.
     limit = 20_000
-    monkeypatch.setattr(word_scan, "STORE_LIMIT", limit)
+    monkeypatch.setattr(word_table, "STORE_LIMIT", limit)
     compiled, watched = _compiled_counter("3.0")
     python = _python_counter("3.0")
     rng = random.Random(5)

@@ -22,7 +22,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from ..clock import Clock
 
 if TYPE_CHECKING:  # redis: imported by whoever made the store, not here
-    from ..shared.store import SharedStore
+    from ..replicas.store import SharedStore
 
 ACCESS_LOGGER: Final = "mcp_token_counter.access"
 WINDOW_S: Final = 60.0

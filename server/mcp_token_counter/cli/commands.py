@@ -35,8 +35,8 @@ from ..redaction import protect_logs
 from ..upstream.http import make_http_client
 from ..validation import describe
 from . import audit as audit_cli
+from .flags import GlobalFlags
 from .page import write_page
-from .parser import GlobalFlags
 from .progress import FilesProgress
 from .render import cache_view, count_view, emit, files_view, fit_view, models_table
 from .shown import clean

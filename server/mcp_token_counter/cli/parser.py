@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,7 +20,8 @@ import click
 
 from .. import __version__
 from ..serving import web
-from ..serving.web import HttpTransport
+from ..serving.flags import TRANSPORTS, ServeFlags
+from .flags import GlobalFlags
 
 PROG: Final = "mcp-token-counter"
 CONTEXT: Final[dict[str, Any]] = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
@@ -44,34 +45,6 @@ HTTP clients must send 'Authorization: Bearer <token>' when TOKEN_COUNTER_HTTP_T
 binding beyond loopback requires it. GET /health is always open."""
 
 
-TRANSPORTS: Final[dict[str, HttpTransport | None]] = {
-    "stdio": None,
-    "http": "streamable-http",
-    "streamable-http": "streamable-http",
-    "sse": "sse",
-}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServeFlags:
-    """The server's command-line flags, for ``launch.serve``."""
-
-    transport: str = "stdio"
-    host: str = web.DEFAULT_HOST
-    port: int = web.DEFAULT_PORT
-    stateless: bool = False
-    allowed_hosts: tuple[str, ...] = ()
-    verbose: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class GlobalFlags:
-    """The flags every command takes, wherever they were given."""
-
-    verbose: int = 0
-    as_json: bool = False
-
-
 def global_options[F: Callable[..., Any]](function: F) -> F:
     """``-v`` and ``--json``, added to the group and to every subcommand."""
     function = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(function)
@@ -90,7 +63,7 @@ def _allowed_hosts(_ctx: click.Context, _param: click.Parameter, values: Sequenc
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from ..offline_engine import describe  # imports the small compiled extension only, never a vocabulary
+    from ..offline.compiled.engine import describe  # imports the small compiled extension only, never a vocabulary
 
     click.echo(f"{PROG} {__version__}\noffline engine: {describe()}")
     ctx.exit()

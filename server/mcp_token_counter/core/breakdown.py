@@ -36,7 +36,7 @@ from .request import CountRequest
 from .tally import CallTally
 
 if TYPE_CHECKING:
-    from ..offline import Estimate
+    from ..offline.request.result import Estimate
 
 SEED: Final[dict[str, Any]] = {"role": "user", "content": "."}
 # Bounds on the extra calls: seed + system + tools + 15 prefixes + 8 media blocks = 26 at most.

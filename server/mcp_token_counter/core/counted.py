@@ -1,8 +1,8 @@
-"""A count and how it was produced, and its JSON form for the cache replicas share (``shared.store``).
+"""A count and how it was produced, and its JSON form for the cache replicas share (``replicas.store``).
 
 The shared form holds the count and its labels only, never the body. Whoever can write to Redis can write
 anything there, so a value is read back under bounds (``_Shared``): counts within what any window holds,
-short printable labels, a few short notes, and the whole value within ``shared.keys.MAX_VALUE_BYTES``. A
+short printable labels, a few short notes, and the whole value within ``replicas.keys.MAX_VALUE_BYTES``. A
 value that does not read back as such a ``Counted`` (written by another version, damaged or planted) is a
 miss.
 """
@@ -16,7 +16,7 @@ from typing import Annotated, Final, Literal
 import pydantic_core
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
 
-from ..shared.keys import MAX_VALUE_BYTES
+from ..replicas.keys import MAX_VALUE_BYTES
 from .results import Source
 
 FallbackReason = Literal[

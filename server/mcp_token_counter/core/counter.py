@@ -44,7 +44,7 @@ from .scope import cache_scope
 from .single_flight import SingleFlight
 
 if TYPE_CHECKING:  # redis-py is the team extra's; only a configured Redis imports it (core.state)
-    from ..shared.store import SharedStore
+    from ..replicas.store import SharedStore
 
 # The token-counting page (checked 2026-11-29): "Token counts may include tokens added automatically by
 # Anthropic for system optimizations. You are not billed for system-added tokens."

@@ -30,7 +30,7 @@ from ..config import DEFAULT_DEADLINE_S
 from ..errors import TokenCounterError
 
 if TYPE_CHECKING:
-    from ..offline import Estimate
+    from ..offline.request.result import Estimate
 
 LARGE_CHARS: Final = 10_000
 """Bodies with this many characters of strings or more are large: about a third of a second of counting
@@ -109,7 +109,8 @@ class Estimator:
             TokenCounterError: the body is not a request the estimator can read.
             EstimateTimedOut: the estimate did not finish within the deadline.
         """
-        from ..offline import MalformedRequest, estimate_request
+        from ..offline.request.errors import MalformedRequest
+        from ..offline.request.estimate import estimate_request
 
         work: Callable[[], Estimate] = functools.partial(estimate_request, body, spec)
         limiter = None

@@ -23,7 +23,7 @@ from .estimate import Estimator
 from .windows import WindowResolver
 
 if TYPE_CHECKING:  # redis-py comes with the team extra: imported below, only when Redis is configured
-    from ..shared.store import SharedStore
+    from ..replicas.store import SharedStore
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def build_state(
 
     With ``TOKEN_COUNTER_REDIS_URL`` the cache, the rate budget and the cool-down are also shared with every
     replica through Redis. Nothing connects here: the first count does, and a Redis that is not there is
-    bypassed (``shared.breaker``).
+    bypassed (``replicas.breaker``).
     """
     clock = clock or SystemClock()
     metrics = metrics if metrics is not None else Metrics()
@@ -92,7 +92,7 @@ def _shared_store(settings: Settings, clock: Clock, metrics: Metrics) -> tuple[S
     if settings.redis is None:
         return None, None
     try:
-        from ..shared.store import SharedStore
+        from ..replicas.store import SharedStore
     except ImportError:  # without the team extra; the server serves on, unshared, and says so on every count
         logger.warning(REDIS_MISSING)
         return None, REDIS_MISSING

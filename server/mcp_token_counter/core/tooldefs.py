@@ -39,7 +39,7 @@ from .tally import CallTally
 MAX_PARTS: Final = 64
 MAX_TOOLS: Final = 2_000
 PROBE_NAME: Final = "token_counter_probe"
-# The estimator's part names (offline/estimate.py).
+# The estimator's part names (offline/request/estimate.py).
 _PROMPT_PART: Final = "tool_use_system_prompt"
 _TOOLS_PART: Final = "tools"
 

@@ -28,6 +28,7 @@ from ..core.request import CountRequest, model_id
 from ..core.results import Source
 from ..core.state import AppState
 from ..core.tally import CallTally
+from ..core.windows import Window
 from ..errors import WINDOW_ARGUMENT, TokenCounterError
 from .collect import Collected, LocalFile, collect
 
@@ -81,10 +82,7 @@ async def count_files(
         UnknownWindow: no window is known for the model (before any file is read).
         TokenCounterError: a bound is broken, counting failed, or no readable file was found.
     """
-    model = model_id(query.model)
-    check_tokens("max_tokens", query.max_tokens, when_absent="to reserve nothing")
-    check_tokens("context_window", query.context_window, when_absent="to use the model's own window")
-    window = await state.windows.resolve(model, query.context_window, argument=query.window_argument)
+    model, window = await _model_window(state, query)
     collected = await anyio.to_thread.run_sync(functools.partial(collect, query.patterns, query.roots, collecting))
     if not collected.files:
         raise _nothing_to_count(collected)
@@ -108,6 +106,14 @@ async def count_files(
         estimated_input_cost_usd=input_cost(state.catalog.lookup(model), counted.input_tokens).usd,
         notes=[*counted.notes, *retirement_notes(state, model), how, *_capped(collected, per_file)],
     )
+
+
+async def _model_window(state: AppState, query: FileQuery) -> tuple[str, Window]:
+    """The model's id and window, the bounds checked: all before any file is read."""
+    model = model_id(query.model)
+    check_tokens("max_tokens", query.max_tokens, when_absent="to reserve nothing")
+    check_tokens("context_window", query.context_window, when_absent="to use the model's own window")
+    return model, await state.windows.resolve(model, query.context_window, argument=query.window_argument)
 
 
 def _largest(per_file: dict[str, int]) -> dict[str, int]:

@@ -1,21 +1,13 @@
 """Offline estimation of count_tokens requests: ctok for text, documented rules for everything else.
 
-Pure library code: no MCP, no HTTP. ``estimate_request(body, spec)`` is the entry point; the server
-calls it when no API credentials are configured or the API refuses a shape it can still estimate.
+Pure library code: no MCP, no HTTP. Three layers, each importing only those below it:
+
+- ``request``: the request rules (content blocks, images, PDFs, tool definitions, thinking, the framing of
+  turns); ``request.estimate.estimate_request(body, spec)`` is the entry point, which the server calls (through
+  ``core/estimate.py``) when no API credentials are configured or the API refuses a shape it can still estimate;
+- ``text``: the text engine, ``text.count.text_tokens``: ctok's count of a text, exact, per word and memoized;
+- ``compiled``: the Cython extension and the choice of engine (``compiled.engine``).
+
+This package imports nothing itself: the start-up line asks ``compiled.engine`` whether the extension imports
+without loading ctok or the rules.
 """
-
-from .errors import MalformedRequest
-from .estimate import estimate_request
-from .pdf import pdf_cache_info
-from .result import Estimate, EstimatePart
-from .text import clear_text_cache, text_cache_info
-
-__all__ = [
-    "Estimate",
-    "EstimatePart",
-    "MalformedRequest",
-    "clear_text_cache",
-    "estimate_request",
-    "pdf_cache_info",
-    "text_cache_info",
-]

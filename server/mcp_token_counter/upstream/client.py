@@ -20,7 +20,7 @@ from ..config import DEFAULT_DEADLINE_S, Credential, Settings
 from ..errors import RateLimited, TokenCounterError, UpstreamOverloaded, UpstreamUnavailable
 from ..metrics import Metrics
 from ..redaction import Redact, Redactor, display_url
-from ..shared.keys import budget_name
+from ..replicas.keys import budget_name
 from .body import EncodedBody
 from .errors import error_for_response
 from .http import HttpClient
@@ -28,7 +28,7 @@ from .pressure import Pressure
 from .retry import Failure, RetryPolicy, call_with_retries, server_delay, should_retry
 
 if TYPE_CHECKING:  # redis-py is the team extra's; only a configured Redis imports it (core.state)
-    from ..shared.store import SharedStore
+    from ..replicas.store import SharedStore
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from ..errors import UpstreamUnavailable
 from ..metrics import Metrics
 
 if TYPE_CHECKING:  # redis-py is the team extra's; only a configured Redis imports it (core.state)
-    from ..shared.store import SharedStore
+    from ..replicas.store import SharedStore
 
 
 class Pressure:

@@ -124,11 +124,7 @@ async def call_with_retries[T](
             return outcome
         if not outcome.retryable or retries_taken >= retries:
             raise outcome.error
-        delay = outcome.server_delay
-        if delay is not None:
-            await pressure.cool_down(delay)  # the next slot() waits it out, with every other call
-        else:
-            delay = policy.backoff(retries_taken)
+        delay = await _delay(outcome, policy, pressure, retries_taken)
         if pressure.clock.now() + delay > deadline_at:
             raise outcome.error
         retries_taken += 1
@@ -142,3 +138,12 @@ async def call_with_retries[T](
         )
         if outcome.server_delay is None:
             await pressure.clock.sleep(delay)
+
+
+async def _delay(outcome: Failure, policy: RetryPolicy, pressure: Pressure, retries_taken: int) -> float:
+    """The wait before the next attempt: the server's, as a cool-down (the next ``slot()`` waits it out, with
+    every other call), else the policy's jittered backoff."""
+    if outcome.server_delay is not None:
+        await pressure.cool_down(outcome.server_delay)
+        return outcome.server_delay
+    return policy.backoff(retries_taken)

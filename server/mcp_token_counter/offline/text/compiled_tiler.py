@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .ctok_internals import CtokParts
 
 if TYPE_CHECKING:
-    from .. import _engine
+    from ..compiled import _engine
 
 
 def utf32(text: str) -> memoryview:
@@ -34,7 +34,7 @@ _tries: dict[tuple[int, frozenset[str]], tuple[array[int], array[int]]] = {}
 def compiled_pairs(vocab: frozenset[str]) -> set[str]:
     """``segment_tiling.adjacent_pairs`` of ``vocab`` through the compiled engine (a tenth of a second less on
     the first count with ctok's largest vocabulary)."""
-    from .. import _engine
+    from ..compiled import _engine
 
     return _engine.adjacent_pairs(*_pieces(vocab))
 

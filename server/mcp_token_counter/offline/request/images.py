@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from typing import Final
 
-from ..catalog import ImageCaps
+from ...catalog import ImageCaps
 from .b64 import decode_prefix, strip_data_url
 from .jsonish import get_str
 from .result import Cost, percent

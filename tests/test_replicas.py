@@ -16,8 +16,8 @@ from mcp_token_counter.core.counted import Counted, counted_from_json, counted_t
 from mcp_token_counter.errors import ConfigError
 from mcp_token_counter.metrics import Metrics
 from mcp_token_counter.redaction import secrets_in
-from mcp_token_counter.shared.breaker import CircuitBreaker
-from mcp_token_counter.shared.store import SharedStore
+from mcp_token_counter.replicas.breaker import CircuitBreaker
+from mcp_token_counter.replicas.store import SharedStore
 from tests.redis_server import RedisServer, free_port
 from tests.reliability import FakeClock
 from tests.standin import Standin
@@ -112,7 +112,7 @@ async def test_a_redis_that_is_not_there_costs_one_timeout_then_nothing(caplog: 
     once without trying, until the retry period has passed."""
     clock = FakeClock()
     store = store_for(f"redis://127.0.0.1:{free_port()}/0", clock=clock)
-    with caplog.at_level(logging.WARNING, logger="mcp_token_counter.shared"):
+    with caplog.at_level(logging.WARNING, logger="mcp_token_counter.replicas"):
         first = await store.get_count(b"k")
         started = time.perf_counter()
         later = [await store.get_count(b"k") for _ in range(100)]
@@ -128,7 +128,7 @@ async def test_a_stopped_redis_is_cut_off_by_the_timeout_and_found_again(caplog:
     """redis-server stopped (SIGSTOP) answers nothing: the operation gives up after the short timeout; once it
     runs again, the probe after the retry period closes the breaker and says so."""
     clock = FakeClock()
-    with RedisServer() as redis, caplog.at_level(logging.WARNING, logger="mcp_token_counter.shared"):
+    with RedisServer() as redis, caplog.at_level(logging.WARNING, logger="mcp_token_counter.replicas"):
         store = store_for(redis.url, timeout_s=0.1, clock=clock)
         await store.put_count(b"k", b"{}", ttl_s=60)
         pid = redis.pid

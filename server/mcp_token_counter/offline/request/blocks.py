@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from ..text.count import json_text, text_tokens
 from .images import image_source_cost
 from .jsonish import as_list, as_mapping, clipped, get_str
 from .pdf import fallback_pages_cost, pdf_cost
 from .profile import Profile
 from .result import Cost, percent, text_cost, total
-from .text import json_text, text_tokens
 
 # How a tool call or result is wrapped in the prompt is not documented; a margin per block covers it.
 TOOL_BLOCK_MARGIN: Final = 10

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ..catalog import ModelSpec
+from ...catalog import ModelSpec
+from ..text.count import frame_tokens
 from .blocks import BlockContext, content_cost, json_cost
 from .conversation import message_costs, parse_messages
 from .definitions import definitions_cost, tool_prompt_cost
 from .jsonish import as_list, as_mapping, type_of
 from .profile import Profile, profile_for
 from .result import Cost, Estimate, EstimatePart, percent, total
-from .text import frame_tokens
 
 # The documented extended-thinking example (88) may have been measured when previous-turn thinking was
 # still stripped (the 2025 page said so); read that way, the thinking-mode overhead would be ~28 tokens

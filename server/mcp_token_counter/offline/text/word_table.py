@@ -1,24 +1,34 @@
 """The per-word memo of ``fast_count`` in flat buffers, summed by the compiled engine's scan.
 
-Built by ``word_scan.word_table`` when the compiled engine loaded.
+Built by ``word_table`` (below) when the compiled engine loaded; ``None`` without it.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from array import array
+from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
+from .batch_tiling import BatchTiler
 from .char_facts import CharFacts
 from .compiled_tiler import CompiledTiler, utf32
 from .ctok_internals import CtokParts
+from .segment_tiling import MEMO_LIMIT
 from .word_scan import DONE, FULL, GAP, Memo, Missing, Sums, UnitsOf
 from .word_stream import space_chars
 
 if TYPE_CHECKING:
-    from .. import _engine
+    from ..compiled import _engine
+
+logger = logging.getLogger(__name__)
+
+STORE_LIMIT = 1 << 24
+"""Past this many codepoints of keys (64 MB) the compiled memo starts afresh, however few keys it holds:
+a few huge distinct words must not keep their bytes forever."""
 
 # A table this small costs nothing to start with; it doubles as words come.
 _FIRST_SLOTS: Final = 1 << 15
@@ -126,3 +136,22 @@ class WordTable:
 
     def _fresh(self) -> Memo:
         return self._engine.empty_slots(_FIRST_SLOTS), array("I", bytes(4 * _FIRST_STORE)), array("q", [0, 0, 0])
+
+
+def word_table(
+    engine: ModuleType | None, parts: CtokParts, model: Any, tiler: BatchTiler, kind: Callable[[str], str]
+) -> WordTable | None:
+    """The compiled memo and scan, or ``None`` without the engine or when ``tiler`` is not compiled.
+
+    ``kind`` is ``PlainWords.kind``.
+    """
+    if engine is None or not isinstance(tiler, CompiledTiler):
+        return None
+    try:
+        facts = CharFacts(parts, kind, tiler.price, engine.identity_table())
+        scan = scanner(engine, parts, model, tiler, facts)
+        return WordTable(engine, scan, facts, (MEMO_LIMIT, STORE_LIMIT))
+    # Whatever goes wrong building it must leave the exact per-word sum in Python, never fail the count.
+    except Exception as error:  # noqa: BLE001
+        logger.warning("compiled word scan unavailable (%r); summing words in Python", error)
+        return None

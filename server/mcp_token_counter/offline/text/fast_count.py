@@ -32,8 +32,9 @@ from .batch_tiling import BatchTiler, batch_tiler, segment_batches
 from .compiled_tiler import compiled_pairs
 from .ctok_internals import CtokParts
 from .segment_tiling import MEMO_KEY_LIMIT, MEMO_LIMIT, SegmentTiler, adjacent_pairs, kept, vocabulary_cuts
-from .word_scan import GAP, Missing, Sums, word_table
+from .word_scan import GAP, Missing, Sums
 from .word_stream import WordKey, WordWriter, space_chars, word_splitter
+from .word_table import word_table
 
 if TYPE_CHECKING:
     from .word_table import WordTable
@@ -87,7 +88,7 @@ class FastCounter:
     """
 
     def __init__(self, parts: CtokParts, model: Any, engine: ModuleType | None) -> None:
-        """``engine``: the compiled extension (``offline_engine.load_engine``), or ``None`` for the Python path."""
+        """``engine``: the compiled extension (``compiled.engine.load_engine``), or ``None`` for the Python path."""
         self._parts = parts
         self._model = model
         self._overhead: int = model.message_overhead

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..text.count import turn_header_tokens
 from .blocks import BlockContext, content_cost
 from .errors import MalformedRequest
 from .jsonish import as_list, as_mapping, get_str, type_of
 from .profile import Profile
 from .result import Cost
-from .text import turn_header_tokens
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Final
 
 from cachetools import CacheInfo, LRUCache, cached
 
-from ..catalog import ImageCaps
+from ...catalog import ImageCaps
+from ..text.count import text_tokens
 from .b64 import decode_prefix, strip_data_url
 from .images import image_tokens
 from .result import Cost, percent, total
-from .text import text_tokens
 
 if TYPE_CHECKING:
     from pypdf import PageObject

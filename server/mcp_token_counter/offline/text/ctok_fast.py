@@ -27,7 +27,7 @@ from typing import Any, Final
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]  # no stubs shipped; its public functions are annotated
 
-from ..offline_engine import load_engine
+from ..compiled.engine import load_engine
 from .ctok_internals import ctok_parts
 from .fast_count import FastCounter
 from .word_stream import StreamMismatch
@@ -127,7 +127,7 @@ def fast_counter(
     """Count with ``FastCounter``, falling back to ``ctok.token_count`` for a text it cannot split.
 
     The compiled engine is used unless ``TOKEN_COUNTER_OFFLINE_ENGINE`` in ``environ`` forces the Python
-    path or the extension was not built (``offline_engine.load_engine``).
+    path or the extension was not built (``compiled.engine.load_engine``).
 
     Raises:
         ImportError, AttributeError, TypeError, ValueError: a ctok internal is missing or not what it

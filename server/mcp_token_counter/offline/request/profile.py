@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from ..catalog import ImageCaps, ModelSpec, builtin_catalog
+from ...catalog import ImageCaps, ModelSpec, builtin_catalog
 
 # ctok's newest family. It counts more tokens than v3 on almost all text, so an unknown model is not
 # under-counted because it was guessed to be older than it is.

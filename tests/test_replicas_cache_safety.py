@@ -16,7 +16,7 @@ from mcp_token_counter.config import RedisSettings
 from mcp_token_counter.core.cache import credential_scope, request_key
 from mcp_token_counter.core.counted import Counted, counted_from_json, counted_to_json
 from mcp_token_counter.metrics import Metrics
-from mcp_token_counter.shared.store import SharedStore
+from mcp_token_counter.replicas.store import SharedStore
 from tests.reliability import FakeClock
 from tests.standin import COUNT_PATH, DEFAULT_KEY, Standin
 from tests.support import HELLO, connected, env_for

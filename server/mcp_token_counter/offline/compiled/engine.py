@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 SETTING: Final = "TOKEN_COUNTER_OFFLINE_ENGINE"
 FORCED: Final = "python"
 CHOICES: Final = ("auto", FORCED)
-EXTENSION: Final = "mcp_token_counter._engine"
+EXTENSION: Final = "mcp_token_counter.offline.compiled._engine"
 
 
 def forced_python(environ: Mapping[str, str] = os.environ) -> bool:

@@ -19,10 +19,10 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+from ..text.count import json_text, text_tokens
 from .jsonish import as_list, as_mapping, clipped, get_str, type_of
 from .profile import Profile
 from .result import Cost, percent, text_cost, total
-from .text import json_text, text_tokens
 
 # The tool prompt sizes are third-party verified on some Claude 4 models only.
 PROMPT_MARGIN_PCT: Final = 10.0
