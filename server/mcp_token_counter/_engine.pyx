@@ -767,6 +767,8 @@ cdef tuple _scan(Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t pos
             status = _status(status, gap)
             if status != DONE and resume < 0:
                 resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps, seams
+            if status == FULL:
+                break  # nothing more can be held: writing and tiling the rest now would be thrown away
             gaps += gap >> 2
             if after_gap == n:
                 break
@@ -776,6 +778,8 @@ cdef tuple _scan(Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t pos
             status = _status(status, unit)
             if status != DONE and resume < 0:
                 resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps - (gap >> 2), seams
+            if status == FULL:
+                break
             unit = max(unit, 0)  # a pending word adds nothing to this scan's sums, which will not be used
             if previous & 2 and unit & 1 and after_gap - position == 1 and codes[position] == SPACE:
                 seams += 1

@@ -27,6 +27,15 @@ _FIRST_STORE: Final = 1 << 17
 # runs again once they are filled. One report per table, made once (2 MB) and reused under the lock.
 _REPORT_ROWS: Final = 1 << 16
 _ROW: Final = 4  # a slot's and a report row's columns
+# Room made before a scan, for the new keys of a text of n codepoints: n // _CODES_PER_KEY keys and n //
+# _CODES_PER_STORED codepoints of them (real text: one distinct key per 35 codepoints, 40 % of its codepoints
+# in distinct keys). A scan that runs out of room stops there, and scans again once the memo grew; each
+# time costs a pass over what was summed since its first pending key.
+# At most 4 MB each ahead of need, as a long text of few words would never use it.
+_CODES_PER_KEY: Final = 32
+_CODES_PER_STORED: Final = 2
+_AHEAD_KEYS: Final = 1 << 16
+_AHEAD_CODES: Final = 1 << 20
 _UNIT: Final = 3
 
 
@@ -86,6 +95,8 @@ class WordTable:
     def _scan(self, body: str, codes: memoryview, position: int, previous: int, units_of: UnitsOf) -> Sums:
         report = self._report
         words = gaps = seams = 0
+        rest = len(codes) - position
+        self._grow(min(rest // _CODES_PER_STORED, _AHEAD_CODES), min(rest // _CODES_PER_KEY, _AHEAD_KEYS))
         while True:
             slots, store, meta = self.memo
             meta[2] = 0
@@ -98,7 +109,7 @@ class WordTable:
                 return Sums(words, gaps, seams)
             self._fill(body, codes, report, units_of)
             if status == FULL:
-                self._grow(len(codes) - position)
+                self._grow(len(codes) - position, 1)
 
     def _fill(self, body: str, codes: memoryview, report: array[int], units_of: UnitsOf) -> None:
         """Units for the reported keys: written by the engine once their characters are learned, else by
@@ -113,13 +124,17 @@ class WordTable:
             for (slot, *_), unit in zip(left, units, strict=True):
                 slots[_ROW * slot + _UNIT] = unit
 
-    def _grow(self, text_codes: int) -> None:
+    def _grow(self, codes: int, keys: int) -> None:
+        """Room for ``keys`` more keys of ``codes`` codepoints in all, at least doubling what runs short."""
         slots, store, meta = self.memo
         held, used = meta[0], meta[1]
-        if used + text_codes > len(store):
-            store.frombytes(bytes(4 * max(len(store), used + text_codes)))
-        if 2 * (held + 1) > len(slots) // _ROW:
-            grown = self._engine.empty_slots(2 * len(slots) // _ROW)
+        if used + codes > len(store):
+            store.frombytes(bytes(4 * max(len(store), used + codes)))
+        size = len(slots) // _ROW
+        while 2 * (held + keys) > size:
+            size *= 2
+        if size > len(slots) // _ROW:
+            grown = self._engine.empty_slots(size)
             self._engine.rehash(slots, grown)
             slots = grown
         self.memo = (slots, store, meta)
