@@ -707,14 +707,35 @@ cdef int64_t _miss(
 
 cdef inline int64_t _unit(
     Memo* memo, const uint32_t* codes, Py_ssize_t start, Py_ssize_t end, int context, const Given* given,
-    Work* work,
+    Work* work, Py_ssize_t* slot,
 ) noexcept nogil:
-    """The key's unit, from the memo or computed now; ``PENDING_UNIT`` or ``NO_ROOM`` as ``_miss`` says."""
+    """The key's unit, from the memo or computed now; ``PENDING_UNIT`` or ``NO_ROOM`` as ``_miss`` says.
+    ``slot`` gets the key's slot (meaningless with ``NO_ROOM``)."""
     cdef int64_t h = _hash(codes, start, end, context)
     cdef Py_ssize_t at = _find(memo, codes, start, end, context, h)
     if at >= 0:
+        slot[0] = at
         return memo.slots[ROW * at + UNIT]
+    slot[0] = -1 - at
     return _miss(memo, codes, start, end, context, h, -1 - at, given, work)
+
+
+cdef struct Log:
+    # The keys met from the first one not found on, in order: slot << 2 | a word << 1 | after a single space.
+    # count is -1 once more were met than it holds.
+    int64_t* rows
+    Py_ssize_t size
+    Py_ssize_t count
+
+
+cdef inline void _log(Log* log, int64_t entry) noexcept nogil:
+    if log.count < 0:
+        return
+    if log.count == log.size:
+        log.count = -1
+        return
+    log.rows[log.count] = entry
+    log.count += 1
 
 
 cdef inline int _status(int status, int64_t unit) noexcept nogil:
@@ -751,10 +772,14 @@ cdef Memo _memo(int64_t[::1] slots, uint32_t[::1] store, int64_t[::1] meta, int6
     return memo
 
 
-cdef tuple _scan(Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t position, int64_t previous, const Given* given, Work* work):
+cdef tuple _scan(
+    Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t position, int64_t previous, const Given* given,
+    Work* work, Log* log,
+):
     cdef int status = DONE, context
     cdef int64_t words = 0, gaps = 0, seams = 0, gap, unit
-    cdef Py_ssize_t after_gap, end
+    cdef Py_ssize_t after_gap, end, gap_slot, word_slot
+    cdef bint single
     # Where the first key not found starts (its gap), with the sums and the unit before it: the next scan
     # resumes there, as everything before it is summed from units already known.
     cdef Py_ssize_t resume = -1, start
@@ -763,25 +788,31 @@ cdef tuple _scan(Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t pos
         while position < n:
             start, before = position, previous
             after_gap = _skip(codes, n, position, given.space, True)
-            gap = _unit(memo, codes, position, after_gap, GAP, given, work)
+            gap = _unit(memo, codes, position, after_gap, GAP, given, work, &gap_slot)
             status = _status(status, gap)
             if status != DONE and resume < 0:
                 resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps, seams
             if status == FULL:
                 break  # nothing more can be held: writing and tiling the rest now would be thrown away
+            if resume >= 0:
+                _log(log, gap_slot << 2)
             gaps += gap >> 2
             if after_gap == n:
                 break
             end = _skip(codes, n, after_gap, given.space, False)
             context = _context(codes, n, after_gap, end)
-            unit = _unit(memo, codes, after_gap, end, context, given, work)
+            unit = _unit(memo, codes, after_gap, end, context, given, work, &word_slot)
             status = _status(status, unit)
             if status != DONE and resume < 0:
                 resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps - (gap >> 2), seams
+                _log(log, gap_slot << 2)
             if status == FULL:
                 break
+            single = after_gap - position == 1 and codes[position] == SPACE
+            if resume >= 0:
+                _log(log, word_slot << 2 | 2 | single)
             unit = max(unit, 0)  # a pending word adds nothing to this scan's sums, which will not be used
-            if previous & 2 and unit & 1 and after_gap - position == 1 and codes[position] == SPACE:
+            if previous & 2 and unit & 1 and single:
                 seams += 1
             words += unit >> 2
             previous, position = unit, end
@@ -799,6 +830,7 @@ def scan_words(
     uint32_t[::1] store,
     int64_t[::1] meta,
     int64_t[::1] report,
+    int64_t[::1] log=None,
 ):
     """(status, words' costs, gaps' costs, seams, resume, its previous) of ``codes[position:]``, which starts
     at a gap after a word of unit ``previous``.
@@ -809,16 +841,52 @@ def scan_words(
     in ``store``, key length << 3 | context, unit; a power of two of them), the key ``store`` of codepoints,
     and ``meta`` (keys held, store used, keys reported); ``report`` gets a row (slot, start, end, context)
     per key left to Python.
+
+    ``log``, when given, gets the keys met from ``resume`` on: ``log[0]`` their count (-1 when more were met
+    than it holds), then a row each, for ``sum_log`` to sum once the reported keys are filled.
     """
     cdef Memo memo = _memo(slots, store, meta, report)
     cdef Work work = Work(NULL, NULL, 0)
+    cdef Log record = Log(NULL, 0, -1)
     if position < 1 or position > codes.shape[0]:
         raise ValueError("a scan starts after the text's first word")
+    if log is not None and log.shape[0] > 0:
+        record.size, record.count = log.shape[0] - 1, 0
+        if record.size > 0:
+            record.rows = &log[1]
     try:
-        return _scan(&memo, &codes[0], codes.shape[0], position, previous, &scanner.given, &work)
+        return _scan(&memo, &codes[0], codes.shape[0], position, previous, &scanner.given, &work, &record)
     finally:
+        if log is not None and log.shape[0] > 0:
+            log[0] = record.count
         free(work.out)
         free(work.best)
+
+
+def sum_log(const int64_t[::1] log, const int64_t[::1] slots, int64_t previous):
+    """(words' costs, gaps' costs, seams) of the keys ``scan_words`` logged, the first after a word of unit
+    ``previous``: what a scan from its ``resume`` would sum, without looking a key up again. ``None`` when
+    the log ran out of room or a logged key is still pending."""
+    cdef Py_ssize_t count = log[0] if log.shape[0] else -1, i, rows = slots.shape[0] // ROW
+    cdef int64_t entry, unit, words = 0, gaps = 0, seams = 0
+    cdef bint whole = True
+    if count < 0 or count >= log.shape[0]:
+        return None
+    with nogil:
+        for i in range(1, count + 1):
+            entry = log[i]
+            if entry < 0 or entry >> 2 >= rows or slots[ROW * (entry >> 2) + UNIT] < 0:
+                whole = False
+                break
+            unit = slots[ROW * (entry >> 2) + UNIT]
+            if entry & 2:
+                if previous & 2 and unit & 1 and entry & 1:
+                    seams += 1
+                words += unit >> 2
+                previous = unit
+            else:
+                gaps += unit >> 2
+    return (words, gaps, seams) if whole else None
 
 
 def settle(Scanner scanner, const uint32_t[::1] codes, int64_t[::1] report, Py_ssize_t rows, int64_t[::1] slots):

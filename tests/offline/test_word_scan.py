@@ -18,7 +18,7 @@ import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
 from mcp_token_counter import _engine
-from mcp_token_counter.offline import word_scan
+from mcp_token_counter.offline import word_scan, word_table
 from mcp_token_counter.offline.char_facts import UNKNOWN, CharFacts
 from mcp_token_counter.offline.compiled_tiler import CompiledTiler
 from mcp_token_counter.offline.ctok_fast import ctok_internal
@@ -258,6 +258,26 @@ def test_the_memo_grows_to_hold_a_large_text() -> None:
     assert _within(120, lambda: compiled.content(text)) == python.content(text)
     assert max(watched.slots) > watched.slots[0]
     assert compiled.content(text) == python.content(text)  # every key from the grown memo now
+
+
+def test_a_text_with_unseen_words_is_scanned_once_and_its_log_summed() -> None:
+    # Words with a character not learned yet and words ctok writes (emoji sequences, a special case) are
+    # pending after the scan: the keys met from the first of them are summed from the scan's log once filled.
+    text = _many_words(3_000, seed=3) + " 👨\u200d👩\u200d👧 İstanbul 東京の天気 e\u0301 " + _many_words(3_000, seed=4)
+    compiled, watched = _compiled_counter("3.0")
+    python = _python_counter("3.0")
+    assert compiled.content(text) == python.content(text)
+    assert len(watched.slots) == 1
+    assert compiled.content(text + " x") == python.content(text + " x")
+
+
+def test_a_log_too_small_for_a_text_leaves_it_to_a_second_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(word_table, "_LOG_ROWS", 100)
+    text = "İstanbul " + _many_words(2_000, seed=5)
+    compiled, watched = _compiled_counter("4.8")
+    python = _python_counter("4.8")
+    assert compiled.content(text) == python.content(text)
+    assert len(watched.slots) == 2
 
 
 def test_a_memo_past_its_limit_starts_afresh_and_counts_right(monkeypatch: pytest.MonkeyPatch) -> None:
