@@ -417,6 +417,27 @@ def unpriced(const uint8_t[::1] floor, const uint32_t[::1] codes):
     return list(seen)
 
 
+def unlearned(const uint8_t[::1] kinds, const uint32_t[::1] codes, const int64_t[::1] report, Py_ssize_t rows):
+    """The distinct codepoints of the words (not the gaps) of the first ``rows`` reported keys whose kind is
+    not learned yet, in no particular order: what ``char_facts`` must learn before ``settle``."""
+    seen = set()
+    cdef Py_ssize_t row, i, start, end
+    cdef uint32_t cp
+    if kinds.shape[0] != SPAN or rows * ROW > report.shape[0]:
+        raise ValueError("one kind per codepoint, and no more rows than the report holds")
+    for row in range(rows):
+        start, end = report[ROW * row + 1], report[ROW * row + 2]
+        if report[ROW * row + 3] == GAP:
+            continue
+        if not 0 <= start <= end <= codes.shape[0]:
+            raise ValueError("a reported key lies outside the text")
+        for i in range(start, end):
+            cp = codes[i]
+            if kinds[cp] == UNKNOWN:
+                seen.add(cp)
+    return list(seen)
+
+
 def identity_table():
     """``array('i')`` holding each codepoint's own value: the lowered form of a character not learned yet."""
     cdef array.array table = array.clone(_INT32, <Py_ssize_t>SPAN, zero=False)

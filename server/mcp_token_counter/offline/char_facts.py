@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from .ctok_internals import CtokParts
@@ -43,8 +43,12 @@ class CharFacts:
 
     def learn(self, text: str) -> None:
         """Learn the characters of ``text`` not learned yet, and have them and their lowered forms priced."""
+        self.learn_codes(map(ord, set(text)))
+
+    def learn_codes(self, codepoints: Iterable[int]) -> None:
+        """``learn`` for the characters of these codepoints."""
         kinds = self.kinds
-        new = [c for c in set(text) if kinds[ord(c)] == UNKNOWN]
+        new = [chr(cp) for cp in codepoints if kinds[cp] == UNKNOWN]
         for c in new:
             self._learn(c)
         if new:

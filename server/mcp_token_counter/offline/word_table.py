@@ -8,13 +8,14 @@ from __future__ import annotations
 import sys
 import threading
 from array import array
+from itertools import batched
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 from .char_facts import CharFacts
 from .compiled_tiler import CompiledTiler, utf32
 from .ctok_internals import CtokParts
-from .word_scan import DONE, FULL, GAP, PENDING, Memo, Missing, Sums, UnitsOf
+from .word_scan import DONE, FULL, PENDING, Memo, Missing, Sums, UnitsOf
 from .word_stream import space_chars
 
 if TYPE_CHECKING:
@@ -132,10 +133,9 @@ class WordTable:
         """Units for the reported keys: written by the engine once their characters are learned, else by
         ``units_of``."""
         slots, _store, meta = self.memo
-        rows = [report[_ROW * r : _ROW * r + _ROW] for r in range(meta[2])]
-        self.facts.learn("".join(body[start:end] for _, start, end, context in rows if context != GAP))
+        self.facts.learn_codes(self._engine.unlearned(self.facts.kinds, codes, report, meta[2]))
         self._engine.settle(self._scanner, codes, report, meta[2], slots)
-        left = [(report[_ROW * r], *rows[r][1:]) for r in range(meta[2]) if report[_ROW * r] >= 0]
+        left = [row for row in batched(report[: _ROW * meta[2]].tolist(), _ROW) if row[0] >= 0]
         if left:
             units = units_of(body, [Missing(start, end, context) for _, start, end, context in left])
             for (slot, *_), unit in zip(left, units, strict=True):
