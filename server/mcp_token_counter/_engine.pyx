@@ -51,7 +51,8 @@ cdef enum:
     PUNCT = 3
     HARD = 4
     HARD_PUNCT = 5
-    UNKNOWN = 6
+    SELECTOR = 6
+    UNKNOWN = 7
 
 # A character's case facts: ctok's capital, small letter, a letter or mark that cannot be lowered (it blocks
 # ⟨caps⟩), and a case ctok writes by a rule of its own (left to Python).
@@ -97,7 +98,7 @@ cdef enum:
     MISSING = -3
 
 STATUSES = (DONE, PENDING, FULL, GAP)
-KINDS = (OTHER, LETTERS, DIGITS, PUNCT, HARD, HARD_PUNCT, UNKNOWN)
+KINDS = (OTHER, LETTERS, DIGITS, PUNCT, HARD, HARD_PUNCT, SELECTOR, UNKNOWN)
 CASE_FACTS = (UPPER, LOWER, UNLOWERABLE, SPECIAL)
 
 cdef array.array _INT64 = _array.array("q")
@@ -481,7 +482,8 @@ cdef inline Py_ssize_t _copy(const uint32_t* codes, Py_ssize_t start, Py_ssize_t
 
 
 cdef inline bint _bordered(int kind) noexcept nogil:
-    return kind == PUNCT or kind == HARD_PUNCT
+    """Whether a character of this kind gives its run a border marker on its side."""
+    return kind == PUNCT or kind == HARD_PUNCT or kind == SELECTOR
 
 
 cdef int _case(const uint32_t* codes, Py_ssize_t start, Py_ssize_t end, const Rules* rules) noexcept nogil:
@@ -530,27 +532,30 @@ cdef Py_ssize_t _punctuation(
     const uint32_t* codes, Py_ssize_t run, Py_ssize_t run_end, Py_ssize_t end, int context, bint first,
     const Rules* rules, uint32_t* out, Py_ssize_t at,
 ) noexcept nogil:
-    """Write a punctuation run ``codes[run:run_end]`` of a word ending at ``end`` at ``out[at:]``: ⟨bow⟩
-    when it opens the word after a space, unless it is a lone apostrophe opening a letter run; ⟨eow⟩ when
-    it closes the word before a single space. The end of what it wrote."""
+    """Write a run ``codes[run:run_end]`` with a border character, of a word ending at ``end``, at
+    ``out[at:]``: ⟨bow⟩ when it opens the word after a space with one, unless it is a lone apostrophe opening
+    a letter run; ⟨eow⟩ when it closes the word with one before a single space. The end of what it wrote."""
     cdef bint last = run_end == end
     cdef bint opens = (
         run_end - run == 1 and codes[run] == APOSTROPHE and not last and rules.kinds[codes[run_end]] == LETTERS
     )
-    if first and context & 2 and not opens:
+    if first and context & 2 and not opens and _bordered(rules.kinds[codes[run]]):
         out[at] = rules.glyphs[BOW]
         at += 1
     at = _copy(codes, run, run_end, out, at)
-    if last and context & 1:
+    if last and context & 1 and _bordered(rules.kinds[codes[run_end - 1]]):
         out[at] = rules.glyphs[EOW]
         at += 1
     return at
 
 
 cdef inline Py_ssize_t _run_end(const uint32_t* codes, Py_ssize_t start, Py_ssize_t end, const uint8_t* kinds) noexcept nogil:
-    cdef uint8_t kind = kinds[codes[start]]
+    """Where the run starting at ``start`` ends: ctok's runs, its hard runs split where ``_hard_kind``
+    changes, a selector riding the run before it, and one opening a run reading as a letter."""
+    cdef uint8_t kind = HARD if kinds[codes[start]] == SELECTOR else kinds[codes[start]]
+    cdef bint rides = kind == HARD or kind == HARD_PUNCT
     cdef Py_ssize_t at = start + 1
-    while at < end and kinds[codes[at]] == kind:
+    while at < end and (kinds[codes[at]] == kind or (rides and kinds[codes[at]] == SELECTOR)):
         at += 1
     return at
 
@@ -562,7 +567,7 @@ cdef Py_ssize_t _plain_stream(
     the word has a character not learned yet or one that ``PlainWords`` or ``_case`` leave to Python.
     ``out`` has room for ``4 * (end - start)``."""
     cdef Py_ssize_t i, at = 0, previous = start, run = start, run_end, index = 0
-    cdef uint8_t kind, two_back = OTHER, one_back = OTHER  # the kinds of the two runs before this one
+    cdef uint8_t kind, two_back = OTHER, one_back = OTHER  # the last characters' kinds of the two runs before
     cdef bint glued
     for i in range(start, end):
         if rules.kinds[codes[i]] == OTHER or rules.kinds[codes[i]] == UNKNOWN:
@@ -577,11 +582,11 @@ cdef Py_ssize_t _plain_stream(
             at = _letters(codes, run, run_end, glued and not (index >= 2 and _bordered(two_back)), rules, out, at)
             if at < 0:
                 return -1
-        elif _bordered(kind):
+        elif _bordered(kind) or _bordered(rules.kinds[codes[run_end - 1]]):
             at = _punctuation(codes, run, run_end, end, context, index == 0, rules, out, at)
         else:
             at = _copy(codes, run, run_end, out, at)
-        two_back, one_back = one_back, kind
+        two_back, one_back = one_back, rules.kinds[codes[run_end - 1]]
         previous = run
         run = run_end
         index += 1

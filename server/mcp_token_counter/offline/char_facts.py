@@ -16,8 +16,9 @@ from typing import Final
 from .ctok_internals import CtokParts
 
 # The engine's numbering of the kinds plain_words names by letter (x other, w letters, d ASCII digits,
-# p punctuation, h and q hard characters without and with border markers), then not learned yet.
-KINDS: Final = "xwdphq"
+# p punctuation, h and q hard characters without and with border markers, s variation selectors), then
+# not learned yet.
+KINDS: Final = "xwdphqs"
 UNKNOWN: Final = len(KINDS)
 # The engine's case facts: ctok's capital, small letter, a letter or mark that cannot be lowered, and a
 # case ctok writes by a rule of its own.
