@@ -20,6 +20,7 @@ from .ctok_internals import CtokParts
 # not learned yet.
 KINDS: Final = "xwdphqs"
 UNKNOWN: Final = len(KINDS)
+_LETTERS: Final = KINDS.index("w")
 # The engine's case facts: ctok's capital, small letter, a letter or mark that cannot be lowered, and a
 # case ctok writes by a rule of its own.
 UPPER, LOWER, UNLOWERABLE, SPECIAL = 1, 2, 4, 8
@@ -28,7 +29,8 @@ _SPECIAL_CASES: Final = frozenset("ẞİ")
 
 
 class CharFacts:
-    """Per codepoint: its kind, its case facts and its lowered form, as the compiled writer reads them."""
+    """Per codepoint: its kind, and for letters its case facts and lowered form, as the compiled writer
+    reads them (it reads case facts of letter runs only)."""
 
     def __init__(
         self, parts: CtokParts, kind: Callable[[str], str], price: Callable[[str], None], lower: array[int]
@@ -52,10 +54,18 @@ class CharFacts:
         new = [chr(cp) for cp in codepoints if kinds[cp] == UNKNOWN]
         for c in new:
             self._learn(c)
+        lowered = "".join(chr(self.lower[ord(c)]) for c in new if self.lower[ord(c)] != ord(c))
         if new:
-            self._price("".join(new) + "".join(chr(self.lower[ord(c)]) for c in new))
+            self._price("".join(new) + lowered)
 
     def _learn(self, c: str) -> None:
+        kind = KINDS.index(self._kind(c))
+        # Case facts are read for letter runs only: ideographs, emoji and symbols need none.
+        if kind == _LETTERS:
+            self._learn_case(c)
+        self.kinds[ord(c)] = kind
+
+    def _learn_case(self, c: str) -> None:
         parts, cp = self._parts, ord(c)
         upper, lower = parts.is_upper(c), parts.is_lower(c)
         lowered = parts.lower(c)
@@ -66,4 +76,3 @@ class CharFacts:
         special = c in _SPECIAL_CASES or len(lowered) != 1
         self.flags[cp] = UPPER * upper | LOWER * lower | UNLOWERABLE * unlowerable | SPECIAL * special
         self.lower[cp] = cp if special else ord(lowered)
-        self.kinds[cp] = KINDS.index(self._kind(c))
