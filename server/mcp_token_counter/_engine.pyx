@@ -754,8 +754,8 @@ cdef struct Log:
     Py_ssize_t count
 
 
-cdef inline void _log(Log* log, int64_t entry) noexcept nogil:
-    if log.count < 0:
+cdef inline void _log(Log* log, int64_t entry, bint logging) noexcept nogil:
+    if not logging or log.count < 0:
         return
     if log.count == log.size:
         log.count = -1
@@ -798,30 +798,37 @@ cdef Memo _memo(int64_t[::1] slots, uint32_t[::1] store, int64_t[::1] meta, int6
     return memo
 
 
+cdef struct Resume:
+    # Where the first key not found starts (its gap, or -1), with the sums before it and the unit before it:
+    # the next scan (or the log) resumes there, as everything before it is summed from units already known.
+    Py_ssize_t at
+    int64_t previous, words, gaps, seams
+
+
+cdef inline void _resume(Resume* resume, Py_ssize_t at, int64_t previous, int64_t words, int64_t gaps, int64_t seams) noexcept nogil:
+    if resume.at < 0:
+        resume.at, resume.previous, resume.words, resume.gaps, resume.seams = at, previous, words, gaps, seams
+
+
 cdef tuple _scan(
     Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t position, int64_t previous, const Given* given,
     Work* work, Log* log,
 ):
     cdef int status = DONE, context
-    cdef int64_t words = 0, gaps = 0, seams = 0, gap, unit
-    cdef Py_ssize_t after_gap, end, gap_slot, word_slot
-    cdef bint single
-    # Where the first key not found starts (its gap), with the sums and the unit before it: the next scan
-    # resumes there, as everything before it is summed from units already known.
-    cdef Py_ssize_t resume = -1, start
-    cdef int64_t resume_previous = 0, resume_words = 0, resume_gaps = 0, resume_seams = 0, before
+    cdef int64_t words = 0, gaps = 0, seams = 0, gap, unit, before, single
+    cdef Py_ssize_t start, after_gap, end, gap_slot, word_slot
+    cdef Resume resume = Resume(-1, 0, 0, 0, 0)
     with nogil:
         while position < n:
             start, before = position, previous
             after_gap = _skip(codes, n, position, given.space, True)
             gap = _unit(memo, codes, position, after_gap, GAP, given, work, &gap_slot)
             status = _status(status, gap)
-            if status != DONE and resume < 0:
-                resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps, seams
+            if status != DONE:
+                _resume(&resume, start, before, words, gaps, seams)
             if status == FULL:
                 break  # nothing more can be held: writing and tiling the rest now would be thrown away
-            if resume >= 0:
-                _log(log, gap_slot << 2)
+            _log(log, gap_slot << 2, resume.at >= 0)
             gaps += gap >> 2
             if after_gap == n:
                 break
@@ -829,22 +836,20 @@ cdef tuple _scan(
             context = _context(codes, n, after_gap, end)
             unit = _unit(memo, codes, after_gap, end, context, given, work, &word_slot)
             status = _status(status, unit)
-            if status != DONE and resume < 0:
-                resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps - (gap >> 2), seams
-                _log(log, gap_slot << 2)
+            if status != DONE and resume.at < 0:
+                _resume(&resume, start, before, words, gaps - (gap >> 2), seams)
+                _log(log, gap_slot << 2, True)
             if status == FULL:
                 break
             single = after_gap - position == 1 and codes[position] == SPACE
-            if resume >= 0:
-                _log(log, word_slot << 2 | 2 | single)
+            _log(log, word_slot << 2 | 2 | single, resume.at >= 0)
             unit = max(unit, 0)  # a pending word adds nothing to this scan's sums, which will not be used
-            if previous & 2 and unit & 1 and single:
-                seams += 1
+            seams += 1 if previous & 2 and unit & 1 and single else 0
             words += unit >> 2
             previous, position = unit, end
-    if resume < 0:
+    if resume.at < 0:
         return status, words, gaps, seams, n, previous
-    return status, resume_words, resume_gaps, resume_seams, resume, resume_previous
+    return status, resume.words, resume.gaps, resume.seams, resume.at, resume.previous
 
 
 def scan_words(
