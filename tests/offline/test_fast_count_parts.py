@@ -154,6 +154,16 @@ def test_the_fold_of_a_text_with_a_few_characters_to_change_is_ctoks_nfc(inserte
     assert (quick is None) == (inserted in _IN_CONTEXT or inserted == "".join(_ONE_BY_ONE))
 
 
+def test_a_text_with_many_characters_to_change_is_left_to_nfc() -> None:
+    # Thousands of controls to drop are not each held as a match: past a few thousand, nfc folds the text.
+    parts = ctok_parts()
+    counter = FastCounter(parts, ctok_internal("main", "_model")(ctok_internal("main", "_family")("3.0")), None)
+    few, many = "a\x81b " * 4000, "a\x81b " * 5000
+    assert counter._quick_fold(few) == parts.nfc(few, fold_quotes=False)  # pyright: ignore[reportPrivateUsage]
+    assert counter._quick_fold(many) is None  # pyright: ignore[reportPrivateUsage]
+    assert counter._fold(many) == parts.nfc(many, fold_quotes=False)  # pyright: ignore[reportPrivateUsage]
+
+
 @pytest.mark.parametrize("pattern", ["[^a]", "a|b", "[a[b]]", "x"])
 def test_a_fold_class_of_another_shape_leaves_every_text_to_nfc(pattern: str) -> None:
     assert fold_touches((re.compile("[\x01-\x08]"), re.compile(pattern))) is None

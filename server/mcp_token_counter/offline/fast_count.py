@@ -50,6 +50,8 @@ type HeadKey = tuple[str, str, bool, bool]
 # A text holding more distinct characters that nfc changes goes through nfc itself: one replacement each
 # would cost more than its passes.
 _FEW_TOUCHED: Final = 6
+# A text with more characters nfc changes than this goes through nfc itself, so that they are never all held.
+_MANY_TOUCHES: Final = 4096
 # What nfc changes in context rather than character by character: surrogates (replaced before NFC runs)
 # and the first half of a decomposed Thai SARA AM.
 _CONTEXTUAL: Final = re.compile("[\ud800-\udfff\u0e4d]")
@@ -267,7 +269,11 @@ class FastCounter:
         """
         if self._touches is None:
             return None
-        touched = set(self._touches.findall(text))
+        touched: set[str] = set()
+        for n, found in enumerate(self._touches.finditer(text)):
+            if n == _MANY_TOUCHES:
+                return None
+            touched.add(found.group())
         if len(touched) > _FEW_TOUCHED or _CONTEXTUAL.search("".join(touched)):
             return None
         if not unicodedata.is_normalized("NFC", text):
