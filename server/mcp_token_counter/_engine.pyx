@@ -434,6 +434,8 @@ def unlearned(const uint8_t[::1] kinds, const uint32_t[::1] codes, const int64_t
             raise ValueError("a reported key lies outside the text")
         for i in range(start, end):
             cp = codes[i]
+            if cp >= SPAN:
+                raise ValueError("a codepoint past U+10FFFF")
             if kinds[cp] == UNKNOWN:
                 seen.add(cp)
     return list(seen)
