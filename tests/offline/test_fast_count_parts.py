@@ -130,8 +130,38 @@ def test_the_fold_is_ctoks_nfc_on_the_corpus() -> None:
     counter = FastCounter(parts, ctok_internal("main", "_model")(ctok_internal("main", "_family")("4.8")), None)
     texts = [*EDGE_CASES, *equality_corpus(0.5), "e\u0301", "\u0e4d\u0e32", "a\x00b", "x\u00a0y", "\r\n"]
     assert [counter._fold(t) for t in texts] == [parts.nfc(t, fold_quotes=False) for t in texts]  # pyright: ignore[reportPrivateUsage]
-    skipped = [t for t in texts if counter._touched is not None and counter._touched(t) is None]  # pyright: ignore[reportPrivateUsage]
-    assert len(skipped) > len(texts) / 2  # the quick path is taken on most text
+    touches = counter._touches  # pyright: ignore[reportPrivateUsage]
+    skipped = [t for t in texts if touches is not None and touches.search(t) is None]
+    assert len(skipped) > len(texts) / 2  # nothing to change on most text
+
+
+# Characters nfc drops or makes a space one by one (C0 and C1 controls, NUL, odd spaces, private use; a
+# control dropped after NFC leaves a letter and its mark apart), and those it changes in context (a Thai
+# SARA AM half, a surrogate), with a text around them.
+_ONE_BY_ONE = ("\x01", "\x81", "\x93", "\x00", "\u00a0", "\u2009", "\u3000", "\ue000", "\r", "e\x81\u0301")
+_IN_CONTEXT = ("\u0e4d\x81\u0e32", "\u0e4d\u0e32", "a\ud800b")
+
+
+@pytest.mark.parametrize("inserted", [*_ONE_BY_ONE, *_IN_CONTEXT, "".join(_ONE_BY_ONE[:4]), "".join(_ONE_BY_ONE)])
+def test_the_fold_of_a_text_with_a_few_characters_to_change_is_ctoks_nfc(inserted: str) -> None:
+    parts = ctok_parts()
+    counter = FastCounter(parts, ctok_internal("main", "_model")(ctok_internal("main", "_family")("3.0")), None)
+    base = equality_corpus(0.02)[0][:3000]
+    text = base[:1000] + inserted + base[1000:2000] + inserted[::-1] + " \u00e9 " + base[2000:] + inserted
+    assert counter._fold(text) == parts.nfc(text, fold_quotes=False)  # pyright: ignore[reportPrivateUsage]
+    quick = counter._quick_fold(text)  # pyright: ignore[reportPrivateUsage]
+    # Taken where each character is changed on its own and they are few, else left to nfc.
+    assert (quick is None) == (inserted in _IN_CONTEXT or inserted == "".join(_ONE_BY_ONE))
+
+
+def test_a_text_with_many_characters_to_change_is_left_to_nfc() -> None:
+    # Thousands of controls to drop are not each held as a match: past a few thousand, nfc folds the text.
+    parts = ctok_parts()
+    counter = FastCounter(parts, ctok_internal("main", "_model")(ctok_internal("main", "_family")("3.0")), None)
+    few, many = "a\x81b " * 4000, "a\x81b " * 5000
+    assert counter._quick_fold(few) == parts.nfc(few, fold_quotes=False)  # pyright: ignore[reportPrivateUsage]
+    assert counter._quick_fold(many) is None  # pyright: ignore[reportPrivateUsage]
+    assert counter._fold(many) == parts.nfc(many, fold_quotes=False)  # pyright: ignore[reportPrivateUsage]
 
 
 @pytest.mark.parametrize("pattern", ["[^a]", "a|b", "[a[b]]", "x"])

@@ -5,6 +5,7 @@ fallback fails, under threads, when the scan cannot be built, and for letters me
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from array import array
@@ -26,7 +27,7 @@ from mcp_token_counter.offline.text.ctok_internals import Internal, ctok_attribu
 from mcp_token_counter.offline.text.fast_count import FastCounter
 from mcp_token_counter.offline.text.plain_words import PlainWords
 from mcp_token_counter.offline.text.word_scan import Memo
-from mcp_token_counter.offline.text.word_stream import space_chars, word_splitter
+from mcp_token_counter.offline.text.word_stream import WordWriter, space_chars, word_splitter
 from mcp_token_counter.offline.text.word_table import scanner
 
 VERSIONS = ("3.0", "4.7", "4.8")
@@ -42,6 +43,28 @@ TRICKY = (
     *("ὈΔΥΣΣΕΎΣ", "ÅNGSTRÖM's", "ΣΑΣ's", "aΣ", "Σa'S"),
     *("𐐀𐐨", "A𐐀", "𐐨's"),  # Deseret: ctok classes letters past the BMP as hard characters, written as they are
 )
+# Pieces of emoji sequences and hard runs around variation selectors, which ride the hard run before them.
+_SELECTOR_ATOMS = ("\ufe0f", "\ufe0e", "👱", "🏿", "\u200d", "♂", "東", "。", "a", "'", "s", '"', "1", "#", "ab", "٣")
+
+
+def _selector_words() -> list[str]:
+    words = ("".join(w) for n in (1, 2, 3) for w in itertools.product(_SELECTOR_ATOMS, repeat=n))
+    return [w for w in words if "\ufe0f" in w or "\ufe0e" in w]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_words_with_variation_selectors_are_written_as_ctok_writes_them(version: str) -> None:
+    parts, model = ctok_parts(), _model(version)
+    writer = WordWriter(parts, model)
+    keys = [(bool(c & 2), w, bool(c & 1)) for w in _selector_words() for c in CONTEXTS]
+    plain = [writer.plain.write(w, space_before=left, space_after=right) for left, w, right in keys]
+    written = [(key, stream) for key, stream in zip(keys, plain, strict=True) if stream is not None]
+    assert len(written) > 0.8 * len(keys)  # all but those with an Arabic-Indic digit
+    expected = writer._by_ctok([key for key, _ in written])  # pyright: ignore[reportPrivateUsage]
+    assert [stream for _, stream in written] == expected
+    differing, compiled = _Writers(version).differences(_selector_words())
+    assert differing == []
+    assert compiled == len(written)
 
 
 def _model(version: str) -> Any:
@@ -258,6 +281,26 @@ def test_the_memo_grows_to_hold_a_large_text() -> None:
     assert _within(120, lambda: compiled.content(text)) == python.content(text)
     assert max(watched.slots) > watched.slots[0]
     assert compiled.content(text) == python.content(text)  # every key from the grown memo now
+
+
+def test_a_text_with_unseen_words_is_scanned_once_and_its_log_summed() -> None:
+    # Words with a character not learned yet and words ctok writes (emoji sequences, a special case) are
+    # pending after the scan: the keys met from the first of them are summed from the scan's log once filled.
+    text = _many_words(3_000, seed=3) + " 👨\u200d👩\u200d👧 İstanbul 東京の天気 e\u0301 " + _many_words(3_000, seed=4)
+    compiled, watched = _compiled_counter("3.0")
+    python = _python_counter("3.0")
+    assert compiled.content(text) == python.content(text)
+    assert len(watched.slots) == 1
+    assert compiled.content(text + " x") == python.content(text + " x")
+
+
+def test_a_log_too_small_for_a_text_leaves_it_to_a_second_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(word_table, "_LOG_ROWS", 100)
+    text = "İstanbul " + _many_words(2_000, seed=5)
+    compiled, watched = _compiled_counter("4.8")
+    python = _python_counter("4.8")
+    assert compiled.content(text) == python.content(text)
+    assert len(watched.slots) == 2
 
 
 def test_a_memo_past_its_limit_starts_afresh_and_counts_right(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,7 +51,8 @@ cdef enum:
     PUNCT = 3
     HARD = 4
     HARD_PUNCT = 5
-    UNKNOWN = 6
+    SELECTOR = 6
+    UNKNOWN = 7
 
 # A character's case facts: ctok's capital, small letter, a letter or mark that cannot be lowered (it blocks
 # ⟨caps⟩), and a case ctok writes by a rule of its own (left to Python).
@@ -97,7 +98,7 @@ cdef enum:
     MISSING = -3
 
 STATUSES = (DONE, PENDING, FULL, GAP)
-KINDS = (OTHER, LETTERS, DIGITS, PUNCT, HARD, HARD_PUNCT, UNKNOWN)
+KINDS = (OTHER, LETTERS, DIGITS, PUNCT, HARD, HARD_PUNCT, SELECTOR, UNKNOWN)
 CASE_FACTS = (UPPER, LOWER, UNLOWERABLE, SPECIAL)
 
 cdef array.array _INT64 = _array.array("q")
@@ -417,6 +418,29 @@ def unpriced(const uint8_t[::1] floor, const uint32_t[::1] codes):
     return list(seen)
 
 
+def unlearned(const uint8_t[::1] kinds, const uint32_t[::1] codes, const int64_t[::1] report, Py_ssize_t rows):
+    """The distinct codepoints of the words (not the gaps) of the first ``rows`` reported keys whose kind is
+    not learned yet, in no particular order: what ``char_facts`` must learn before ``settle``."""
+    seen = set()
+    cdef Py_ssize_t row, i, start, end
+    cdef uint32_t cp
+    if kinds.shape[0] != SPAN or rows * ROW > report.shape[0]:
+        raise ValueError("one kind per codepoint, and no more rows than the report holds")
+    for row in range(rows):
+        start, end = report[ROW * row + 1], report[ROW * row + 2]
+        if report[ROW * row + 3] == GAP:
+            continue
+        if not 0 <= start <= end <= codes.shape[0]:
+            raise ValueError("a reported key lies outside the text")
+        for i in range(start, end):
+            cp = codes[i]
+            if cp >= SPAN:
+                raise ValueError("a codepoint past U+10FFFF")
+            if kinds[cp] == UNKNOWN:
+                seen.add(cp)
+    return list(seen)
+
+
 def identity_table():
     """``array('i')`` holding each codepoint's own value: the lowered form of a character not learned yet."""
     cdef array.array table = array.clone(_INT32, <Py_ssize_t>SPAN, zero=False)
@@ -460,7 +484,8 @@ cdef inline Py_ssize_t _copy(const uint32_t* codes, Py_ssize_t start, Py_ssize_t
 
 
 cdef inline bint _bordered(int kind) noexcept nogil:
-    return kind == PUNCT or kind == HARD_PUNCT
+    """Whether a character of this kind gives its run a border marker on its side."""
+    return kind == PUNCT or kind == HARD_PUNCT or kind == SELECTOR
 
 
 cdef int _case(const uint32_t* codes, Py_ssize_t start, Py_ssize_t end, const Rules* rules) noexcept nogil:
@@ -509,27 +534,30 @@ cdef Py_ssize_t _punctuation(
     const uint32_t* codes, Py_ssize_t run, Py_ssize_t run_end, Py_ssize_t end, int context, bint first,
     const Rules* rules, uint32_t* out, Py_ssize_t at,
 ) noexcept nogil:
-    """Write a punctuation run ``codes[run:run_end]`` of a word ending at ``end`` at ``out[at:]``: ⟨bow⟩
-    when it opens the word after a space, unless it is a lone apostrophe opening a letter run; ⟨eow⟩ when
-    it closes the word before a single space. The end of what it wrote."""
+    """Write a run ``codes[run:run_end]`` with a border character, of a word ending at ``end``, at
+    ``out[at:]``: ⟨bow⟩ when it opens the word after a space with one, unless it is a lone apostrophe opening
+    a letter run; ⟨eow⟩ when it closes the word with one before a single space. The end of what it wrote."""
     cdef bint last = run_end == end
     cdef bint opens = (
         run_end - run == 1 and codes[run] == APOSTROPHE and not last and rules.kinds[codes[run_end]] == LETTERS
     )
-    if first and context & 2 and not opens:
+    if first and context & 2 and not opens and _bordered(rules.kinds[codes[run]]):
         out[at] = rules.glyphs[BOW]
         at += 1
     at = _copy(codes, run, run_end, out, at)
-    if last and context & 1:
+    if last and context & 1 and _bordered(rules.kinds[codes[run_end - 1]]):
         out[at] = rules.glyphs[EOW]
         at += 1
     return at
 
 
 cdef inline Py_ssize_t _run_end(const uint32_t* codes, Py_ssize_t start, Py_ssize_t end, const uint8_t* kinds) noexcept nogil:
-    cdef uint8_t kind = kinds[codes[start]]
+    """Where the run starting at ``start`` ends: ctok's runs, its hard runs split where ``_hard_kind``
+    changes, a selector riding the run before it, and one opening a run reading as a letter."""
+    cdef uint8_t kind = HARD if kinds[codes[start]] == SELECTOR else kinds[codes[start]]
+    cdef bint rides = kind == HARD or kind == HARD_PUNCT
     cdef Py_ssize_t at = start + 1
-    while at < end and kinds[codes[at]] == kind:
+    while at < end and (kinds[codes[at]] == kind or (rides and kinds[codes[at]] == SELECTOR)):
         at += 1
     return at
 
@@ -541,7 +569,7 @@ cdef Py_ssize_t _plain_stream(
     the word has a character not learned yet or one that ``PlainWords`` or ``_case`` leave to Python.
     ``out`` has room for ``4 * (end - start)``."""
     cdef Py_ssize_t i, at = 0, previous = start, run = start, run_end, index = 0
-    cdef uint8_t kind, two_back = OTHER, one_back = OTHER  # the kinds of the two runs before this one
+    cdef uint8_t kind, two_back = OTHER, one_back = OTHER  # the last characters' kinds of the two runs before
     cdef bint glued
     for i in range(start, end):
         if rules.kinds[codes[i]] == OTHER or rules.kinds[codes[i]] == UNKNOWN:
@@ -556,11 +584,11 @@ cdef Py_ssize_t _plain_stream(
             at = _letters(codes, run, run_end, glued and not (index >= 2 and _bordered(two_back)), rules, out, at)
             if at < 0:
                 return -1
-        elif _bordered(kind):
+        elif _bordered(kind) or _bordered(rules.kinds[codes[run_end - 1]]):
             at = _punctuation(codes, run, run_end, end, context, index == 0, rules, out, at)
         else:
             at = _copy(codes, run, run_end, out, at)
-        two_back, one_back = one_back, kind
+        two_back, one_back = one_back, rules.kinds[codes[run_end - 1]]
         previous = run
         run = run_end
         index += 1
@@ -707,14 +735,35 @@ cdef int64_t _miss(
 
 cdef inline int64_t _unit(
     Memo* memo, const uint32_t* codes, Py_ssize_t start, Py_ssize_t end, int context, const Given* given,
-    Work* work,
+    Work* work, Py_ssize_t* slot,
 ) noexcept nogil:
-    """The key's unit, from the memo or computed now; ``PENDING_UNIT`` or ``NO_ROOM`` as ``_miss`` says."""
+    """The key's unit, from the memo or computed now; ``PENDING_UNIT`` or ``NO_ROOM`` as ``_miss`` says.
+    ``slot`` gets the key's slot (meaningless with ``NO_ROOM``)."""
     cdef int64_t h = _hash(codes, start, end, context)
     cdef Py_ssize_t at = _find(memo, codes, start, end, context, h)
     if at >= 0:
+        slot[0] = at
         return memo.slots[ROW * at + UNIT]
+    slot[0] = -1 - at
     return _miss(memo, codes, start, end, context, h, -1 - at, given, work)
+
+
+cdef struct Log:
+    # The keys met from the first one not found on, in order: slot << 2 | a word << 1 | after a single space.
+    # count is -1 once more were met than it holds.
+    int64_t* rows
+    Py_ssize_t size
+    Py_ssize_t count
+
+
+cdef inline void _log(Log* log, int64_t entry, bint logging) noexcept nogil:
+    if not logging or log.count < 0:
+        return
+    if log.count == log.size:
+        log.count = -1
+        return
+    log.rows[log.count] = entry
+    log.count += 1
 
 
 cdef inline int _status(int status, int64_t unit) noexcept nogil:
@@ -751,39 +800,58 @@ cdef Memo _memo(int64_t[::1] slots, uint32_t[::1] store, int64_t[::1] meta, int6
     return memo
 
 
-cdef tuple _scan(Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t position, int64_t previous, const Given* given, Work* work):
+cdef struct Resume:
+    # Where the first key not found starts (its gap, or -1), with the sums before it and the unit before it:
+    # the next scan (or the log) resumes there, as everything before it is summed from units already known.
+    Py_ssize_t at
+    int64_t previous, words, gaps, seams
+
+
+cdef inline void _resume(Resume* resume, Py_ssize_t at, int64_t previous, int64_t words, int64_t gaps, int64_t seams) noexcept nogil:
+    if resume.at < 0:
+        resume.at, resume.previous, resume.words, resume.gaps, resume.seams = at, previous, words, gaps, seams
+
+
+cdef tuple _scan(
+    Memo* memo, const uint32_t* codes, Py_ssize_t n, Py_ssize_t position, int64_t previous, const Given* given,
+    Work* work, Log* log,
+):
     cdef int status = DONE, context
-    cdef int64_t words = 0, gaps = 0, seams = 0, gap, unit
-    cdef Py_ssize_t after_gap, end
-    # Where the first key not found starts (its gap), with the sums and the unit before it: the next scan
-    # resumes there, as everything before it is summed from units already known.
-    cdef Py_ssize_t resume = -1, start
-    cdef int64_t resume_previous = 0, resume_words = 0, resume_gaps = 0, resume_seams = 0, before
+    cdef int64_t words = 0, gaps = 0, seams = 0, gap, unit, before, single
+    cdef Py_ssize_t start, after_gap, end, gap_slot, word_slot
+    cdef Resume resume = Resume(-1, 0, 0, 0, 0)
     with nogil:
         while position < n:
             start, before = position, previous
             after_gap = _skip(codes, n, position, given.space, True)
-            gap = _unit(memo, codes, position, after_gap, GAP, given, work)
+            gap = _unit(memo, codes, position, after_gap, GAP, given, work, &gap_slot)
             status = _status(status, gap)
-            if status != DONE and resume < 0:
-                resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps, seams
+            if status != DONE:
+                _resume(&resume, start, before, words, gaps, seams)
+            if status == FULL:
+                break  # nothing more can be held: writing and tiling the rest now would be thrown away
+            _log(log, gap_slot << 2, resume.at >= 0)
             gaps += gap >> 2
             if after_gap == n:
                 break
             end = _skip(codes, n, after_gap, given.space, False)
             context = _context(codes, n, after_gap, end)
-            unit = _unit(memo, codes, after_gap, end, context, given, work)
+            unit = _unit(memo, codes, after_gap, end, context, given, work, &word_slot)
             status = _status(status, unit)
-            if status != DONE and resume < 0:
-                resume, resume_previous, resume_words, resume_gaps, resume_seams = start, before, words, gaps - (gap >> 2), seams
+            if status != DONE and resume.at < 0:
+                _resume(&resume, start, before, words, gaps - (gap >> 2), seams)
+                _log(log, gap_slot << 2, True)
+            if status == FULL:
+                break
+            single = after_gap - position == 1 and codes[position] == SPACE
+            _log(log, word_slot << 2 | 2 | single, resume.at >= 0)
             unit = max(unit, 0)  # a pending word adds nothing to this scan's sums, which will not be used
-            if previous & 2 and unit & 1 and after_gap - position == 1 and codes[position] == SPACE:
-                seams += 1
+            seams += 1 if previous & 2 and unit & 1 and single else 0
             words += unit >> 2
             previous, position = unit, end
-    if resume < 0:
+    if resume.at < 0:
         return status, words, gaps, seams, n, previous
-    return status, resume_words, resume_gaps, resume_seams, resume, resume_previous
+    return status, resume.words, resume.gaps, resume.seams, resume.at, resume.previous
 
 
 def scan_words(
@@ -795,6 +863,7 @@ def scan_words(
     uint32_t[::1] store,
     int64_t[::1] meta,
     int64_t[::1] report,
+    int64_t[::1] log=None,
 ):
     """(status, words' costs, gaps' costs, seams, resume, its previous) of ``codes[position:]``, which starts
     at a gap after a word of unit ``previous``.
@@ -805,16 +874,52 @@ def scan_words(
     in ``store``, key length << 3 | context, unit; a power of two of them), the key ``store`` of codepoints,
     and ``meta`` (keys held, store used, keys reported); ``report`` gets a row (slot, start, end, context)
     per key left to Python.
+
+    ``log``, when given, gets the keys met from ``resume`` on: ``log[0]`` their count (-1 when more were met
+    than it holds), then a row each, for ``sum_log`` to sum once the reported keys are filled.
     """
     cdef Memo memo = _memo(slots, store, meta, report)
     cdef Work work = Work(NULL, NULL, 0)
+    cdef Log record = Log(NULL, 0, -1)
     if position < 1 or position > codes.shape[0]:
         raise ValueError("a scan starts after the text's first word")
+    if log is not None and log.shape[0] > 0:
+        record.size, record.count = log.shape[0] - 1, 0
+        if record.size > 0:
+            record.rows = &log[1]
     try:
-        return _scan(&memo, &codes[0], codes.shape[0], position, previous, &scanner.given, &work)
+        return _scan(&memo, &codes[0], codes.shape[0], position, previous, &scanner.given, &work, &record)
     finally:
+        if log is not None and log.shape[0] > 0:
+            log[0] = record.count
         free(work.out)
         free(work.best)
+
+
+def sum_log(const int64_t[::1] log, const int64_t[::1] slots, int64_t previous):
+    """(words' costs, gaps' costs, seams) of the keys ``scan_words`` logged, the first after a word of unit
+    ``previous``: what a scan from its ``resume`` would sum, without looking a key up again. ``None`` when
+    the log ran out of room or a logged key is still pending."""
+    cdef Py_ssize_t count = log[0] if log.shape[0] else -1, i, rows = slots.shape[0] // ROW
+    cdef int64_t entry, unit, words = 0, gaps = 0, seams = 0
+    cdef bint whole = True
+    if count < 0 or count >= log.shape[0]:
+        return None
+    with nogil:
+        for i in range(1, count + 1):
+            entry = log[i]
+            if entry < 0 or entry >> 2 >= rows or slots[ROW * (entry >> 2) + UNIT] < 0:
+                whole = False
+                break
+            unit = slots[ROW * (entry >> 2) + UNIT]
+            if entry & 2:
+                if previous & 2 and unit & 1 and entry & 1:
+                    seams += 1
+                words += unit >> 2
+                previous = unit
+            else:
+                gaps += unit >> 2
+    return (words, gaps, seams) if whole else None
 
 
 def settle(Scanner scanner, const uint32_t[::1] codes, int64_t[::1] report, Py_ssize_t rows, int64_t[::1] slots):

@@ -10,15 +10,17 @@ from __future__ import annotations
 import sys
 import unicodedata
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from .ctok_internals import CtokParts
 
 # The engine's numbering of the kinds plain_words names by letter (x other, w letters, d ASCII digits,
-# p punctuation, h and q hard characters without and with border markers), then not learned yet.
-KINDS: Final = "xwdphq"
+# p punctuation, h and q hard characters without and with border markers, s variation selectors), then
+# not learned yet.
+KINDS: Final = "xwdphqs"
 UNKNOWN: Final = len(KINDS)
+_LETTERS: Final = KINDS.index("w")
 # The engine's case facts: ctok's capital, small letter, a letter or mark that cannot be lowered, and a
 # case ctok writes by a rule of its own.
 UPPER, LOWER, UNLOWERABLE, SPECIAL = 1, 2, 4, 8
@@ -27,7 +29,8 @@ _SPECIAL_CASES: Final = frozenset("ẞİ")
 
 
 class CharFacts:
-    """Per codepoint: its kind, its case facts and its lowered form, as the compiled writer reads them."""
+    """Per codepoint: its kind, and for letters its case facts and lowered form, as the compiled writer
+    reads them (it reads case facts of letter runs only)."""
 
     def __init__(
         self, parts: CtokParts, kind: Callable[[str], str], price: Callable[[str], None], lower: array[int]
@@ -43,14 +46,26 @@ class CharFacts:
 
     def learn(self, text: str) -> None:
         """Learn the characters of ``text`` not learned yet, and have them and their lowered forms priced."""
+        self.learn_codes(map(ord, set(text)))
+
+    def learn_codes(self, codepoints: Iterable[int]) -> None:
+        """``learn`` for the characters of these codepoints."""
         kinds = self.kinds
-        new = [c for c in set(text) if kinds[ord(c)] == UNKNOWN]
+        new = [chr(cp) for cp in codepoints if kinds[cp] == UNKNOWN]
         for c in new:
             self._learn(c)
+        lowered = "".join(chr(self.lower[ord(c)]) for c in new if self.lower[ord(c)] != ord(c))
         if new:
-            self._price("".join(new) + "".join(chr(self.lower[ord(c)]) for c in new))
+            self._price("".join(new) + lowered)
 
     def _learn(self, c: str) -> None:
+        kind = KINDS.index(self._kind(c))
+        # Case facts are read for letter runs only: ideographs, emoji and symbols need none.
+        if kind == _LETTERS:
+            self._learn_case(c)
+        self.kinds[ord(c)] = kind
+
+    def _learn_case(self, c: str) -> None:
         parts, cp = self._parts, ord(c)
         upper, lower = parts.is_upper(c), parts.is_lower(c)
         lowered = parts.lower(c)
@@ -61,4 +76,3 @@ class CharFacts:
         special = c in _SPECIAL_CASES or len(lowered) != 1
         self.flags[cp] = UPPER * upper | LOWER * lower | UNLOWERABLE * unlowerable | SPECIAL * special
         self.lower[cp] = cp if special else ord(lowered)
-        self.kinds[cp] = KINDS.index(self._kind(c))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
 from functools import partial
 from itertools import repeat
 from operator import itemgetter
@@ -49,6 +48,15 @@ _OPENS: Final = 1
 
 type HeadKey = tuple[str, str, bool, bool]
 
+# A text holding more distinct characters that nfc changes goes through nfc itself: one replacement each
+# would cost more than its passes.
+_FEW_TOUCHED: Final = 6
+# A text with more characters nfc changes than this goes through nfc itself, so that they are never all held.
+_MANY_TOUCHES: Final = 4096
+# What nfc changes in context rather than character by character: surrogates (replaced before NFC runs)
+# and the first half of a decomposed Thai SARA AM.
+_CONTEXTUAL: Final = re.compile("[\ud800-\udfff\u0e4d]")
+
 # Texts on which the compiled scan must count as the Python path does before it is used: seams, case,
 # contractions, punctuation borders, runs of spaces, letters beyond ASCII, and words left to ctok.
 PROBE_TEXTS: Final = (
@@ -65,10 +73,10 @@ class Compiled(NamedTuple):
     table: WordTable | None
 
 
-def fold_touches(classes: tuple[re.Pattern[str], ...]) -> Callable[[str], re.Match[str] | None] | None:
-    """A search for any character ctok's ``nfc`` could change in a text already in NFC: its four character
-    classes, NUL (made a space) and the first character of Thai SARA AM decomposed (composed); ``None`` when
-    a class is not a plain ``[...]`` set, so that ``nfc`` itself runs on every text."""
+def fold_touches(classes: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """The characters ctok's ``nfc`` could change in a text already in NFC: its four character classes, NUL
+    (made a space) and the first character of Thai SARA AM decomposed (composed); ``None`` when a class is
+    not a plain ``[...]`` set, so that ``nfc`` itself runs on every text."""
     sets: list[str] = []
     for found in classes:
         body = found.pattern[1:-1]
@@ -77,7 +85,7 @@ def fold_touches(classes: tuple[re.Pattern[str], ...]) -> Callable[[str], re.Mat
         if "[" in body or found.flags & ~re.UNICODE:
             return None
         sets.append(body)
-    return re.compile("[" + "".join(sets) + "\x00\u0e4d]").search
+    return re.compile("[" + "".join(sets) + "\x00\u0e4d]")
 
 
 class FastCounter:
@@ -103,7 +111,7 @@ class FastCounter:
         self._segments = segment_batches(self._tiler)
         self._opens = re.compile(f"[{parts.shift}{parts.caps}]*{parts.bow}").match
         self._folds = [(chr(k), v) for k, v in parts.quote_fold.items()] if model.fold_quotes else []
-        self._touched = fold_touches(parts.fold_res)
+        self._touches = fold_touches(parts.fold_res)
         self._escapes = [(chr(k), v) for k, v in parts.marker_escapes.items()]
         self._words: dict[WordKey, int] = {}
         self._streams: dict[str, int] = {}
@@ -244,18 +252,36 @@ class FastCounter:
         return cost
 
     def _fold(self, text: str) -> str:
-        """ctok's ``nfc``, its quote fold (a slow ``str.translate`` with a dict) done as ``str.replace``.
-
-        ``nfc`` is four regular-expression passes, NFC and two replacements: a text already in NFC with no
-        character any of them touches (most text) is left as it is after one pass instead.
-        """
-        if self._touched is not None and self._touched(text) is None and unicodedata.is_normalized("NFC", text):
-            norm = text
-        else:
+        """ctok's ``nfc``, its quote fold (a slow ``str.translate`` with a dict) done as ``str.replace``."""
+        norm = self._quick_fold(text)
+        if norm is None:
             norm = self._parts.nfc(text, fold_quotes=False)
         for quote, plain in self._folds:
             norm = norm.replace(quote, plain)
         return norm
+
+    def _quick_fold(self, text: str) -> str | None:
+        """``nfc`` of a text already in NFC in one pass over it instead of six; ``None`` where it cannot.
+
+        ``nfc`` is four regular-expression passes, NFC and two replacements. On a text already in NFC, with
+        no surrogate and no Thai SARA AM to compose, each step after NFC maps each character on its own (drops
+        it, makes it a space, or keeps it), so the whole is each character's own ``nfc``: most text has none
+        of the characters they touch, or a few distinct ones, replaced one by one.
+        """
+        if self._touches is None:
+            return None
+        touched: set[str] = set()
+        for n, found in enumerate(self._touches.finditer(text)):
+            if n == _MANY_TOUCHES:
+                return None
+            touched.add(found.group())
+        if len(touched) > _FEW_TOUCHED or _CONTEXTUAL.search("".join(touched)):
+            return None
+        if not unicodedata.is_normalized("NFC", text):
+            return None
+        for c in touched:
+            text = text.replace(c, self._parts.nfc(c, fold_quotes=False))
+        return text
 
     def _escape(self, body: str) -> str:
         """``stream_norm``'s first step: literal marker glyphs to their private-use escapes."""

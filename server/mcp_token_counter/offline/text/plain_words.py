@@ -8,10 +8,13 @@ rules reduce to a handful, all decided inside the word:
   except that a contraction suffix right after a lone apostrophe takes no ⟨bow⟩;
 * a punctuation run gets ⟨bow⟩ when it opens the word after a space (unless it is a lone apostrophe
   opening a letter run) and ⟨eow⟩ when it closes the word before a single space;
-* an ASCII digit run is written as it is.
+* an ASCII digit run is written as it is;
+* a run of hard characters (ideographs, emoji, symbols: ctok's ``HARD`` class) is split where ctok's
+  ``_hard_kind`` changes, a variation selector riding the run it follows; a run gets ⟨bow⟩ and ⟨eow⟩ as
+  punctuation does where its first (last) character is punctuation-like or a selector, else none.
 
-Anything else (marks, digits of other scripts, ideographs, emoji, symbols ctok prices as hard
-characters) leaves the word to ctok. The equality tests compare the two on every kind of word.
+Anything else (marks, digits of other scripts) leaves the word to ctok. The equality tests compare
+the two on every kind of word.
 """
 
 from __future__ import annotations
@@ -29,10 +32,15 @@ _DIGITS: Final = "d"
 _PUNCT: Final = "p"
 _HARD: Final = "h"
 _HARD_PUNCT: Final = "q"
+_SELECTOR: Final = "s"
 _OTHER: Final = "x"
-_RUNS: Final = re.compile(f"{_LETTERS}+|{_DIGITS}+|{_PUNCT}+|{_HARD}+|{_HARD_PUNCT}+")
-# Runs that write a right-hand border marker of their own, which keeps a contraction after them apart.
-_BORDERED: Final = frozenset((_PUNCT, _HARD_PUNCT))
+# ctok's sub-runs of a hard run: a selector rides the run before it, and one opening a run reads as a letter.
+_RUNS: Final = re.compile(
+    f"{_LETTERS}+|{_DIGITS}+|{_PUNCT}+|[{_HARD}{_SELECTOR}]+|{_HARD_PUNCT}[{_HARD_PUNCT}{_SELECTOR}]*"
+)
+# The characters that give a run a border marker on their side (ctok's punctuation run, and its
+# ``_hard_bow`` and ``_hard_eow``); a run ending in one keeps a contraction after it apart.
+_BORDERS: Final = frozenset((_PUNCT, _HARD_PUNCT, _SELECTOR))
 # What ctok's ``_hard_kind`` calls the characters of a hard run: those that take no border markers, and
 # the symbols and punctuation that take them as punctuation does.
 _HARD_KINDS: Final = {"letter": _HARD, "punct": _HARD_PUNCT}
@@ -54,7 +62,8 @@ class PlainWords:
 
     def kind(self, c: str) -> str:
         """The kind letter of a character: ``w`` letters, ``d`` ASCII digits, ``p`` punctuation, ``h`` and
-        ``q`` hard characters without and with border markers, ``x`` the rest (left to ctok)."""
+        ``q`` hard characters without and with border markers, ``s`` variation selectors, ``x`` the rest
+        (left to ctok)."""
         return self._kind(c, self._parts.classify)
 
     def write(self, word: str, *, space_before: bool, space_after: bool) -> str | None:
@@ -76,22 +85,22 @@ class PlainWords:
                 # A contraction suffix after a lone apostrophe, which is its opening boundary (no ⟨bow⟩),
                 # unless the run before the apostrophe writes a right-hand border marker of its own.
                 glued = previous == "'" and body in self._parts.contractions
-                if glued and i >= 2 and runs[i - 2][0] in _BORDERED:
+                if glued and i >= 2 and runs[i - 2][-1] in _BORDERS:
                     glued = False
                 out.append(self._letters(body, glued=True) if glued else self._letter_run(body))
-            elif kind in _BORDERED:
+            elif kind in _BORDERS or run[-1] in _BORDERS:
                 out.append(self._bordered(body, runs, i, (space_before, space_after)))
             else:
                 out.append(body)
         return "".join(out)
 
     def _bordered(self, body: str, runs: list[str], i: int, edges: tuple[bool, bool]) -> str:
-        """A punctuation run: ⟨bow⟩ when it opens the word after a space, unless it is a lone apostrophe
-        opening a letter run; ⟨eow⟩ when it closes the word before a single space."""
+        """A run with a border character: ⟨bow⟩ when it opens the word after a space with one, unless it is
+        a lone apostrophe opening a letter run; ⟨eow⟩ when it closes the word with one before a single space."""
         last = len(runs) - 1
         opens = body == "'" and i < last and runs[i + 1][0] == _LETTERS
-        bow = self._parts.bow if i == 0 and edges[0] and not opens else ""
-        return bow + body + (self._parts.eow if i == last and edges[1] else "")
+        bow = self._parts.bow if i == 0 and edges[0] and not opens and runs[i][0] in _BORDERS else ""
+        return bow + body + (self._parts.eow if i == last and edges[1] and runs[i][-1] in _BORDERS else "")
 
     def _letter_run(self, body: str) -> str:
         """``_letters`` of a run that is not glued, remembered: runs repeat across words far more than words do."""
@@ -148,6 +157,8 @@ class PlainWords:
             return _PUNCT
         if cls == self._parts.digit and c.isascii():
             return _DIGITS
+        if cls == self._parts.hard and self._parts.is_selector(c):
+            return _SELECTOR
         category = unicodedata.category(c)
         if cls == self._parts.wordy and category[0] == "L" and unicodedata.combining(c) == 0:
             return _LETTERS

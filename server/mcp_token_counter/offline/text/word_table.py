@@ -10,6 +10,7 @@ import sys
 import threading
 from array import array
 from collections.abc import Callable
+from itertools import batched
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -18,7 +19,7 @@ from .char_facts import CharFacts
 from .compiled_tiler import CompiledTiler, utf32
 from .ctok_internals import CtokParts
 from .segment_tiling import MEMO_LIMIT
-from .word_scan import DONE, FULL, GAP, Memo, Missing, Sums, UnitsOf
+from .word_scan import DONE, FULL, PENDING, Memo, Missing, Sums, UnitsOf
 from .word_stream import space_chars
 
 if TYPE_CHECKING:
@@ -37,6 +38,18 @@ _FIRST_STORE: Final = 1 << 17
 # runs again once they are filled. One report per table, made once (2 MB) and reused under the lock.
 _REPORT_ROWS: Final = 1 << 16
 _ROW: Final = 4  # a slot's and a report row's columns
+# Rows of the log of the keys a scan meets after the first it lacked, summed again once they are filled
+# instead of scanning the text again (a 1 MB text meets about 300,000 keys); past that, it scans again.
+_LOG_ROWS: Final = 1 << 19
+# Room made before a scan, for the new keys of a text of n codepoints: n // _CODES_PER_KEY keys and n //
+# _CODES_PER_STORED codepoints of them (real text: one distinct key per 35 codepoints, 40 % of its codepoints
+# in distinct keys). A scan that runs out of room stops there, and scans again once the memo grew; each
+# time costs a pass over what was summed since its first pending key.
+# At most 4 MB each ahead of need, as a long text of few words would never use it.
+_CODES_PER_KEY: Final = 32
+_CODES_PER_STORED: Final = 2
+_AHEAD_KEYS: Final = 1 << 16
+_AHEAD_CODES: Final = 1 << 20
 _UNIT: Final = 3
 
 
@@ -76,6 +89,7 @@ class WordTable:
         self._lock = threading.Lock()
         self.memo: Memo = self._fresh()
         self._report = array("q", bytes(8 * _ROW * _REPORT_ROWS))
+        self._log = array("q", [-1])
 
     def sums(self, body: str, position: int, previous: int, units_of: UnitsOf) -> Sums:
         """The sums of ``body[position:]``, which starts at a gap after a word of unit ``previous``.
@@ -96,40 +110,58 @@ class WordTable:
     def _scan(self, body: str, codes: memoryview, position: int, previous: int, units_of: UnitsOf) -> Sums:
         report = self._report
         words = gaps = seams = 0
+        rest = len(codes) - position
+        self._grow(min(rest // _CODES_PER_STORED, _AHEAD_CODES), min(rest // _CODES_PER_KEY, _AHEAD_KEYS))
+        log = self._log_for(rest)
         while True:
             slots, store, meta = self.memo
             meta[2] = 0
-            # Summed up to the first key it lacked; after the fill, the next scan resumes there.
+            # Summed up to the first key it lacked; after the fill, the keys it met from there are summed
+            # from its log, or the next scan resumes there.
             status, *sums, position, previous = self._engine.scan_words(
-                self._scanner, codes, position, previous, slots, store, meta, report
+                self._scanner, codes, position, previous, slots, store, meta, report, log
             )
             words, gaps, seams = words + sums[0], gaps + sums[1], seams + sums[2]
             if status == DONE:
                 return Sums(words, gaps, seams)
             self._fill(body, codes, report, units_of)
+            logged = self._engine.sum_log(log, slots, previous) if status == PENDING else None
+            if logged is not None:
+                return Sums(words + logged[0], gaps + logged[1], seams + logged[2])
             if status == FULL:
-                self._grow(len(codes) - position)
+                self._grow(len(codes) - position, 1)
+
+    def _log_for(self, codes: int) -> array[int]:
+        """A log with a row for each key of a text of ``codes`` codepoints (a gap and a word per two at
+        most), up to ``_LOG_ROWS``."""
+        rows = min(codes + 2, _LOG_ROWS)
+        if len(self._log) <= rows:
+            self._log = array("q", bytes(8 * (rows + 1)))
+        return self._log
 
     def _fill(self, body: str, codes: memoryview, report: array[int], units_of: UnitsOf) -> None:
         """Units for the reported keys: written by the engine once their characters are learned, else by
         ``units_of``."""
         slots, _store, meta = self.memo
-        rows = [report[_ROW * r : _ROW * r + _ROW] for r in range(meta[2])]
-        self.facts.learn("".join(body[start:end] for _, start, end, context in rows if context != GAP))
+        self.facts.learn_codes(self._engine.unlearned(self.facts.kinds, codes, report, meta[2]))
         self._engine.settle(self._scanner, codes, report, meta[2], slots)
-        left = [(report[_ROW * r], *rows[r][1:]) for r in range(meta[2]) if report[_ROW * r] >= 0]
+        left = [row for row in batched(report[: _ROW * meta[2]].tolist(), _ROW) if row[0] >= 0]
         if left:
             units = units_of(body, [Missing(start, end, context) for _, start, end, context in left])
             for (slot, *_), unit in zip(left, units, strict=True):
                 slots[_ROW * slot + _UNIT] = unit
 
-    def _grow(self, text_codes: int) -> None:
+    def _grow(self, codes: int, keys: int) -> None:
+        """Room for ``keys`` more keys of ``codes`` codepoints in all, at least doubling what runs short."""
         slots, store, meta = self.memo
         held, used = meta[0], meta[1]
-        if used + text_codes > len(store):
-            store.frombytes(bytes(4 * max(len(store), used + text_codes)))
-        if 2 * (held + 1) > len(slots) // _ROW:
-            grown = self._engine.empty_slots(2 * len(slots) // _ROW)
+        if used + codes > len(store):
+            store.frombytes(bytes(4 * max(len(store), used + codes)))
+        size = len(slots) // _ROW
+        while 2 * (held + keys) > size:
+            size *= 2
+        if size > len(slots) // _ROW:
+            grown = self._engine.empty_slots(size)
             self._engine.rehash(slots, grown)
             slots = grown
         self.memo = (slots, store, meta)
