@@ -26,6 +26,9 @@ MODEL = "claude-sonnet-4-6"
 ENV = {"TOKEN_COUNTER_DEADLINE": "0.5"}
 LARGE = 600_000
 _DNA = CASES["dna"](LARGE)
+# Long enough that its thread is still counting seconds after the deadline on a busy machine, where a tiny call
+# sharing the GIL with it can take a second: with _DNA alone the check below failed now and then.
+_LONG_DNA = CASES["dna"](3 * LARGE)
 
 
 def arguments(text: str) -> dict[str, Any]:
@@ -45,7 +48,7 @@ def warm_and_drain() -> Any:
 async def test_a_large_estimate_past_the_deadline_is_a_clear_error_and_a_tiny_count_is_answered() -> None:
     async with connected(ENV) as client:
         with anyio.fail_after(60):
-            large = await client.call_tool("count_tokens", arguments(_DNA))
+            large = await client.call_tool("count_tokens", arguments(_LONG_DNA))
             message = error_text(large)
             assert "too large to estimate offline within TOKEN_COUNTER_DEADLINE (0.5 s)" in message
             for remedy in ("Raise TOKEN_COUNTER_DEADLINE", "API key", "split the text"):
