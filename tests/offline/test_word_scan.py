@@ -19,7 +19,7 @@ import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
 
 from mcp_token_counter.offline.compiled import _engine
-from mcp_token_counter.offline.text import word_table
+from mcp_token_counter.offline.text import word_scan, word_table
 from mcp_token_counter.offline.text.char_facts import UNKNOWN, CharFacts
 from mcp_token_counter.offline.text.compiled_tiler import CompiledTiler
 from mcp_token_counter.offline.text.ctok_fast import ctok_internal
@@ -167,6 +167,7 @@ class _Watched:
         self.slots: list[int] = []
         self.held: list[int] = []
         self.used: list[int] = []
+        self.statuses: list[int] = []
         self.rehashes = 0
         self.memo: Memo | None = None
 
@@ -176,6 +177,7 @@ class _Watched:
         scanned = _engine.scan_words(*args)
         self.held.append(meta[0])
         self.used.append(meta[1])
+        self.statuses.append(scanned[0])
         self.memo = (slots, store, meta)
         return scanned
 
@@ -187,6 +189,7 @@ class _Watched:
         self.slots.clear()
         self.held.clear()
         self.used.clear()
+        self.statuses.clear()
 
 
 def _compiled_counter(version: str, internal: Internal = ctok_attribute) -> tuple[FastCounter, _Watched]:
@@ -301,6 +304,24 @@ def test_a_log_too_small_for_a_text_leaves_it_to_a_second_scan(monkeypatch: pyte
     python = _python_counter("4.8")
     assert compiled.content(text) == python.content(text)
     assert len(watched.slots) == 2
+
+
+def test_a_report_too_small_for_a_texts_pending_words_stops_the_scan_and_resumes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Words with a combining mark are left to Python (reported): with room to report 8, a text of 200 such
+    # distinct words, each between known ones, makes the scan stop as FULL again and again and resume where
+    # it stopped, with no word counted twice or missed.
+    monkeypatch.setattr(word_table, "_REPORT_ROWS", 8)
+    rng = random.Random(11)
+    text = "go " + " ".join(f"the {rng.choice('aeiou')}{i}q\u0301\ufe0f and" for i in range(200)) + " end"
+    compiled, watched = _compiled_counter("4.7")
+    python = _python_counter("4.7")
+    assert compiled(text) == python(text) == ctok.token_count(text, "4.7")
+    # A full report for each 8 pending words but the last 8, which the scan's log sums once filled.
+    assert watched.statuses == [word_scan.FULL] * (200 // 8 - 1) + [word_scan.PENDING]
+    assert compiled(text) == python(text)  # every key from the memo now
+    assert watched.statuses[-1] == word_scan.DONE
 
 
 def test_a_memo_past_its_limit_starts_afresh_and_counts_right(monkeypatch: pytest.MonkeyPatch) -> None:
