@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from typing import Final
 
 import ctok  # pyright: ignore[reportMissingTypeStubs]
@@ -13,6 +14,7 @@ from PIL import Image
 
 from mcp_token_counter.catalog import ModelSpec, builtin_catalog
 from mcp_token_counter.offline.compiled.engine import FORCED, SETTING
+from mcp_token_counter.offline.text import ctok_fast
 from mcp_token_counter.offline.text.ctok_fast import GuardedCounter, fast_counter
 
 type ImageFactory = Callable[..., str]
@@ -152,3 +154,17 @@ def counter_on(engine: str, version: str) -> GuardedCounter:
 def engine(request: pytest.FixtureRequest) -> str:
     """Each offline engine in turn."""
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def no_quiet_fallback(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test whose counts reached ctok through ``GuardedCounter``'s fallback rather than the engine.
+
+    The guard hands a text the per-word sum cannot split to ``ctok.token_count``, so an equality test would
+    pass on ctok's own count even if the engine had failed: the warning it logs is the only trace.
+    """
+    caplog.set_level(logging.WARNING, logger=ctok_fast.__name__)
+    yield
+    records = [*caplog.get_records("setup"), *caplog.get_records("call")]
+    fallbacks = [r for r in records if r.name == ctok_fast.__name__ and "split back" in r.getMessage()]
+    assert not fallbacks, "a count fell back to ctok.token_count: the engine could not split a text"
