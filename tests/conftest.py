@@ -10,7 +10,13 @@ from typing import Final
 
 import pytest
 
-pytest_plugins = ("tests.standin.fixtures", "tests.nodetools", "tests.redis_server", "tests.browser")
+pytest_plugins = (
+    "tests.standin.fixtures",
+    "tests.nodetools",
+    "tests.redis_server",
+    "tests.browser",
+    "tests.wheels",
+)
 
 
 @pytest.fixture(params=["auto", "legacy"])
