@@ -1,14 +1,20 @@
 """Shared pytest configuration.
 
 Plugins: the counting-API stand-in fixtures (``standin``, ``acedata_standin``, ``standin_factory``) and the
-Node-based tools (``node_tools``: Node 22 with the Inspector, the conformance suite and mcpb), and a real
-``redis-server`` (``redis_url``).
+Node-based tools (``node_tools``: Node 22 with the Inspector, the conformance suite and mcpb), a real
+``redis-server`` (``redis_url``), chromium (``browser``) and the checkout's sdist and wheel (``checkout_dist``).
+
+`make test` runs the suite on every core (pytest-xdist: ``-n auto --dist loadgroup``, see ``.ci/test``). Tests
+sharing a module-scoped fixture (a server, a browser, a corpus) go to one worker together, so it is made once;
+every other test goes to whichever worker is free. The slowest modules are handed out first, so the workers
+finish together instead of one of them working through a long test at the end.
 """
 
 from pathlib import Path
 from typing import Final
 
 import pytest
+from _pytest.fixtures import FuncFixtureInfo
 
 pytest_plugins = (
     "tests.standin.fixtures",
@@ -50,10 +56,42 @@ UNIT_MODULES: Final = frozenset(
         "offline/test_word_scan.py",
     }
 )
+# Modules by the time their tests take (a full run's --durations, slowest first); the rest follow in file order.
+SLOW_FIRST: Final = (
+    "test_bench_smoke.py",
+    "offline/test_fast_count_equality.py",
+    "test_team.py",
+    "test_bundle.py",
+    "test_oauth.py",
+    "test_audit.py",
+    "test_install.py",
+)
 TESTS: Final = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.relative_to(TESTS).as_posix() in UNIT_MODULES:
+        module = _module(item)
+        if module in UNIT_MODULES:
             item.add_marker(pytest.mark.unit)
+        if _shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(module))
+    # Every worker collects and must order alike: a stable sort on a fixed key keeps each module's own order.
+    items.sort(key=_rank)
+
+
+def _module(item: pytest.Item) -> str:
+    return item.path.relative_to(TESTS).as_posix()
+
+
+def _rank(item: pytest.Item) -> int:
+    module = _module(item)
+    return SLOW_FIRST.index(module) if module in SLOW_FIRST else len(SLOW_FIRST)
+
+
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    # pytest keeps the fixtures a test uses, their dependencies included, on the item; no public accessor.
+    info: FuncFixtureInfo | None = getattr(item, "_fixtureinfo", None)
+    if info is None:  # not a test function (none here so far)
+        return False
+    return any(definitions[-1].scope == "module" for definitions in info.name2fixturedefs.values())

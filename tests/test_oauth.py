@@ -37,6 +37,7 @@ from tests.support import HELLO
 
 TIMEOUT_S: Final = 60
 CALLBACK: Final = "http://127.0.0.1:9/callback"
+CAROLS_LINE: Final = re.compile(r'mcp_token_counter\.access: .*"subject": ?"carol"')
 NOT_READY: Final = re.compile(r"OAuth is not ready, /mcp answers 503 until it is: (?P<why>.+)")
 
 
@@ -383,6 +384,8 @@ async def test_each_call_leaves_one_access_log_line_without_content_or_token(
 ) -> None:
     token = provider.token(served.url, sub="carol")
     assert not (await _call(served.url, token)).is_error
+    # The server may write the line just after the answer has left: wait for it (bounded), then read them all.
+    assert served.stderr.search(CAROLS_LINE, TIMEOUT_S) is not None, served.stderr.text
     lines = [json.loads(line.split(": ", 1)[1]) for line in served.stderr.text.splitlines()
              if "mcp_token_counter.access" in line]  # fmt: skip
     carol = [line for line in lines if line["subject"] == "carol"]
