@@ -56,15 +56,24 @@ UNIT_MODULES: Final = frozenset(
         "offline/test_word_scan.py",
     }
 )
-# Modules by the time their tests take (a full run's --durations, slowest first); the rest follow in file order.
+# Modules by the time their tests take, slowest first (a full run's --durations under xdist: the longest single
+# tests, then the groups that must run on one worker and the modules of many slow tests); the rest follow in
+# file order and fill the gaps.
 SLOW_FIRST: Final = (
     "test_bench_smoke.py",
+    "test_view.py",
     "offline/test_fast_count_equality.py",
     "test_team.py",
-    "test_bundle.py",
     "test_oauth.py",
+    "test_bundle.py",
+    "test_http.py",
     "test_audit.py",
+    "offline/test_linear_time.py",
+    "test_cli.py",
+    "test_audit_hostile.py",
+    "test_inspector.py",
     "test_install.py",
+    "test_mcp_use.py",
 )
 TESTS: Final = Path(__file__).parent
 
