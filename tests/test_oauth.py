@@ -351,7 +351,9 @@ def replicas(issuer: str, redis_url: str, **extra: str) -> Generator[tuple[str, 
     """Two replicas behind one public URL (the audience), sharing ``redis_url``; the public URL and them."""
     public = f"http://127.0.0.1:{free_port()}/mcp"
     env = base_env(TOKEN_COUNTER_OFFLINE="1", TOKEN_COUNTER_OAUTH_ISSUER=issuer, TOKEN_COUNTER_PUBLIC_URL=public,
-                   TOKEN_COUNTER_OAUTH_SCOPES=SCOPE, TOKEN_COUNTER_REDIS_URL=redis_url, **extra)  # fmt: skip
+                   TOKEN_COUNTER_OAUTH_SCOPES=SCOPE, TOKEN_COUNTER_REDIS_URL=redis_url,
+                   TOKEN_COUNTER_REDIS_TIMEOUT="5", **extra)  # fmt: skip
+    # The 5 s: a busy machine must not pass for a slow Redis (a replica would then keep its own quota).
     with serve_cli("http", "--stateless", env=env) as first, serve_cli("http", "--stateless", env=env) as second:
         yield public, [first, second]
 
