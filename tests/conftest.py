@@ -4,12 +4,14 @@ Plugins: the counting-API stand-in fixtures (``standin``, ``acedata_standin``, `
 Node-based tools (``node_tools``: Node 22 with the Inspector, the conformance suite and mcpb), a real
 ``redis-server`` (``redis_url``), chromium (``browser``) and the checkout's sdist and wheel (``checkout_dist``).
 
-`make test` runs the suite on every core (pytest-xdist: ``-n auto --dist loadgroup``, see ``.ci/test``). Tests
+`make test` runs the suite on every core (pytest-xdist: ``-n auto --dist loadgroup``, see ``.ci/test``; auto is one
+worker more than the cores, below). Tests
 sharing a module-scoped fixture (a server, a browser, a corpus) go to one worker together, so it is made once;
 every other test goes to whichever worker is free. The slowest modules are handed out first, so the workers
 finish together instead of one of them working through a long test at the end.
 """
 
+import os
 from pathlib import Path
 from typing import Final
 
@@ -76,6 +78,13 @@ SLOW_FIRST: Final = (
     "test_mcp_use.py",
 )
 TESTS: Final = Path(__file__).parent
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than there are cores. Many tests wait (on rate limits, key lifetimes, child
+    processes starting); the extra worker uses a core while another waits. PYTEST_XDIST_AUTO_NUM_WORKERS wins."""
+    wanted = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "")
+    return int(wanted) if wanted.isdigit() else (os.cpu_count() or 1) + 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
