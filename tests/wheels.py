@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
@@ -60,7 +60,7 @@ def run_uv(*args: str, env: Mapping[str, str] | None = None) -> subprocess.Compl
 
 
 @contextmanager
-def checkout_build_lock() -> Iterator[None]:
+def checkout_build_lock() -> Generator[None]:
     """Held while something builds from the checkout (``uv build``, ``uvx --from .``), which writes into it."""
     BUILD_LOCK.parent.mkdir(exist_ok=True)
     with FileLock(BUILD_LOCK, timeout=TIMEOUT_S):
