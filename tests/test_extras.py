@@ -27,7 +27,7 @@ from mcp.client.stdio import stdio_client
 from mcp_token_counter.extras import REDIS_MISSING, TEAM_INSTALL
 from mcp_token_counter.metrics import NO_METRICS
 from tests.served import serve_cli
-from tests.wheels import ROOT, build_wheel, install
+from tests.wheels import ROOT, dist_wheel, install
 
 TEAM_MODULES: Final = ("redis", "prometheus_client", "uvloop")
 HELLO: Final = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hello"}]}
@@ -63,10 +63,9 @@ async def call_twice(params: StdioServerParameters) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def bare_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def bare_install(checkout_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built wheel installed without extras in a venv of its own; its scripts folder."""
-    wheel = build_wheel(tmp_path_factory.mktemp("dist"))
-    return install(wheel, tmp_path_factory.mktemp("bare") / "venv")
+    return install(dist_wheel(checkout_dist), tmp_path_factory.mktemp("bare") / "venv")
 
 
 def test_the_dev_venv_has_the_team_extra_so_the_test_below_means_something() -> None:

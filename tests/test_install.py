@@ -24,6 +24,7 @@ from mcp import Client, StdioServerParameters
 
 import mcp_token_counter
 from tests.mcpb_host import ROOT
+from tests.wheels import checkout_build_lock
 
 # The project venv's uv (the Makefile installs it there), else the one on PATH (CI's lowest-direct job).
 UV: Final = shutil.which("uv", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}") or "uv"
@@ -33,20 +34,10 @@ VERSION_LINE: Final = f"mcp-token-counter {mcp_token_counter.__version__}\noffli
 INSTALL_TIMEOUT_S: Final = 600
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``uv build`` of the checkout: one wheel and one sdist."""
-    out = tmp_path_factory.mktemp("dist")
-    done = subprocess.run(
-        [UV, "build", "--quiet", "--out-dir", str(out), str(ROOT)],
-        env=uv_env(tmp_path_factory.mktemp("uv")),
-        capture_output=True,
-        text=True,
-        timeout=INSTALL_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return out
+@pytest.fixture
+def dist(checkout_dist: Path) -> Path:
+    """``uv build`` of the checkout: one wheel and one sdist (built once for the run, tests/wheels.py)."""
+    return checkout_dist
 
 
 def wheel(dist: Path) -> Path:
@@ -132,15 +123,16 @@ def test_the_sdist_holds_the_licence_readme_changelog_and_sources(dist: Path) ->
 def test_uvx_runs_the_built_wheel_and_the_checkout(dist: Path, tmp_path: Path) -> None:
     """``uvx --from <wheel>`` (a release) and ``uvx --from .`` (a checkout) both start the console script."""
     for source in (str(wheel(dist)), "."):
-        done = subprocess.run(
-            [UV, "tool", "run", "--from", source, "mcp-token-counter", "--version"],
-            cwd=ROOT,
-            env=uv_env(tmp_path),
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT_S,
-            check=False,
-        )
+        with checkout_build_lock():  # `--from .` builds the checkout in place
+            done = subprocess.run(
+                [UV, "tool", "run", "--from", source, "mcp-token-counter", "--version"],
+                cwd=ROOT,
+                env=uv_env(tmp_path),
+                capture_output=True,
+                text=True,
+                timeout=INSTALL_TIMEOUT_S,
+                check=False,
+            )
         assert (done.returncode, done.stdout) == (0, VERSION_LINE), done.stderr
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.standin import COUNT_PATH, Standin
 from tests.support import HELLO, answered, env_for, sent
-from tests.wheels import run_uv
+from tests.wheels import made_once, run_uv
 
 CLIENTS: Final = Path(__file__).resolve().parent / "clients"
 AGENT: Final = CLIENTS / "mcp_use_agent.py"
@@ -29,10 +29,14 @@ TIMEOUT_S: Final = 120
 
 @pytest.fixture(scope="session")
 def mcp_use_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The interpreter of a fresh venv holding mcp-use 1.7.1 and its LangChain adapter's dependencies."""
-    venv = tmp_path_factory.mktemp("mcp-use") / "venv"
-    run_uv("venv", "--quiet", str(venv))
-    run_uv("pip", "install", "--quiet", "--python", str(venv), "-r", str(CLIENTS / "mcp-use.txt"))
+    """The interpreter of a fresh venv holding mcp-use 1.7.1 and its LangChain adapter's dependencies (one venv
+    for the run, whichever xdist workers run these tests)."""
+
+    def make(folder: Path) -> None:
+        run_uv("venv", "--quiet", str(folder / "venv"))
+        run_uv("pip", "install", "--quiet", "--python", str(folder / "venv"), "-r", str(CLIENTS / "mcp-use.txt"))
+
+    venv = made_once(tmp_path_factory, "mcp-use", make) / "venv"
     return venv / ("Scripts" if os.name == "nt" else "bin") / "python"
 
 

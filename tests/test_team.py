@@ -37,11 +37,18 @@ BACK: Final = re.compile(r"Shared state in Redis at .* is reachable again")
 STATE_KEY: Final = secrets.token_hex(32)
 REDIS_PASSWORD: Final = "redis-password-" + secrets.token_hex(8)
 HTTP_TOKEN: Final = "client-token-" + secrets.token_hex(8)
+REDIS_PATIENCE_S: Final = "5"
 
 
 @contextmanager
 def replicas(count: int, env: Mapping[str, str]) -> Generator[list[Served]]:
-    """``count`` server processes with the same environment, as a deployment runs them."""
+    """``count`` server processes with the same environment, as a deployment runs them.
+
+    Redis gets REDIS_PATIENCE_S to answer unless ``env`` says otherwise: on a machine busy with the whole suite a
+    replica can wait longer than the default 0.2 s for its turn on a core, which it would take for a slow Redis
+    (and count on its own for a while). These tests are about a Redis that is up, killed or refusing, not slow.
+    """
+    env = {"TOKEN_COUNTER_REDIS_TIMEOUT": REDIS_PATIENCE_S, **env}
     with ExitStack() as stack:
         yield [stack.enter_context(serve_cli("http", "--stateless", env=base_env(**env))) for _ in range(count)]
 

@@ -3,7 +3,8 @@ extension and the pure-Python path): on ctok's edge cases and on 5 MB.
 
 A single difference fails. The 5 MB corpus (``bench.ctok_corpus``) is half real package text, half
 generated mixtures of every kind of word and gap; each block is compared under one of the three ctok
-versions in turn, so ctok counts 5 MB once for both engines. A larger corpus runs on demand:
+versions in turn. ctok's counts of it are recorded (``tests/offline/ctok_counts.py``; a share is recounted live
+on every run, and any block not recorded is counted live). A larger corpus runs on demand:
 ``.venv/bin/python -m bench.ctok_equality --mb 20``.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ctok  # pyright: ignore[reportMissingTypeStubs]
 import pytest
 from bench.ctok_corpus import EDGE_CASES, equality_corpus
+from tests.offline import ctok_counts
 from tests.offline.conftest import ENGINES, counter_on
 
 from mcp_token_counter.offline.text import ctok_fast
@@ -20,13 +22,19 @@ VERSIONS = ("3.0", "4.7", "4.8")
 CORPUS_MB = 5.0
 
 
+def corpus_blocks() -> tuple[list[str], list[str]]:
+    """The corpus and the version each block is counted under."""
+    blocks = equality_corpus(CORPUS_MB)
+    return blocks, [VERSIONS[i % len(VERSIONS)] for i in range(len(blocks))]
+
+
 @pytest.fixture(scope="module")
 def corpus() -> tuple[list[str], list[str], list[int]]:
-    """The corpus, the version each block is counted under, and ctok's counts (ctok counts it once)."""
-    blocks = equality_corpus(CORPUS_MB)
+    """The corpus, the version each block is counted under, and ctok's counts (recorded where the block is
+    known, a share of those recounted live; tests/offline/ctok_counts.py)."""
+    blocks, versions = corpus_blocks()
     assert sum(map(len, blocks)) >= CORPUS_MB * 1_000_000
-    versions = [VERSIONS[i % len(VERSIONS)] for i in range(len(blocks))]
-    return blocks, versions, [ctok.token_count(block, v) for v, block in zip(versions, blocks, strict=True)]
+    return blocks, versions, ctok_counts.counts(blocks, versions)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
