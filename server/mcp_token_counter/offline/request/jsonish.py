@@ -27,8 +27,10 @@ def get_str(obj: Mapping[str, object], key: str) -> str | None:
 
 def clipped(text: str) -> str:
     """A caller's value as a note quotes it: at most ``MAX_ECHO_CHARS`` characters (a 1 MB block type was
-    echoed whole in every result's notes, and in the agent's context)."""
-    return text if len(text) <= MAX_ECHO_CHARS else text[:MAX_ECHO_CHARS] + "…"
+    echoed whole in every result's notes, and in the agent's context), with a lone surrogate written as its
+    escape: JSON can carry one in, but a result holding it cannot be encoded, and the call failed."""
+    shown = text if len(text) <= MAX_ECHO_CHARS else text[:MAX_ECHO_CHARS] + "…"
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def type_of(value: object) -> str | None:
