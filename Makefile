@@ -40,11 +40,13 @@ test: setup browser
 
 # The inner loop, within a minute: lint, types and the unit tier (the modules tests/conftest.py names in
 # UNIT_MODULES: no process, server or browser). `make test` runs all of it and the rest.
+# pyright and the unit tier run side by side, one core each; either failing fails the target.
 check: setup
 	$(VENV)/bin/ruff check server tests bench scripts
 	$(VENV)/bin/ruff format --check server tests bench scripts
-	$(VENV)/bin/pyright
-	$(VENV)/bin/pytest -m unit -q -p no:cacheprovider
+	@$(VENV)/bin/pyright & types=$$!; \
+		$(VENV)/bin/pytest -m unit -q -p no:cacheprovider; tests=$$?; \
+		wait $$types; types=$$?; test $$tests -eq 0 && test $$types -eq 0
 
 lint: setup
 	$(VENV)/bin/ruff check server tests bench scripts
