@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from . import web
-from .web import HttpTransport
+from .hosts import DEFAULT_HOST, DEFAULT_PORT, HttpTransport
 
 TRANSPORTS: Final[dict[str, HttpTransport | None]] = {
     "stdio": None,
@@ -25,8 +24,8 @@ class ServeFlags:
     """The server's command-line flags, for ``launch.serve``."""
 
     transport: str = "stdio"
-    host: str = web.DEFAULT_HOST
-    port: int = web.DEFAULT_PORT
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
     stateless: bool = False
     allowed_hosts: tuple[str, ...] = ()
     verbose: int = 0

@@ -30,8 +30,7 @@ import socket
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Final, Literal
-from urllib.parse import urlsplit
+from typing import Any, Final
 
 import anyio
 import uvicorn
@@ -47,16 +46,14 @@ from starlette.types import ASGIApp
 from .. import __version__
 from ..config import DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_S, DEFAULT_SHUTDOWN_GRACE_S, MAX_REQUEST_BODY_BYTES
 from .asgi import BearerAuth, WholeResponses
+from .hosts import DEFAULT_HOST, DEFAULT_PORT, HttpTransport, allowed_host
 from .inflight import InFlight
 from .protocol import GuardedH11Protocol
 
 logger = logging.getLogger(__name__)
 
-HttpTransport = Literal["streamable-http", "sse"]
 
 TOKEN_VARIABLE: Final = "TOKEN_COUNTER_HTTP_TOKEN"
-DEFAULT_HOST: Final = "127.0.0.1"
-DEFAULT_PORT: Final = 8000
 HEALTH_PATH: Final = "/health"
 METRICS_PATH: Final = "/metrics"
 METRICS_CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
@@ -73,7 +70,6 @@ WILDCARD_ADDRESSES: Final = frozenset({"", "0.0.0.0", "::"})
 # The SDK's own defaults for a loopback bind; kept whatever else is allowed, so local clients still work.
 LOOPBACK_HOSTS: Final = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS: Final = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
-_HOSTNAME: Final = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,37 +114,6 @@ def unsafe_bind(options: HttpOptions) -> str | None:
         f"Set {TOKEN_VARIABLE} to a long random secret (clients then send 'Authorization: Bearer <token>'), "
         f"or bind --host {DEFAULT_HOST}."
     )
-
-
-def allowed_host(value: str) -> str:
-    """``HOST`` or ``HOST:PORT`` as a ``Host`` header carries it: lower case, IPv6 in brackets.
-
-    Raises:
-        ValueError: ``value`` is not a host name or address with an optional port.
-    """
-    text = value.strip().lower()
-    if text.count(":") > 1 and not text.startswith("["):
-        text = f"[{text}]"  # a bare IPv6 address
-    parts = urlsplit(f"//{text}")
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"{value!r} has an invalid port") from exc
-    host = parts.hostname or ""
-    if parts.path or parts.query or parts.fragment or parts.username is not None or not _valid_host(host):
-        raise ValueError(f"{value!r} is not HOST or HOST:PORT")
-    host = f"[{host}]" if ":" in host else host
-    return host if port is None else f"{host}:{port}"
-
-
-def _valid_host(host: str) -> bool:
-    if _HOSTNAME.fullmatch(host):
-        return True
-    try:
-        ipaddress.IPv6Address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def transport_security(options: HttpOptions) -> TransportSecuritySettings:
