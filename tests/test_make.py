@@ -77,13 +77,18 @@ def test_the_release_builds_all_three_artifacts_and_publishes_with_trusted_publi
     assert "password:" not in release
 
 
-def test_make_test_builds_the_documentation_site_strictly_after_pyright_and_before_pytest() -> None:
-    """Not --quiet: it drops the warnings --strict counts, and a broken link would pass."""
+def test_make_test_builds_the_documentation_site_strictly_before_pytest_and_waits_for_pyright() -> None:
+    """Not --quiet: it drops the warnings --strict counts, and a broken link would pass. pyright runs beside
+    the tests; its status is waited for and counted after them."""
     lines = [line for line in (ROOT / ".ci" / "test").read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
     (build,) = [i for i, line in enumerate(lines) if "mkdocs build" in line]
     assert "--strict" in lines[build].split()
     assert not {"-q", "--quiet"} & set(lines[build].split())
-    assert lines.index(".venv/bin/pyright") < build < next(i for i, line in enumerate(lines) if "pytest" in line)
+    (types,) = [i for i, line in enumerate(lines) if line.startswith(".venv/bin/pyright ")]
+    tests = next(i for i, line in enumerate(lines) if "pytest" in line)
+    waited = lines.index('wait "$types" || types_rc=$?')
+    assert types < build < tests < waited
+    assert '[ "$tests_rc" -eq 0 ] && [ "$types_rc" -eq 0 ] && exit 0' in lines[waited:]
 
 
 def test_make_check_runs_lint_types_and_the_unit_tier_only() -> None:
