@@ -87,6 +87,6 @@ def test_the_cli_commands_never_load_the_mcp_server() -> None:
 
 def test_the_command_line_parser_leaves_the_web_stack_and_the_mcp_server_unloaded() -> None:
     """``--version``, ``--help`` and every command parse their flags without uvicorn, Starlette or mcp.server
-    (they cost 0.7 s of CPU before serving.hosts held what the parser needs)."""
+    (they cost 0.7 s of CPU before serving/flags.py held what the parser needs)."""
     loaded = loaded_after("import json, sys\nimport mcp_token_counter.__main__\nprint(json.dumps(sorted(sys.modules)))")
     assert {"uvicorn", "starlette", "mcp.server", "mcp_token_counter.serving.web"}.isdisjoint(loaded)

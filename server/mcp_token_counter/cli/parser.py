@@ -19,8 +19,7 @@ from typing import Any, Final
 import click
 
 from .. import __version__
-from ..serving import hosts
-from ..serving.flags import TRANSPORTS, ServeFlags
+from ..serving.flags import DEFAULT_HOST, DEFAULT_PORT, TRANSPORTS, ServeFlags, allowed_host
 from .flags import GlobalFlags
 
 PROG: Final = "mcp-token-counter"
@@ -55,7 +54,7 @@ def global_options[F: Callable[..., Any]](function: F) -> F:
 
 def _allowed_hosts(_ctx: click.Context, _param: click.Parameter, values: Sequence[str]) -> tuple[str, ...]:
     try:
-        return tuple(hosts.allowed_host(value) for value in values)
+        return tuple(allowed_host(value) for value in values)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
 
@@ -87,9 +86,13 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     help="http = streamable HTTP at /mcp (alias streamable-http); "
     "sse = legacy SSE at /sse (deprecated by the 2026 spec, kept for older clients).",
 )
-@click.option("--host", default=hosts.DEFAULT_HOST, show_default=True, help="Address to bind for http/sse.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to bind for http/sse.")
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=hosts.DEFAULT_PORT, show_default=True, help="0 = any free port."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="0 = any free port.",
 )
 @click.option(
     "--stateless",

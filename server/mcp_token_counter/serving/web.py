@@ -46,7 +46,7 @@ from starlette.types import ASGIApp
 from .. import __version__
 from ..config import DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_S, DEFAULT_SHUTDOWN_GRACE_S, MAX_REQUEST_BODY_BYTES
 from .asgi import BearerAuth, WholeResponses
-from .hosts import DEFAULT_HOST, DEFAULT_PORT, HttpTransport, allowed_host
+from .flags import DEFAULT_HOST, DEFAULT_PORT, HttpTransport, allowed_host
 from .inflight import InFlight
 from .protocol import GuardedH11Protocol
 
