@@ -6,8 +6,10 @@ and this test names the module that did.
 """
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +92,39 @@ def test_the_command_line_parser_leaves_the_web_stack_and_the_mcp_server_unloade
     (they cost 0.7 s of CPU before serving/flags.py held what the parser needs)."""
     loaded = loaded_after("import json, sys\nimport mcp_token_counter.__main__\nprint(json.dumps(sorted(sys.modules)))")
     assert {"uvicorn", "starlette", "mcp.server", "mcp_token_counter.serving.web"}.isdisjoint(loaded)
+
+
+COMMANDS_THEN_MODULES = """
+import json, sys
+from mcp_token_counter.__main__ import main
+
+for argv in (["count", "request.json"], ["fit", "request.json"], ["cache", "request.json"],
+             ["count-files", "request.json"], ["models"]):
+    sys.argv = ["mcp-token-counter", "--json", *argv]
+    try:
+        main()
+    except SystemExit as done:
+        assert done.code in (0, None), (argv, done.code)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_cli_commands_but_the_audit_run_without_the_mcp_sdk(tmp_path: Path) -> None:
+    """Only the audit needs the SDK (its Client); loading it cost every other command half a second of CPU,
+    a third of an offline count's, before the error tree stopped deriving from the SDK's ToolError."""
+    request = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "hi"}]}
+    (tmp_path / "request.json").write_text(json.dumps(request), encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if not key.endswith("_API_KEY")}
+    done = subprocess.run(
+        [sys.executable, "-c", COMMANDS_THEN_MODULES],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    assert "ctok" in loaded  # they did count, offline
+    assert {name for name in loaded if name == "mcp" or name.startswith(("mcp.", "mcp_types"))} == set()

@@ -41,7 +41,7 @@ from .clock import Clock
 from .config import DEFAULT_SHUTDOWN_GRACE_S, Settings
 from .core.scope import acting_for
 from .core.state import AppState, build_state
-from .errors import ConfigError
+from .errors import ConfigError, TokenCounterError
 from .logs import STARTUP_LOGGER
 from .metrics import Metrics
 from .offline.compiled.engine import describe as describe_engine
@@ -124,7 +124,8 @@ class TokenCounterServer(MCPServer[AppState]):
 
         Raises:
             ToolError: as the SDK's, except that arguments refused by validation are described in our words
-                (field, problem, what to send) instead of pydantic's text and documentation link.
+                (field, problem, what to send) instead of pydantic's text and documentation link, and that a
+                ``TokenCounterError`` keeps its message (the SDK hides the message of what is not its own).
         """
         # A name the client made up is not a label: labels must stay a small closed set.
         tool = name if name in tools.TOOL_NAMES else "unknown"
@@ -155,9 +156,12 @@ class TokenCounterServer(MCPServer[AppState]):
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
-            if isinstance(exc.__cause__, ValidationError):
-                message = f"Error executing tool {name}: invalid arguments: {describe(exc.__cause__)}."
-                raise ToolError(message) from exc.__cause__
+            cause = exc.__cause__
+            if isinstance(cause, TokenCounterError):
+                # The SDK took our anticipated failure for a crash and hid its message (see errors.py).
+                raise ToolError(f"Error executing tool {name}: {cause}") from cause
+            if isinstance(cause, ValidationError):
+                raise ToolError(f"Error executing tool {name}: invalid arguments: {describe(cause)}.") from cause
             raise
 
     async def _refusal(self, caller: Caller | None, context: Context[AppState, Any] | None) -> CallToolResult | None:

@@ -1,8 +1,10 @@
-"""Failures a model can act on. Every class is a ``ToolError``, so its message reaches the model.
+"""Failures a model can act on: the tree of ``TokenCounterError``, whose message reaches the model.
 
-mcp 2.3 hides the message of any other exception, so the whole tree is rooted at ``ToolError``::
+mcp 2.3 hides the message of any exception but its ``ToolError``; the MCP door (``app.py``) raises this tree's
+message as a ``ToolError``. The tree itself stays free of the SDK, so the CLI's commands and the core load
+without it (half a second of every command's start)::
 
-    TokenCounterError(ToolError)   anticipated failure; the message says what failed and what to change
+    TokenCounterError(Exception)   anticipated failure; the message says what failed and what to change
     ├── ConfigError                no credentials or a bad setting; names the variable
     ├── UnknownWindow              no context window known for a model; names the argument that gives one
     ├── PayloadTooLarge            the body is over the counting API's 32 MB limit; refused before sending
@@ -24,10 +26,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from mcp.server.mcpserver.exceptions import ToolError
 
-
-class TokenCounterError(ToolError):
+class TokenCounterError(Exception):
     """Base of every failure reported to the model as an ``isError`` result."""
 
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import anyio
 import click
@@ -34,12 +34,14 @@ from ..logs import configure_logging
 from ..redaction import protect_logs
 from ..upstream.http import make_http_client
 from ..validation import describe
-from . import audit as audit_cli
 from .flags import GlobalFlags
 from .page import write_page
 from .progress import FilesProgress
 from .render import cache_view, count_view, emit, files_view, fit_view, models_table
 from .shown import clean
+
+if TYPE_CHECKING:
+    from .audit import AuditArgs
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -172,8 +174,10 @@ def _run(work: Callable[[AppState, Console], Awaitable[int]], flags: GlobalFlags
         return _fail(str(exc), EXIT_FAILED)
 
 
-def audit(options: audit_cli.AuditArgs, *, flags: GlobalFlags) -> int:
+def audit(options: AuditArgs, *, flags: GlobalFlags) -> int:
     """``audit``: what the MCP servers of the host configs cost in context, per tool."""
+    # The audit is the one command that needs the MCP SDK (its Client); the others start without it.
+    from . import audit as audit_cli
 
     async def work(state: AppState, out: Console) -> int:
         try:
