@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 ENGINE := setup.py server/mcp_token_counter/offline/compiled/_engine.pyx
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --python $(VENV)/bin/python
 
-.PHONY: setup setup-runtime browser run test check lint bench bundle bundle-stage dist clean
+.PHONY: setup setup-runtime browser node-tools run test check lint bench bundle bundle-stage dist clean
 
 # uv itself lives in the project venv, so nothing is installed outside the repository.
 $(UV):
@@ -34,8 +34,15 @@ run: setup-runtime
 browser:
 	.ci/chromium
 
-# Every test: Python unit and integration tests, then the Node-based ecosystem checks.
-test: setup browser
+# The Node tools the ecosystem tests drive (Node 22, the Inspector, the conformance suite, mcpb, oidc-provider):
+# npm ci into tests/node_modules from tests/package-lock.json, by a script that needs only the standard library.
+node-tools:
+	@py=$$(.ci/find-python) && "$$py" tests/nodetools.py install
+
+# Every test: Python unit and integration tests, then the Node-based ecosystem checks. The venv, the browser
+# and the Node tools are set up side by side (npm downloads while uv and the C compiler work), then .ci/test.
+test:
+	@$(MAKE) --no-print-directory -j3 setup browser node-tools
 	.ci/test
 
 # The inner loop, within a minute: lint, types and the unit tier (the modules tests/conftest.py names in

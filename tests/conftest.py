@@ -17,13 +17,20 @@ from typing import Final
 
 import pytest
 
+from tests.nodetools import NodeTools, ensure_installed
+
 pytest_plugins = (
     "tests.standin.fixtures",
-    "tests.nodetools",
     "tests.redis_server",
     "tests.browser",
     "tests.wheels",
 )
+
+
+@pytest.fixture(scope="session")
+def node_tools() -> NodeTools:
+    """Node 22 and the npm tools (tests/nodetools.py), which `make test` installs beside the venv; else on first use."""
+    return ensure_installed()
 
 
 @pytest.fixture(params=["auto", "legacy"])

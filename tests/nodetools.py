@@ -8,8 +8,9 @@ anything they spawn gets it too. On other platforms the optional package is skip
 ``PATH`` is used if it is recent enough.
 
 ``ensure_installed()`` is cheap once done: it compares a stamp in ``node_modules`` with a digest of the
-lockfile. Loaded as a pytest plugin (see ``conftest.py``) it provides the session fixture ``node_tools``.
-As a script it runs a tool, for the commands in the README::
+lockfile. ``conftest.py`` makes it the session fixture ``node_tools``. It needs nothing beyond the standard library,
+so `make test` installs the tools with any Python while it sets up the venv. As a script it runs a tool, for the
+commands in the README::
 
     .venv/bin/python tests/nodetools.py install
     .venv/bin/python tests/nodetools.py inspector --cli .venv/bin/mcp-token-counter --method tools/list
@@ -30,8 +31,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, cast, get_args
-
-import pytest
 
 Tool = Literal["inspector", "conformance", "mcpb"]
 
@@ -196,12 +195,6 @@ def _install_lock() -> Generator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@pytest.fixture(scope="session")
-def node_tools() -> NodeTools:
-    """Node 22 and the npm tools, installed on first use (about 20 s with a warm npm cache)."""
-    return ensure_installed()
 
 
 def main(argv: Sequence[str]) -> int:

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from typing import Final
 
@@ -127,3 +128,16 @@ def test_the_docs_workflow_builds_strictly_and_publishes_to_pages_on_each_releas
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]
     assert {"include-group": "docs"} in groups["dev"], "make test builds the site with the same mkdocs"
     assert sorted(r.split(">")[0] for r in groups["docs"]) == ["mkdocs", "mkdocs-material"]
+
+
+def test_make_test_installs_the_node_tools_beside_the_venv_with_any_python() -> None:
+    """npm ci runs while uv and the compiler work, so tests/nodetools.py must need no package the venv brings."""
+    assert any(line.endswith("tests/nodetools.py install") for line in dry_run("test"))
+    bare = subprocess.run(  # -S: no site-packages, so only the standard library can be imported
+        [sys.executable, "-S", "-c", "import sys; sys.path.insert(0, 'tests'); import nodetools"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bare.returncode == 0, bare.stderr
