@@ -5,6 +5,7 @@ about a tenth of it, so they are imported when first used instead. A plain impor
 and this test names the module that did.
 """
 
+import functools
 import json
 import os
 import subprocess
@@ -48,9 +49,10 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_after(script: str) -> set[str]:
+@functools.cache  # one child for every parametrisation of a script: the SDK's import alone is most of a second
+def loaded_after(script: str) -> frozenset[str]:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
-    return set(json.loads(done.stdout.splitlines()[-1]))
+    return frozenset(json.loads(done.stdout.splitlines()[-1]))
 
 
 @pytest.mark.parametrize("module", LATE_MODULES)
