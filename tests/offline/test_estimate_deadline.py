@@ -97,8 +97,10 @@ async def test_concurrent_large_estimates_take_the_lane_in_turn_and_small_ones_p
 @pytest.mark.anyio
 async def test_large_estimates_waiting_for_the_lane_hold_no_thread_a_small_one_needs() -> None:
     # More than anyio's default pool of 40 threads, all at once. Waiting in threads, they would hold every
-    # thread of it until their deadline, and the small estimate would come back after them.
-    estimator = Estimator(5.0)
+    # thread of it until their deadline, and the small estimate would come back after them. Passing them, it
+    # comes back in some 50 ms; with the deadline at 1 s the two counting at once are still counting when it
+    # passes, and no more take the lane after them.
+    estimator = Estimator(1.0)
     spec = spec_of(MODEL)
     finished: list[str] = []
 
