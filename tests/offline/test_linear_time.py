@@ -33,8 +33,8 @@ from mcp_token_counter.offline.text.word_stream import space_chars
 VERSION: Final = "3.0"  # the longest pieces (128 characters), so the widest window near a segment's ends
 CHARS: Final = 80_000
 SLACK_S: Final = 0.1
-# Characters in each word the memos must not keep: five times the longest key they keep (4,096), if short of
-# a pasted megabyte. Memos keeping such keys keep 2-3 bytes per character counted; the tests allow a quarter.
+# Characters in each word the memos must not keep: five times their longest key (4,096); a pasted megabyte
+# would only take longer. Memos keeping such keys keep 2-3 bytes per character counted; the tests allow 0.25.
 HUGE: Final = 20_000
 HUGE_TEXTS: Final = 4  # counted and measured, after one counted first
 
