@@ -10,9 +10,10 @@ word next to each other kind, with and without spaces, which is where a per-word
 
 from __future__ import annotations
 
+import itertools
 import random
 import sysconfig
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -376,18 +377,28 @@ _GAPS: Final = (
 _HEADS: Final = ("", "", "", " ", "  ", "\n", "\t", "\u00a0")
 
 
-def _draw(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
-    return rng.choices([item for item, _ in weighted], [weight for _, weight in weighted])[0]
+class _Weighted[T]:
+    """Draws from weighted items, each as ``rng.choices(items, weights)[0]`` makes it (the same item from the
+    same state), the cumulative weights summed once: drawing a million words summed them a million times."""
+
+    def __init__(self, weighted: Sequence[tuple[T, int]]) -> None:
+        self._items = [item for item, _ in weighted]
+        self._cumulative = list(itertools.accumulate(weight for _, weight in weighted))
+
+    def draw(self, rng: random.Random) -> T:
+        return rng.choices(self._items, cum_weights=self._cumulative)[0]
+
+
+_POOL_DRAW: Final = _Weighted(_POOLS)
+_GAP_DRAW: Final = _Weighted(_GAPS)
 
 
 def _generated_block(rng: random.Random, chars: int) -> str:
-    pools = [pool for pool, _ in _POOLS]
-    weights = [weight for _, weight in _POOLS]
     out = [rng.choice(_HEADS)]
     size = 0
     while size < chars:
-        word = rng.choice(rng.choices(pools, weights)[0])
-        gap = _draw(rng, _GAPS)
+        word = rng.choice(_POOL_DRAW.draw(rng))
+        gap = _GAP_DRAW.draw(rng)
         out += (word, gap)
         size += len(word) + len(gap)
     out.append("\n" * rng.choice((0, 0, 0, 1, 2, 5, 29, 40)))

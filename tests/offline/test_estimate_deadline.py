@@ -62,9 +62,9 @@ async def test_a_large_estimate_past_the_deadline_is_a_clear_error_and_a_tiny_co
             assert tiny.structured_content["input_tokens"] > 0
 
 
-def large_text(n: int) -> str:
+def large_text(n: int, dna: str = _DNA) -> str:
     """A distinct large text for each ``n`` (no cache answers one from another), made from one DNA line."""
-    return _DNA + "A" * n
+    return dna + "A" * n
 
 
 @pytest.mark.anyio
@@ -97,8 +97,11 @@ async def test_concurrent_large_estimates_take_the_lane_in_turn_and_small_ones_p
 @pytest.mark.anyio
 async def test_large_estimates_waiting_for_the_lane_hold_no_thread_a_small_one_needs() -> None:
     # More than anyio's default pool of 40 threads, all at once. Waiting in threads, they would hold every
-    # thread of it until their deadline, and the small estimate would come back after them.
-    estimator = Estimator(5.0)
+    # thread of it until their deadline, and the small estimate would come back after them. Passing them, it
+    # comes back in some 50 ms, while the two taking the lane count half a DNA line each (over a second
+    # together); past the deadline of 1 s, no more take the lane after them.
+    estimator = Estimator(1.0)
+    half = _DNA[: LARGE // 2]
     spec = spec_of(MODEL)
     finished: list[str] = []
 
@@ -110,7 +113,7 @@ async def test_large_estimates_waiting_for_the_lane_hold_no_thread_a_small_one_n
     with anyio.fail_after(120):
         async with anyio.create_task_group() as tasks:
             for n in range(44):
-                tasks.start_soon(estimate, "large", large_text(100 + n))
+                tasks.start_soon(estimate, "large", large_text(100 + n, half))
             assert await anyio.to_thread.run_sync(LANE.wait_until, LARGE_AT_ONCE, 60)
             await estimate("small", "Hello, Claude")
     assert finished[0] == "small"
