@@ -9,6 +9,7 @@ SDK's line and the ideal is what the SDK and this machine cost.
 from __future__ import annotations
 
 import math
+import re
 import socket
 import subprocess
 import sys
@@ -19,15 +20,15 @@ from dataclasses import dataclass
 from typing import Final
 
 import anyio
-import httpx2
 from mcp import Client
-from tests.served import base_env, serve_cli
+from tests.served import StderrLines, base_env, serve_cli
 
 from bench.latency import BARE, FLOOR, HELLO, OURS, SDK_JOB, SDK_UPSTREAM, SHAPE, direct_target, tool_target
 from bench.procs import cpu_seconds
 from bench.stats import Sample, interleaved
 
 _START_TIMEOUT_S: Final = 20.0
+_ANNOUNCED: Final = re.compile(r"^(?P<url>http://\S+/mcp)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,24 +48,20 @@ def free_port() -> int:
 
 @contextmanager
 def script_http(script: str, env: Mapping[str, str]) -> Generator[HttpServer]:
-    """``python <script> http PORT`` (the bench's bare servers); yields once the endpoint answers."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, script, "http", str(port)], env=dict(env), stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/mcp"
+    """``python <script> http 0`` (the bench's bare servers); yields once it writes that it accepts connections."""
+    command = [sys.executable, script, "http", "0"]
+    process = subprocess.Popen(command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
     try:
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while True:  # a readiness probe: the bare servers announce nothing, so each try is a real connection
-            try:
-                httpx2.post(url, json={}, timeout=1)
-                break
-            except httpx2.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        yield HttpServer(url, process.pid)
+        # A readiness signal, not a probe: each probe was a new httpx2 client, ~45 ms of CPU for its TLS context.
+        announced = StderrLines(process.stdout).search(_ANNOUNCED, _START_TIMEOUT_S)
+        if announced is None:
+            raise RuntimeError(f"{script} did not start (exit {process.poll()})")
+        yield HttpServer(announced["url"], process.pid)
     finally:
         process.terminate()
         process.wait()
+        process.stdout.close()
 
 
 @contextmanager
