@@ -77,7 +77,7 @@ async def _client(server: HttpServer) -> AsyncGenerator[Client]:
         yield client
 
 
-async def http_latency(base_url: str, servers: dict[str, HttpServer], n: int) -> list[Sample]:
+async def http_latency(base_url: str, servers: dict[str, HttpServer], n: int, warmup: int = 30) -> list[Sample]:
     """The HTTP figures, in the order direct, floor, floor+shape, sdk+upstream, ours."""
     async with AsyncExitStack() as stack:
         direct = await stack.enter_async_context(direct_target(base_url))
@@ -92,7 +92,7 @@ async def http_latency(base_url: str, servers: dict[str, HttpServer], n: int) ->
             tool_target(SDK_JOB, job, "count_upstream", HELLO, servers[SDK_JOB].pid),
             tool_target(OURS, ours, "count_tokens", HELLO, servers[OURS].pid),
         ]
-        return await interleaved(targets, n)
+        return await interleaved(targets, n, warmup)
 
 
 @contextmanager
@@ -117,7 +117,7 @@ class SweepTarget:
 
 
 async def sweep(
-    targets: list[SweepTarget], levels: list[int], latency_s: float, bound: int, rounds: int = 5
+    targets: list[SweepTarget], levels: list[int], latency_s: float, bound: int, rounds: int = 5, warmup: int = 20
 ) -> dict[str, list[dict[str, float]]]:
     """Wall time of N simultaneous distinct calls on each target, against ceil(N / bound) upstream round trips.
 
@@ -129,7 +129,7 @@ async def sweep(
     async with AsyncExitStack() as stack:
         clients = [await stack.enter_async_context(_client(t.server)) for t in targets]
         for target, client in zip(targets, clients, strict=True):
-            for i in range(20):  # warm: connections, the client's tool list, first-call imports
+            for i in range(warmup):  # warm: connections, the client's tool list, first-call imports
                 await client.call_tool(target.tool, {**HELLO, "messages": [{"role": "user", "content": f"warm {i}"}]})
         for n in levels:
             runs: dict[str, list[tuple[float, int, float]]] = {t.name: [] for t in targets}

@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 from collections.abc import AsyncGenerator, Generator, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
@@ -111,7 +111,7 @@ async def _throughputs(targets: list[Target], calls: int) -> dict[str, float]:
     return {name: round(rounds * (calls // rounds) / seconds, 1) for name, seconds in spent.items()}
 
 
-async def _measure(alone: SetUp, pair: SetUp, shared: SetUp, calls: int) -> dict[str, Any]:
+async def _measure(alone: SetUp, pair: SetUp, shared: SetUp, calls: int, warmup: int) -> dict[str, Any]:
     set_ups = {ALONE: alone, PAIR: pair, SHARED: shared}
     async with (
         _clients(alone.urls) as alone_clients,
@@ -124,11 +124,11 @@ async def _measure(alone: SetUp, pair: SetUp, shared: SetUp, calls: int) -> dict
             _target(SHARED, shared_clients, "shared"),
         ]
         before = {name: _cpu(set_up) for name, set_up in set_ups.items()}
-        samples = await interleaved(targets, calls, warmup=WARMUP)
+        samples = await interleaved(targets, calls, warmup=warmup)
         # Each set-up's processes serve only its own calls, so their CPU over the run is its cost per call
         # (Redis's own included for the shared set-up), the warm-up calls counted with the rest.
         cpu_ms = {
-            name: round((_cpu(set_up) - before[name]) * 1000 / (calls + WARMUP), 3) for name, set_up in set_ups.items()
+            name: round((_cpu(set_up) - before[name]) * 1000 / (calls + warmup), 3) for name, set_up in set_ups.items()
         }
         throughput = await _throughputs(targets, calls)
         repeat = await _repeat_on_other_replica(shared_clients, calls)
@@ -183,17 +183,26 @@ async def store_lookup(url: str, n: int) -> dict[str, Any]:
     }
 
 
-def run(calls: int) -> dict[str, Any]:
+@contextmanager
+def _set_ups(
+    alone_env: dict[str, str], shared_env: dict[str, str], redis_pid: int, *, alone_in_pair: bool
+) -> Generator[tuple[SetUp, SetUp, SetUp]]:
+    """One replica, two, and two with Redis. ``alone_in_pair`` (``--quick``) makes the pair's first replica
+    the single one: a server start fewer, its CPU then counting both set-ups' calls."""
+    with ExitStack() as stack:
+        alone = None if alone_in_pair else stack.enter_context(_replicas(1, alone_env))
+        pair = stack.enter_context(_replicas(2, alone_env))
+        shared = stack.enter_context(_replicas(2, shared_env, extra_pids=(redis_pid,)))
+        yield alone or SetUp(pair.urls[:1], pair.pids[:1]), pair, shared
+
+
+def run(calls: int, warmup: int = WARMUP, *, alone_in_pair: bool = False) -> dict[str, Any]:
     """Every figure of the team set-up, against the stand-in in its own process."""
     with standin_process() as base_url, RedisServer() as redis:
         alone_env = server_env(base_url, TOKEN_COUNTER_CACHE="1")
         shared_env = server_env(base_url, TOKEN_COUNTER_CACHE="1", TOKEN_COUNTER_REDIS_URL=redis.url)
-        with (
-            _replicas(1, alone_env) as alone,
-            _replicas(2, alone_env) as pair,
-            _replicas(2, shared_env, extra_pids=(redis.pid,)) as shared,
-        ):
-            report = anyio.run(_measure, alone, pair, shared, calls)
+        with _set_ups(alone_env, shared_env, redis.pid, alone_in_pair=alone_in_pair) as (alone, pair, shared):
+            report = anyio.run(_measure, alone, pair, shared, calls, warmup)
         report["store"] = anyio.run(store_lookup, redis.url, calls)
     return report
 
