@@ -13,7 +13,6 @@ import os
 import sysconfig
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
-from functools import cache
 from pathlib import Path
 from typing import Final
 
@@ -35,43 +34,43 @@ def _read(path: Path) -> str:
 
 
 def _names(folder: Path, pattern: str) -> list[str]:
+    """The names in ``folder`` that match ``pattern``, sorted; none if it is not a readable folder."""
     try:
-        return [name for name in os.listdir(folder) if fnmatchcase(name, pattern)]
-    except OSError:  # not there, or not a folder: nothing to take from it
+        return sorted(name for name in os.listdir(folder) if fnmatchcase(name, pattern))
+    except OSError:
         return []
 
 
 def _man_pages(language: str) -> Iterator[Path]:
-    """``folder.glob("man[1-8]/*.gz")`` in ``Path``'s order, from plain strings (as ``_package_tree``)."""
+    """``sorted(folder.glob("man[1-8]/*.gz"))``, one section read at a time, as far as it is taken."""
     folder = MAN_ROOT / language if language else MAN_ROOT
-    found = [(section, name) for section in _names(folder, "man[1-8]") for name in _names(folder / section, "*.gz")]
-    return iter(folder / section / name for section, name in sorted(found))
+    for section in _names(folder, "man[1-8]"):
+        yield from (folder / section / name for name in _names(folder / section, "*.gz"))
 
 
-@cache
-def _package_tree() -> tuple[str, ...]:
-    """Every file path under site-packages as ``Path.rglob`` walks it (no symlinked folder entered).
+def _walk(folder: str, pattern: str, skip: str = "") -> Iterator[Path]:
+    """``sorted(Path(folder).rglob(pattern))``'s files, lazily: a folder is read only once the walk reaches it,
+    a smoke run's few blocks read a few folders, not all of site-packages (about a second of CPU per process).
 
-    One ``os.walk`` on strings, shared by every pattern: ``rglob`` and a ``Path`` per file took about a second
-    of CPU per process for the same list, in the parent and in each of the memory bench's children.
+    Names are taken in order at every level, each folder's files at its place among its names: that is
+    ``Path``'s order, part by part. As ``rglob``, it enters no symlinked folder; ``skip`` is a name left out here.
     """
-    root = str(_site_packages())
-    return tuple(os.path.join(folder, name) for folder, _, names in os.walk(root) for name in names)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:  # unreadable: rglob passes over it too
+        return
+    for entry in entries:
+        if entry.name == skip:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path, pattern)
+        elif fnmatchcase(entry.name, pattern) and entry.is_file() and entry.stat().st_size <= _LARGEST_FILE:
+            yield Path(entry.path)
 
 
 def _package_files(pattern: str) -> Iterator[Path]:
     # ctok's own vocabulary files are left out: they are its tokens, not text anyone sends.
-    ctok_folder = os.path.join(_site_packages(), "ctok", "")
-    found = [
-        path
-        for path in _package_tree()
-        if fnmatchcase(os.path.basename(path), pattern)
-        and not path.startswith(ctok_folder)
-        and os.path.isfile(path)
-        and os.path.getsize(path) <= _LARGEST_FILE
-    ]
-    # Path's own order (part by part), which is not the strings' order where a name sorts below "/".
-    return iter(Path(path) for path in sorted(found, key=lambda path: path.split(os.sep)))
+    return _walk(str(_site_packages()), pattern, skip="ctok")
 
 
 def _sources() -> list[Iterator[Path]]:
