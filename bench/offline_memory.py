@@ -43,16 +43,24 @@ def child(name: str, megabytes: float) -> dict[str, float]:
 
 
 def measure(megabytes: float) -> dict[str, float]:
-    """Peak RSS of each counter on the same text, and after / before."""
+    """Peak RSS of each counter on the same text, and after / before.
+
+    The children run side by side: each one's peak is its own process's, whatever else runs.
+    """
     figures: dict[str, float] = {"megabytes": megabytes}
-    for name in COUNTERS:
-        done = subprocess.run(
+    children = {
+        name: subprocess.Popen(
             [sys.executable, "-m", "bench.offline_memory", "--child", name, "--mb", str(megabytes)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
-            check=True,
         )
-        for key, value in json.loads(done.stdout).items():
+        for name in COUNTERS
+    }
+    for name, child in children.items():
+        out, _ = child.communicate()
+        if child.returncode != 0:
+            raise subprocess.CalledProcessError(child.returncode, child.args, out)
+        for key, value in json.loads(out).items():
             figures[f"{name}_{key}"] = value
     figures["after_vs_before"] = round(figures["after_peak_mb"] / figures["before_peak_mb"], 2)
     figures["after_vs_python"] = round(figures["after_peak_mb"] / figures["python_peak_mb"], 2)
