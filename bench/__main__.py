@@ -23,7 +23,7 @@ from bench.cache_bench import cache_hit
 from bench.chart import sweep_chart
 from bench.http_bench import HttpServer, SweepTarget, http_latency, http_servers, ours_http, script_http, sweep
 from bench.latency import BARE, FLOOR, OURS, SDK_JOB, SDK_UPSTREAM, SHAPE, added_cost, server_env, stdio_latency
-from bench.procs import standin_process
+from bench.procs import standin_process, together
 from bench.startup import cold_start_and_memory, cold_starts, memory
 
 SWEEP_LATENCY_MS = 20.0
@@ -147,7 +147,8 @@ def _sweep(sizes: Sizes) -> dict[str, Any]:
             BENCH_BOUND=str(SWEEP_BOUND),
             BENCH_SLEEP_MS=str(SWEEP_LATENCY_MS),
         )
-        with ours_http(env) as ours, script_http(SDK_UPSTREAM, env) as job, script_http(BARE, env) as bare:
+        servers = [ours_http(env), script_http(SDK_UPSTREAM, env), script_http(BARE, env)]
+        with together(servers) as (ours, job, bare):
             figures: dict[str, Any] = {}
             if sizes.shared:  # the env above differs from the latency's only in what the sweep's tools use
                 figures = _http_figures(base_url, {FLOOR: bare, SHAPE: job, SDK_JOB: job, OURS: ours}, sizes)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Generator
-from contextlib import contextmanager
+from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -35,6 +36,28 @@ def standin_process(latency_ms: float = 0.0) -> Generator[str]:
         process.terminate()
         process.wait(_STANDIN_START_S)
         process.stdout.close()
+
+
+@contextmanager
+def together[T](managers: Sequence[AbstractContextManager[T]]) -> Generator[list[T]]:
+    """Enter ``managers`` at once, each in a thread of its own, and yield what they yield, in order.
+
+    For servers: each start-up is mostly a wait for a child to import and bind, so they overlap; nothing is
+    measured until all are up. They are left one by one, the last first. If one fails to start, those that
+    did are left and its error is raised.
+    """
+    with ExitStack() as stack:
+        with ThreadPoolExecutor(len(managers)) as pool:
+            entered = [pool.submit(manager.__enter__) for manager in managers]
+        values: list[T] = []
+        for manager, future in zip(managers, entered, strict=True):
+            if future.exception() is None:
+                stack.push(manager)
+                values.append(future.result())
+        for future in entered:
+            if (error := future.exception()) is not None:
+                raise error
+        yield values
 
 
 def cpu_seconds(pid: int) -> float:

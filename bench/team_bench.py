@@ -17,8 +17,8 @@ import itertools
 import statistics
 import sys
 import time
-from collections.abc import AsyncGenerator, Generator, Mapping
-from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncGenerator, Generator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
@@ -28,7 +28,7 @@ from tests.redis_server import RedisServer
 from tests.served import base_env, serve_cli
 
 from bench.latency import HELLO, server_env
-from bench.procs import cpu_seconds, standin_process
+from bench.procs import cpu_seconds, standin_process, together
 from bench.stats import Target, interleaved, summarize
 from mcp_token_counter.clock import SystemClock
 from mcp_token_counter.config import RedisSettings
@@ -49,16 +49,6 @@ class SetUp:
 
     urls: list[str]
     pids: list[int]
-
-
-@contextmanager
-def _replicas(count: int, env: Mapping[str, str], *, extra_pids: tuple[int, ...] = ()) -> Generator[SetUp]:
-    with serve_cli("http", "--stateless", env=base_env(**env)) as first:
-        if count == 1:
-            yield SetUp([first.url], [first.process.pid, *extra_pids])
-            return
-        with serve_cli("http", "--stateless", env=base_env(**env)) as second:
-            yield SetUp([first.url, second.url], [first.process.pid, second.process.pid, *extra_pids])
 
 
 def _cpu(set_up: SetUp) -> float:
@@ -187,13 +177,13 @@ async def store_lookup(url: str, n: int) -> dict[str, Any]:
 def _set_ups(
     alone_env: dict[str, str], shared_env: dict[str, str], redis_pid: int, *, alone_in_pair: bool
 ) -> Generator[tuple[SetUp, SetUp, SetUp]]:
-    """One replica, two, and two with Redis. ``alone_in_pair`` (``--quick``) makes the pair's first replica
-    the single one: a server start fewer, its CPU then counting both set-ups' calls."""
-    with ExitStack() as stack:
-        alone = None if alone_in_pair else stack.enter_context(_replicas(1, alone_env))
-        pair = stack.enter_context(_replicas(2, alone_env))
-        shared = stack.enter_context(_replicas(2, shared_env, extra_pids=(redis_pid,)))
-        yield alone or SetUp(pair.urls[:1], pair.pids[:1]), pair, shared
+    """One replica, two, and two with Redis, started together. ``alone_in_pair`` (``--quick``) makes the
+    pair's first replica the single one: a server start fewer, its CPU then counting both set-ups' calls."""
+    envs = [alone_env] * (2 if alone_in_pair else 3) + [shared_env] * 2
+    with together([serve_cli("http", "--stateless", env=base_env(**env)) for env in envs]) as served:
+        urls = [replica.url for replica in served]
+        pids = [replica.process.pid for replica in served]
+        yield SetUp(urls[:1], pids[:1]), SetUp(urls[-4:-2], pids[-4:-2]), SetUp(urls[-2:], [*pids[-2:], redis_pid])
 
 
 def run(calls: int, warmup: int = WARMUP, *, alone_in_pair: bool = False) -> dict[str, Any]:
