@@ -1,4 +1,4 @@
-"""Run the benchmark suite: ``make bench`` (full) or ``python -m bench --quick`` (a ~20 s smoke run).
+"""Run the benchmark suite: ``make bench`` (full) or ``python -m bench --quick`` (a ~25 s smoke run).
 
 Every figure is measured beside its baseline in the same run and reported as a ratio plus absolute
 p50/p99. Results: a table on stdout and ``bench/results/latest.json``.
