@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 from bench.offline_throughput import compiled_counter, python_counter
@@ -29,7 +29,16 @@ COUNTERS: Final[dict[str, Callable[[str], Callable[[str], int]]]] = {
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    """This process's peak RSS since its program started, in MB.
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries that over ``exec`` from the forked parent, so under
+    ``python -m bench`` (a parent of 200 MB and more) every counter's figure was the parent's size. ``VmHWM``
+    belongs to the process's own memory map, new at ``exec``.
+    """
+    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status: the memory bench reads peak RSS the Linux way")
 
 
 def child(name: str, megabytes: float) -> dict[str, float]:
