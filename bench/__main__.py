@@ -1,4 +1,4 @@
-"""Run the benchmark suite: ``make bench`` (full) or ``python -m bench --quick`` (a ~20 s smoke run).
+"""Run the benchmark suite: ``make bench`` (full) or ``python -m bench --quick`` (a ~25 s smoke run).
 
 Every figure is measured beside its baseline in the same run and reported as a ratio plus absolute
 p50/p99. Results: a table on stdout and ``bench/results/latest.json``.
@@ -11,6 +11,7 @@ import json
 import platform
 import sys
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,10 +21,10 @@ from tests.standin import Standin
 from bench import offline_memory, offline_throughput, team_bench
 from bench.cache_bench import cache_hit
 from bench.chart import sweep_chart
-from bench.http_bench import SweepTarget, http_latency, http_servers, ours_http, script_http, sweep
-from bench.latency import BARE, SDK_UPSTREAM, added_cost, server_env, stdio_latency
-from bench.procs import standin_process
-from bench.startup import cold_starts, memory
+from bench.http_bench import HttpServer, SweepTarget, http_latency, http_servers, ours_http, script_http, sweep
+from bench.latency import BARE, FLOOR, OURS, SDK_JOB, SDK_UPSTREAM, SHAPE, added_cost, server_env, stdio_latency
+from bench.procs import standin_process, together
+from bench.startup import cold_start_and_memory, cold_starts, memory
 
 SWEEP_LATENCY_MS = 20.0
 SWEEP_BOUND = 16
@@ -57,46 +58,86 @@ class Sizes:
     levels: tuple[int, ...]
     rounds: int
     team_calls: int
+    warmup: int  # untimed calls before each latency figure's timed ones
+    sweep_warmup: int  # untimed calls on each of the sweep's servers
+    # Fewer server processes, each figure still measured (--quick): cold start and memory on the same two
+    # servers; the HTTP latency on the sweep's servers (against its slower stand-in), floor+shape and
+    # sdk+upstream on one SDK server per transport; the team's single replica is the pair's first.
+    shared: bool
 
 
 FULL = Sizes(
-    calls=600, cold_runs=15, payload_mb=30.0, offline_mb=4.0, levels=(1, 10, 100, 1000), rounds=5, team_calls=1000
+    calls=600,
+    cold_runs=15,
+    payload_mb=30.0,
+    offline_mb=4.0,
+    levels=(1, 10, 100, 1000),
+    rounds=5,
+    team_calls=1000,
+    warmup=30,
+    sweep_warmup=20,
+    shared=False,
 )
-QUICK = Sizes(calls=20, cold_runs=1, payload_mb=1.0, offline_mb=0.02, levels=(1, 10), rounds=1, team_calls=20)
+QUICK = Sizes(
+    calls=10,
+    cold_runs=1,
+    payload_mb=1.0,
+    offline_mb=0.02,
+    levels=(1, 10),
+    rounds=1,
+    team_calls=10,
+    warmup=2,
+    sweep_warmup=2,
+    shared=True,
+)
 
 
 def run(sizes: Sizes) -> dict[str, Any]:
     """All figures, as one JSON-ready mapping."""
-    n = sizes.calls
     report: dict[str, Any] = {"machine": machine(), "quick": sizes == QUICK}
     with standin_process() as base_url:
-        samples = anyio.run(stdio_latency, base_url, n)
-        report["stdio_latency"] = [asdict(s) for s in samples]
-        report["stdio_added"] = added_cost(samples)
-        env = server_env(base_url)
-        report["cold_start"] = cold_starts(env, sizes.cold_runs)
-        report["memory"] = asdict(memory(env, sizes.payload_mb))
-        with http_servers(env) as servers:
-            samples = anyio.run(http_latency, base_url, servers, n)
-        report["http_latency"] = [asdict(s) for s in samples]
-        report["http_added"] = added_cost(samples)
+        report |= _stdio_figures(base_url, sizes)
+        if not sizes.shared:
+            with http_servers(server_env(base_url)) as servers:
+                report |= _http_figures(base_url, servers, sizes)
     # In-process on purpose: the figure is Counter.count's own time on a hit, and the request log proves
     # that no hit reached the stand-in; nothing goes upstream while it is timed.
     with Standin() as standin:
-        hit, upstream_calls = anyio.run(cache_hit, standin, n)
+        hit, upstream_calls = anyio.run(cache_hit, standin, sizes.calls)
     report["cache_hit"] = {**asdict(hit), "upstream_requests_for_all_hits": upstream_calls - 1}
-    report["sweep"] = _sweep(list(sizes.levels), sizes.rounds)
+    report |= _sweep(sizes)
     report["offline_throughput"] = offline_throughput.measure(sizes.offline_mb, "3.0")
     report["offline_memory"] = offline_memory.measure(sizes.offline_mb)
-    report["team"] = team_bench.run(sizes.team_calls)
+    report["team"] = team_bench.run(sizes.team_calls, sizes.warmup, alone_in_pair=sizes.shared)
     return report
 
 
-def _sweep(levels: list[int], rounds: int) -> dict[str, list[dict[str, float]]]:
+def _stdio_figures(base_url: str, sizes: Sizes) -> dict[str, Any]:
+    """Latency over stdio, cold start and memory, against the stand-in at ``base_url``."""
+    latency = partial(stdio_latency, warmup=sizes.warmup, one_sdk_process=sizes.shared)
+    samples = anyio.run(latency, base_url, sizes.calls)
+    env = server_env(base_url)
+    if sizes.shared:
+        cold, mem = cold_start_and_memory(env, sizes.payload_mb)
+    else:
+        cold, mem = cold_starts(env, sizes.cold_runs), memory(env, sizes.payload_mb)
+    return {"stdio_latency": [asdict(s) for s in samples], "stdio_added": added_cost(samples)} | {
+        "cold_start": cold,
+        "memory": asdict(mem),
+    }
+
+
+def _http_figures(base_url: str, servers: dict[str, HttpServer], sizes: Sizes) -> dict[str, Any]:
+    samples = anyio.run(partial(http_latency, warmup=sizes.warmup), base_url, servers, sizes.calls)
+    return {"http_latency": [asdict(s) for s in samples], "http_added": added_cost(samples)}
+
+
+def _sweep(sizes: Sizes) -> dict[str, Any]:
     """Ours, the SDK doing our job, and the SDK's floor, taking turns; the stand-in adds SWEEP_LATENCY_MS.
 
     The floor is a bare tool that only sleeps that long in one of the same number of slots: no upstream at
-    all, so its wall time is the best any MCPServer reaches at that concurrency on this machine.
+    all, so its wall time is the best any MCPServer reaches at that concurrency on this machine. With
+    ``sizes.shared`` the HTTP latency figures are taken on these servers first.
     """
     latency_s = SWEEP_LATENCY_MS / 1000
     with standin_process(SWEEP_LATENCY_MS) as base_url:
@@ -106,13 +147,21 @@ def _sweep(levels: list[int], rounds: int) -> dict[str, list[dict[str, float]]]:
             BENCH_BOUND=str(SWEEP_BOUND),
             BENCH_SLEEP_MS=str(SWEEP_LATENCY_MS),
         )
-        with ours_http(env) as ours, script_http(SDK_UPSTREAM, env) as job, script_http(BARE, env) as bare:
+        servers = [ours_http(env), script_http(SDK_UPSTREAM, env), script_http(BARE, env)]
+        with together(servers) as (ours, job, bare):
+            figures: dict[str, Any] = {}
+            # The env above differs from the latency's only in bounds equal to the defaults and the floor's
+            # `wait`, which the latency does not call; the stand-in's 20 ms is in every upstream call.
+            if sizes.shared:
+                figures = _http_figures(base_url, {FLOOR: bare, SHAPE: job, SDK_JOB: job, OURS: ours}, sizes)
             targets = [
                 SweepTarget("ours", ours, "count_tokens"),
                 SweepTarget("sdk_upstream", job, "count_upstream"),
                 SweepTarget("sdk_floor", bare, "wait"),
             ]
-            return anyio.run(sweep, targets, levels, latency_s, SWEEP_BOUND, rounds)
+            run_sweep = partial(sweep, warmup=sizes.sweep_warmup)
+            levels = list(sizes.levels)
+            return figures | {"sweep": anyio.run(run_sweep, targets, levels, latency_s, SWEEP_BOUND, sizes.rounds)}
 
 
 def _latency_rows(out: TextIO, samples: list[dict[str, Any]], added: dict[str, float | None]) -> None:

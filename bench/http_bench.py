@@ -9,6 +9,7 @@ SDK's line and the ideal is what the SDK and this machine cost.
 from __future__ import annotations
 
 import math
+import re
 import socket
 import subprocess
 import sys
@@ -19,15 +20,15 @@ from dataclasses import dataclass
 from typing import Final
 
 import anyio
-import httpx2
 from mcp import Client
-from tests.served import base_env, serve_cli
+from tests.served import StderrLines, base_env, serve_cli
 
 from bench.latency import BARE, FLOOR, HELLO, OURS, SDK_JOB, SDK_UPSTREAM, SHAPE, direct_target, tool_target
 from bench.procs import cpu_seconds
 from bench.stats import Sample, interleaved
 
 _START_TIMEOUT_S: Final = 20.0
+_ANNOUNCED: Final = re.compile(r"^(?P<url>http://\S+/mcp)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,24 +48,20 @@ def free_port() -> int:
 
 @contextmanager
 def script_http(script: str, env: Mapping[str, str]) -> Generator[HttpServer]:
-    """``python <script> http PORT`` (the bench's bare servers); yields once the endpoint answers."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, script, "http", str(port)], env=dict(env), stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/mcp"
+    """``python <script> http 0`` (the bench's bare servers); yields once it writes that it accepts connections."""
+    command = [sys.executable, script, "http", "0"]
+    process = subprocess.Popen(command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
     try:
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while True:  # a readiness probe: the bare servers announce nothing, so each try is a real connection
-            try:
-                httpx2.post(url, json={}, timeout=1)
-                break
-            except httpx2.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        yield HttpServer(url, process.pid)
+        # A readiness signal, not a probe: each probe was a new httpx2 client, ~45 ms of CPU for its TLS context.
+        announced = StderrLines(process.stdout).search(_ANNOUNCED, _START_TIMEOUT_S)
+        if announced is None:
+            raise RuntimeError(f"{script} did not start (exit {process.poll()})")
+        yield HttpServer(announced["url"], process.pid)
     finally:
         process.terminate()
         process.wait()
+        process.stdout.close()
 
 
 @contextmanager
@@ -80,7 +77,7 @@ async def _client(server: HttpServer) -> AsyncGenerator[Client]:
         yield client
 
 
-async def http_latency(base_url: str, servers: dict[str, HttpServer], n: int) -> list[Sample]:
+async def http_latency(base_url: str, servers: dict[str, HttpServer], n: int, warmup: int = 30) -> list[Sample]:
     """The HTTP figures, in the order direct, floor, floor+shape, sdk+upstream, ours."""
     async with AsyncExitStack() as stack:
         direct = await stack.enter_async_context(direct_target(base_url))
@@ -95,7 +92,7 @@ async def http_latency(base_url: str, servers: dict[str, HttpServer], n: int) ->
             tool_target(SDK_JOB, job, "count_upstream", HELLO, servers[SDK_JOB].pid),
             tool_target(OURS, ours, "count_tokens", HELLO, servers[OURS].pid),
         ]
-        return await interleaved(targets, n)
+        return await interleaved(targets, n, warmup)
 
 
 @contextmanager
@@ -120,7 +117,7 @@ class SweepTarget:
 
 
 async def sweep(
-    targets: list[SweepTarget], levels: list[int], latency_s: float, bound: int, rounds: int = 5
+    targets: list[SweepTarget], levels: list[int], latency_s: float, bound: int, rounds: int = 5, warmup: int = 20
 ) -> dict[str, list[dict[str, float]]]:
     """Wall time of N simultaneous distinct calls on each target, against ceil(N / bound) upstream round trips.
 
@@ -132,7 +129,7 @@ async def sweep(
     async with AsyncExitStack() as stack:
         clients = [await stack.enter_async_context(_client(t.server)) for t in targets]
         for target, client in zip(targets, clients, strict=True):
-            for i in range(20):  # warm: connections, the client's tool list, first-call imports
+            for i in range(warmup):  # warm: connections, the client's tool list, first-call imports
                 await client.call_tool(target.tool, {**HELLO, "messages": [{"role": "user", "content": f"warm {i}"}]})
         for n in levels:
             runs: dict[str, list[tuple[float, int, float]]] = {t.name: [] for t in targets}

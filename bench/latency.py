@@ -83,15 +83,23 @@ async def stdio_client(command: str, args: list[str], env: Mapping[str, str]) ->
         yield client, pid
 
 
-async def stdio_latency(base_url: str, n: int) -> list[Sample]:
-    """The stdio figures, in the order direct, floor, floor+shape, sdk+upstream, ours."""
+async def stdio_latency(base_url: str, n: int, *, warmup: int = 30, one_sdk_process: bool = False) -> list[Sample]:
+    """The stdio figures, in the order direct, floor, floor+shape, sdk+upstream, ours.
+
+    ``one_sdk_process`` (``--quick``) serves floor+shape and sdk+upstream from one process: a server start
+    fewer, and each one's server CPU then counts both.
+    """
     env = server_env(base_url)
     async with AsyncExitStack() as stack:
         direct = await stack.enter_async_context(direct_target(base_url))
         bare, bare_pid = await stack.enter_async_context(stdio_client(sys.executable, [BARE], env))
         # Its own process, apart from sdk+upstream's, so each server's CPU time is one target's.
         shape, shape_pid = await stack.enter_async_context(stdio_client(sys.executable, [SDK_UPSTREAM], env))
-        job, job_pid = await stack.enter_async_context(stdio_client(sys.executable, [SDK_UPSTREAM], env))
+        job, job_pid = (
+            (shape, shape_pid)
+            if one_sdk_process
+            else await stack.enter_async_context(stdio_client(sys.executable, [SDK_UPSTREAM], env))
+        )
         ours, ours_pid = await stack.enter_async_context(stdio_client(SCRIPT, [], env))
         targets = [
             direct,
@@ -100,7 +108,7 @@ async def stdio_latency(base_url: str, n: int) -> list[Sample]:
             tool_target(SDK_JOB, job, "count_upstream", HELLO, job_pid),
             tool_target(OURS, ours, "count_tokens", HELLO, ours_pid),
         ]
-        return await interleaved(targets, n)
+        return await interleaved(targets, n, warmup)
 
 
 def added_cost(samples: list[Sample]) -> dict[str, float | None]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 from bench.offline_throughput import compiled_counter, python_counter
@@ -29,7 +29,16 @@ COUNTERS: Final[dict[str, Callable[[str], Callable[[str], int]]]] = {
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    """This process's peak RSS since its program started, in MB.
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries that over ``exec`` from the forked parent, so under
+    ``python -m bench`` (a parent of 200 MB and more) every counter's figure was the parent's size. ``VmHWM``
+    belongs to the process's own memory map, new at ``exec``.
+    """
+    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status: the memory bench reads peak RSS the Linux way")
 
 
 def child(name: str, megabytes: float) -> dict[str, float]:
@@ -43,16 +52,24 @@ def child(name: str, megabytes: float) -> dict[str, float]:
 
 
 def measure(megabytes: float) -> dict[str, float]:
-    """Peak RSS of each counter on the same text, and after / before."""
+    """Peak RSS of each counter on the same text, and after / before.
+
+    The children run side by side: each one's peak is its own process's, whatever else runs.
+    """
     figures: dict[str, float] = {"megabytes": megabytes}
-    for name in COUNTERS:
-        done = subprocess.run(
+    children = {
+        name: subprocess.Popen(
             [sys.executable, "-m", "bench.offline_memory", "--child", name, "--mb", str(megabytes)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
-            check=True,
         )
-        for key, value in json.loads(done.stdout).items():
+        for name in COUNTERS
+    }
+    for name, child in children.items():
+        out, _ = child.communicate()
+        if child.returncode != 0:
+            raise subprocess.CalledProcessError(child.returncode, child.args, out)
+        for key, value in json.loads(out).items():
             figures[f"{name}_{key}"] = value
     figures["after_vs_before"] = round(figures["after_peak_mb"] / figures["before_peak_mb"], 2)
     figures["after_vs_python"] = round(figures["after_peak_mb"] / figures["python_peak_mb"], 2)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Generator
-from contextlib import contextmanager
+from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -35,6 +36,36 @@ def standin_process(latency_ms: float = 0.0) -> Generator[str]:
         process.terminate()
         process.wait(_STANDIN_START_S)
         process.stdout.close()
+
+
+@contextmanager
+def together[T](managers: Sequence[AbstractContextManager[T]]) -> Generator[list[T]]:
+    """Enter ``managers`` at once, each in a thread of its own, and yield what they yield, in order.
+
+    For servers: a start-up or a stop is mostly a wait for a child process (its imports and bind, its
+    shutdown), so they overlap; nothing is measured until all are up. All are left at once, as if their block
+    ended normally (a server stops the same way either way). If one fails to start, those that did are left
+    and its error is raised.
+    """
+    with ThreadPoolExecutor(len(managers)) as pool:
+        entered = [pool.submit(manager.__enter__) for manager in managers]
+    try:
+        for future in entered:
+            if (error := future.exception()) is not None:
+                raise error
+        yield [future.result() for future in entered]
+    finally:
+        _leave([manager for manager, future in zip(managers, entered, strict=True) if future.exception() is None])
+
+
+def _leave(managers: list[AbstractContextManager[object]]) -> None:
+    if not managers:
+        return
+    with ThreadPoolExecutor(len(managers)) as pool:
+        left = [pool.submit(manager.__exit__, None, None, None) for manager in managers]
+    for future in left:
+        if (error := future.exception()) is not None:
+            raise error
 
 
 def cpu_seconds(pid: int) -> float:

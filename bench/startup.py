@@ -9,11 +9,16 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Generator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from bench.latency import BARE, SCRIPT
+
+BARE_COMMAND: Final = [sys.executable, BARE]
+BARE_ENV: Final = {"PATH": "/usr/bin:/bin"}  # the bare server reads nothing from its environment
 
 INIT = {
     "jsonrpc": "2.0",
@@ -49,15 +54,23 @@ def handshake(process: subprocess.Popen[bytes]) -> None:
     _answer(process.stdout, 2)
 
 
-def cold_start_s(command: list[str], env: dict[str, str]) -> float:
-    """Seconds from spawn to the first tools/list answer, once."""
+@contextmanager
+def started(command: list[str], env: dict[str, str]) -> Generator[tuple[subprocess.Popen[bytes], float]]:
+    """A server spawned and handshaken, and the seconds from spawn to its first tools/list answer; killed after."""
     start = time.perf_counter()
     process = start_server(command, env)
-    handshake(process)
-    elapsed = time.perf_counter() - start
-    process.kill()
-    process.wait()
-    return elapsed
+    try:
+        handshake(process)
+        yield process, time.perf_counter() - start
+    finally:
+        process.kill()
+        process.wait()
+
+
+def cold_start_s(command: list[str], env: dict[str, str]) -> float:
+    """Seconds from spawn to the first tools/list answer, once."""
+    with started(command, env) as (_, seconds):
+        return seconds
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -117,23 +130,23 @@ def call_tool(
     return result
 
 
-def peak_rss(command: list[str], env: dict[str, str], tool: str, arguments: dict[str, Any], size_mb: float) -> PeakRss:
-    """RSS once warm, and the high-water mark after one call of ``tool`` with ``arguments``.
+def rss_around(process: subprocess.Popen[bytes], tool: str, arguments: dict[str, Any], size_mb: float) -> PeakRss:
+    """RSS of a handshaken server once warm, and its high-water mark after one call of ``tool`` with ``arguments``.
 
-    Warm means after the handshake and one call with a tiny payload, so the figure is what the payload
-    costs, not what a first call loads (ours opens its HTTP client then).
+    Warm means after one call with a tiny payload, so the figure is what the payload costs, not what a first
+    call loads (ours opens its HTTP client then).
     """
-    process = start_server(command, env)
-    try:
-        handshake(process)
-        call_tool(process, tool, document_arguments("QUJD"))
-        idle = _status_kb(process.pid, "VmRSS") / 1024
-        call_tool(process, tool, arguments, request_id=4)
-        peak = _status_kb(process.pid, "VmHWM") / 1024
-    finally:
-        process.kill()
-        process.wait()
+    call_tool(process, tool, document_arguments("QUJD"))
+    idle = _status_kb(process.pid, "VmRSS") / 1024
+    call_tool(process, tool, arguments, request_id=4)
+    peak = _status_kb(process.pid, "VmHWM") / 1024
     return PeakRss(round(idle, 1), round(peak, 1), round((peak - idle) / size_mb, 2))
+
+
+def peak_rss(command: list[str], env: dict[str, str], tool: str, arguments: dict[str, Any], size_mb: float) -> PeakRss:
+    """``rss_around`` on a fresh server."""
+    with started(command, env) as (process, _):
+        return rss_around(process, tool, arguments, size_mb)
 
 
 # Where the memory goes, from bench/memory_sites.py (tracemalloc inside each server, 30 MB payload):
@@ -155,21 +168,41 @@ def memory(env: dict[str, str], payload_mb: float = 30.0) -> Memory:
     The floor is a bare MCPServer over stdio whose ``take`` tool has count_tokens' two required parameters
     and returns at once: the SDK's own cost of receiving such a call.
     """
-    data = base64_payload(payload_mb)
-    arguments = document_arguments(data)
-    size_mb = len(data) / 1e6
+    arguments, size_mb = _payload(payload_mb)
     ours = peak_rss([SCRIPT], env, "count_tokens", arguments, size_mb)
-    floor = peak_rss([sys.executable, BARE], {"PATH": "/usr/bin:/bin"}, "take", arguments, size_mb)
+    floor = peak_rss(BARE_COMMAND, BARE_ENV, "take", arguments, size_mb)
+    return _memory(size_mb, ours, floor)
+
+
+def _payload(payload_mb: float) -> tuple[dict[str, Any], float]:
+    """count_tokens arguments carrying ``payload_mb`` of base64, and the payload's exact size in MB."""
+    data = base64_payload(payload_mb)
+    return document_arguments(data), len(data) / 1e6
+
+
+def _memory(size_mb: float, ours: PeakRss, floor: PeakRss) -> Memory:
     ratio = ours.peak_over_idle_per_payload / floor.peak_over_idle_per_payload
     return Memory(round(size_mb, 1), ours, floor, round(ratio, 2))
 
 
 def cold_starts(env: dict[str, str], runs: int) -> dict[str, float]:
     """Ours against the bare server, medians of ``runs`` each, started in turn (see ``stats.interleaved``)."""
-    timings: list[tuple[float, float]] = [
-        (cold_start_s([SCRIPT], env), cold_start_s([sys.executable, BARE], {"PATH": "/usr/bin:/bin"}))
-        for _ in range(runs)
-    ]
+    timings = [(cold_start_s([SCRIPT], env), cold_start_s(BARE_COMMAND, BARE_ENV)) for _ in range(runs)]
+    return _cold(timings)
+
+
+def _cold(timings: list[tuple[float, float]]) -> dict[str, float]:
     ours = statistics.median(t[0] for t in timings)
     bare = statistics.median(t[1] for t in timings)
     return {"ours_s": round(ours, 3), "bare_s": round(bare, 3), "ratio": round(ours / bare, 3)}
+
+
+def cold_start_and_memory(env: dict[str, str], payload_mb: float) -> tuple[dict[str, float], Memory]:
+    """``cold_starts`` with one run, then ``memory`` on those same two servers (``--quick``: two server starts
+    instead of four). Once its first tools/list is answered, a cold-started server is what ``memory`` starts."""
+    arguments, size_mb = _payload(payload_mb)
+    with started([SCRIPT], env) as (process, ours_s):
+        ours = rss_around(process, "count_tokens", arguments, size_mb)
+    with started(BARE_COMMAND, BARE_ENV) as (process, bare_s):
+        floor = rss_around(process, "take", arguments, size_mb)
+    return _cold([(ours_s, bare_s)]), _memory(size_mb, ours, floor)

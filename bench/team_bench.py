@@ -17,7 +17,7 @@ import itertools
 import statistics
 import sys
 import time
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Generator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Final
@@ -28,7 +28,7 @@ from tests.redis_server import RedisServer
 from tests.served import base_env, serve_cli
 
 from bench.latency import HELLO, server_env
-from bench.procs import cpu_seconds, standin_process
+from bench.procs import cpu_seconds, standin_process, together
 from bench.stats import Target, interleaved, summarize
 from mcp_token_counter.clock import SystemClock
 from mcp_token_counter.config import RedisSettings
@@ -49,16 +49,6 @@ class SetUp:
 
     urls: list[str]
     pids: list[int]
-
-
-@contextmanager
-def _replicas(count: int, env: Mapping[str, str], *, extra_pids: tuple[int, ...] = ()) -> Generator[SetUp]:
-    with serve_cli("http", "--stateless", env=base_env(**env)) as first:
-        if count == 1:
-            yield SetUp([first.url], [first.process.pid, *extra_pids])
-            return
-        with serve_cli("http", "--stateless", env=base_env(**env)) as second:
-            yield SetUp([first.url, second.url], [first.process.pid, second.process.pid, *extra_pids])
 
 
 def _cpu(set_up: SetUp) -> float:
@@ -111,7 +101,7 @@ async def _throughputs(targets: list[Target], calls: int) -> dict[str, float]:
     return {name: round(rounds * (calls // rounds) / seconds, 1) for name, seconds in spent.items()}
 
 
-async def _measure(alone: SetUp, pair: SetUp, shared: SetUp, calls: int) -> dict[str, Any]:
+async def _measure(alone: SetUp, pair: SetUp, shared: SetUp, calls: int, warmup: int) -> dict[str, Any]:
     set_ups = {ALONE: alone, PAIR: pair, SHARED: shared}
     async with (
         _clients(alone.urls) as alone_clients,
@@ -124,11 +114,11 @@ async def _measure(alone: SetUp, pair: SetUp, shared: SetUp, calls: int) -> dict
             _target(SHARED, shared_clients, "shared"),
         ]
         before = {name: _cpu(set_up) for name, set_up in set_ups.items()}
-        samples = await interleaved(targets, calls, warmup=WARMUP)
+        samples = await interleaved(targets, calls, warmup=warmup)
         # Each set-up's processes serve only its own calls, so their CPU over the run is its cost per call
         # (Redis's own included for the shared set-up), the warm-up calls counted with the rest.
         cpu_ms = {
-            name: round((_cpu(set_up) - before[name]) * 1000 / (calls + WARMUP), 3) for name, set_up in set_ups.items()
+            name: round((_cpu(set_up) - before[name]) * 1000 / (calls + warmup), 3) for name, set_up in set_ups.items()
         }
         throughput = await _throughputs(targets, calls)
         repeat = await _repeat_on_other_replica(shared_clients, calls)
@@ -183,17 +173,26 @@ async def store_lookup(url: str, n: int) -> dict[str, Any]:
     }
 
 
-def run(calls: int) -> dict[str, Any]:
+@contextmanager
+def _set_ups(
+    alone_env: dict[str, str], shared_env: dict[str, str], redis_pid: int, *, alone_in_pair: bool
+) -> Generator[tuple[SetUp, SetUp, SetUp]]:
+    """One replica, two, and two with Redis, started together. ``alone_in_pair`` (``--quick``) makes the
+    pair's first replica the single one: a server start fewer, its CPU then counting both set-ups' calls."""
+    envs = [alone_env] * (2 if alone_in_pair else 3) + [shared_env] * 2
+    with together([serve_cli("http", "--stateless", env=base_env(**env)) for env in envs]) as served:
+        urls = [replica.url for replica in served]
+        pids = [replica.process.pid for replica in served]
+        yield SetUp(urls[:1], pids[:1]), SetUp(urls[-4:-2], pids[-4:-2]), SetUp(urls[-2:], [*pids[-2:], redis_pid])
+
+
+def run(calls: int, warmup: int = WARMUP, *, alone_in_pair: bool = False) -> dict[str, Any]:
     """Every figure of the team set-up, against the stand-in in its own process."""
     with standin_process() as base_url, RedisServer() as redis:
         alone_env = server_env(base_url, TOKEN_COUNTER_CACHE="1")
         shared_env = server_env(base_url, TOKEN_COUNTER_CACHE="1", TOKEN_COUNTER_REDIS_URL=redis.url)
-        with (
-            _replicas(1, alone_env) as alone,
-            _replicas(2, alone_env) as pair,
-            _replicas(2, shared_env, extra_pids=(redis.pid,)) as shared,
-        ):
-            report = anyio.run(_measure, alone, pair, shared, calls)
+        with _set_ups(alone_env, shared_env, redis.pid, alone_in_pair=alone_in_pair) as (alone, pair, shared):
+            report = anyio.run(_measure, alone, pair, shared, calls, warmup)
         report["store"] = anyio.run(store_lookup, redis.url, calls)
     return report
 

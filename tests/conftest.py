@@ -44,6 +44,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 UNIT_MODULES: Final = frozenset(
     {
         "test_bench_charts.py",
+        "test_bench_helpers.py",
         "test_body.py",
         "test_catalog.py",
         "test_config.py",
