@@ -1,6 +1,7 @@
 """The Makefile and the forge's workflows: what each target installs, and what CI runs."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -141,3 +142,16 @@ def test_make_test_installs_the_node_tools_beside_the_venv_with_any_python() -> 
         check=False,
     )
     assert bare.returncode == 0, bare.stderr
+
+
+def test_make_lets_python_cache_compiled_modules() -> None:
+    """With PYTHONDONTWRITEBYTECODE set, each of the suite's Python processes compiled all it imported again."""
+    shown = subprocess.run(
+        [MAKE, "--no-print-directory", "--eval", "shown:\n\t@echo [$$PYTHONDONTWRITEBYTECODE]", "shown"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout == "[]\n"
