@@ -4,6 +4,8 @@ and the circuit breaker when Redis is down or stopped; plus the settings that co
 import logging
 import os
 import signal
+import socket
+import threading
 import time
 
 import anyio
@@ -118,13 +120,68 @@ async def test_a_redis_that_is_not_there_costs_one_timeout_then_nothing(caplog: 
     store = store_for(f"redis://127.0.0.1:{free_port()}/0", clock=clock)
     with caplog.at_level(logging.WARNING, logger="mcp_token_counter.replicas"):
         first = await store.get_count(b"k")
-        started = time.perf_counter()
         later = [await store.get_count(b"k") for _ in range(100)]
-        skipped_s = time.perf_counter() - started
     await store.aclose()
     assert (first, set(later)) == (None, {None})
-    assert skipped_s < 0.05  # 100 skipped operations: no connection attempt among them
     assert [r.getMessage().count("is unavailable") for r in _ours(caplog)] == [1]
+
+
+class HangUp:
+    """A loopback port that accepts each connection and closes it at once, counting them: Redis gone bad."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.peers: list[int] = []
+        self.accepted = threading.Condition()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, (_, peer_port) = self.listener.accept()
+            except OSError:
+                return  # closed
+            connection.close()
+            with self.accepted:
+                self.peers.append(peer_port)
+                self.accepted.notify_all()
+
+    def attempts(self) -> int:
+        """Connections made so far, earlier sentinels included: those accepted before a new sentinel of ours (the
+        backlog is first in, first out, so none made before it is still waiting to be counted)."""
+        with socket.create_connection(("127.0.0.1", self.port)) as sentinel:
+            mine = sentinel.getsockname()[1]
+            with self.accepted:
+                assert self.accepted.wait_for(lambda: mine in self.peers, timeout=30)
+                return self.peers.index(mine)
+
+    def close(self) -> None:
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept, which close alone may leave blocked
+        self.listener.close()
+
+
+@pytest.mark.anyio
+async def test_once_the_breaker_is_open_no_operation_connects_until_the_retry_period_has_passed() -> None:
+    """A Redis that hangs up on every connection: after the first operation fails, 100 more try no connection
+    (they return at once), and the first after the retry period tries again."""
+    clock = FakeClock()
+    hang_up = HangUp()
+    store = store_for(f"redis://127.0.0.1:{hang_up.port}/0", clock=clock)
+    try:
+        assert await store.get_count(b"k") is None
+        tried = hang_up.attempts()
+        later = [await store.get_count(b"k") for _ in range(100)]
+        skipped = hang_up.attempts() - tried - 1  # less the first sentinel
+        clock.advance(2.0)
+        await store.get_count(b"k")
+        probed = hang_up.attempts() - tried - 2 - skipped  # less both sentinels
+    finally:
+        await store.aclose()
+        hang_up.close()
+    assert tried >= 1
+    assert (set(later), skipped) == ({None}, 0)
+    assert probed >= 1
 
 
 @pytest.mark.anyio
