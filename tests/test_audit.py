@@ -184,9 +184,8 @@ def test_no_config_is_a_usage_error_and_help_says_secrets_stay_hidden(tmp_path: 
     assert "Example:\n    mcp-token-counter audit --config" in shown.stdout
 
 
-def test_every_host_config_is_found_and_read(tmp_path: Path) -> None:
-    """Desktop (three platforms), Claude Code (project, user and local scope), Cursor, VS Code and Codex."""
-    home, project = tmp_path / "home", tmp_path / "project"
+def _write_host_configs(home: Path, project: Path) -> None:
+    """Each host's config file where it keeps it, one or two servers each, and ${...} forms to expand."""
     stdio = {"command": "srv", "args": ["--x", "${env:WHERE}"], "env": {"K": "${SECRET_VAR}", "D": "${UNSET:-dflt}"}}
     files: dict[Path, object] = {
         home / "Library/Application Support/Claude/claude_desktop_config.json": {"mcpServers": {"mac": stdio}},
@@ -210,6 +209,12 @@ def test_every_host_config_is_found_and_read(tmp_path: Path) -> None:
         '[mcp_servers.codex_off]\ncommand = "srv"\nenabled = false\n',
         "utf-8",
     )
+
+
+def test_every_host_config_is_found_and_read(tmp_path: Path) -> None:
+    """Desktop (three platforms), Claude Code (project, user and local scope), Cursor, VS Code and Codex."""
+    home, project = tmp_path / "home", tmp_path / "project"
+    _write_host_configs(home, project)
     environ = {"WHERE": "there", "SECRET_VAR": "s3cret-value", "TOK": "tok-value-123"}
     places = Places(home=home, cwd=project, environ=environ)
     expand = Expander(environ, str(project), str(home))

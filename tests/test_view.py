@@ -573,6 +573,20 @@ MARKS: Final = """(bar) => [...document.querySelectorAll(bar + ' .mark')].map(m 
   colour: getComputedStyle(m).backgroundColor, label: m.getAttribute('aria-label')}))"""
 
 
+def _assert_marks_at_their_prefixes(hosted: Hosted, data: dict[str, Any], shown: dict[str, Any]) -> None:
+    """On the bar and on the enlarged used part: one mark per breakpoint, where its prefix's tokens end."""
+    for bar, scale, width_px in (
+        ("#bar", 1_000_000, shown["barWidth"]),
+        ("#zoom", data["input_tokens"], shown["zoomWidth"]),
+    ):
+        marks = hosted.view.evaluate(MARKS, bar)
+        assert [(m["place"], m["tokens"], m["cached"]) for m in marks] == [
+            (p["place"], p["prefix_tokens"], p["cached"]) for p in data["breakpoints"]
+        ]
+        for mark in marks:
+            assert abs(mark["left"] - width_px * mark["tokens"] / scale) <= 1.5, (bar, mark)
+
+
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_cache_view_shades_the_cached_prefix_and_marks_each_breakpoint(
@@ -597,16 +611,7 @@ def test_the_cache_view_shades_the_cached_prefix_and_marks_each_breakpoint(
     assert "exact" in shown["meta"]
     assert shown["danger"]
     assert shown["status"].startswith("1 of 3 breakpoints will not be cached: tools[0] breakpoint:")
-    for bar, scale, width_px in (
-        ("#bar", 1_000_000, shown["barWidth"]),
-        ("#zoom", data["input_tokens"], shown["zoomWidth"]),
-    ):
-        marks = hosted.view.evaluate(MARKS, bar)
-        assert [(m["place"], m["tokens"], m["cached"]) for m in marks] == [
-            (p["place"], p["prefix_tokens"], p["cached"]) for p in data["breakpoints"]
-        ]
-        for mark in marks:
-            assert abs(mark["left"] - width_px * mark["tokens"] / scale) <= 1.5, (bar, mark)
+    _assert_marks_at_their_prefixes(hosted, data, shown)
     marks = hosted.view.evaluate(MARKS, "#bar")
     missed, kept = _rgb(marks[0]["colour"]), _rgb(marks[1]["colour"])
     assert missed[0] > missed[2] + 60  # red where it will not be cached
