@@ -7,12 +7,13 @@ and this test names the module that did.
 
 import functools
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.served import base_env
 
 # Not rich: the SDK's MCPServer imports it for its own logging set-up, bare servers included.
 # The CLI's parser is not among them: it is the one parser, serving included; its commands are.
@@ -116,11 +117,10 @@ def test_the_cli_commands_but_the_audit_run_without_the_mcp_sdk(tmp_path: Path) 
     a third of an offline count's, before the error tree stopped deriving from the SDK's ToolError."""
     request = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "hi"}]}
     (tmp_path / "request.json").write_text(json.dumps(request), encoding="utf-8")
-    env = {key: value for key, value in os.environ.items() if not key.endswith("_API_KEY")}
     done = subprocess.run(
         [sys.executable, "-c", COMMANDS_THEN_MODULES],
         cwd=tmp_path,
-        env=env,
+        env=base_env(),  # no credential: the commands count offline
         capture_output=True,
         text=True,
         timeout=60,
